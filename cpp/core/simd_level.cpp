@@ -51,6 +51,18 @@ SimdLevel active_simd_level() {
   return static_cast<SimdLevel>(active_level_storage().load(std::memory_order_relaxed));
 }
 
+bool cpu_has_avx512vbmi() {
+#if defined(FASTAUG_X86) && (defined(__GNUC__) || defined(__clang__))
+  static const bool vbmi = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vbmi") != 0;
+  }();
+  return vbmi;
+#else
+  return false;
+#endif
+}
+
 bool set_active_simd_level(SimdLevel level) {
   if (level > cpu_simd_level()) return false;
   active_level_storage().store(static_cast<int>(level), std::memory_order_relaxed);

@@ -14,6 +14,10 @@ SimdLevel active_simd_level();
 // if the CPU cannot run it.
 bool set_active_simd_level(SimdLevel level);
 
+// AVX512-VBMI (byte permutes across a whole zmm): an extra the avx512 kernels use, behind
+// __attribute__((target)), where they have a byte-shuffle path for it.
+bool cpu_has_avx512vbmi();
+
 const char* simd_level_name(SimdLevel level);
 // Parses "scalar", "sse4", "avx2" or "avx512"; returns false for anything else.
 bool parse_simd_level(const char* name, SimdLevel* level);

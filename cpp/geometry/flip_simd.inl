@@ -13,6 +13,7 @@
 #include <immintrin.h>
 #endif
 
+#include "core/simd_level.hpp"
 #include "geometry/flip.hpp"
 
 namespace fastaug {
@@ -141,9 +142,54 @@ void flip_row_48(const uint8_t* s, uint8_t* d, int64_t n) {
   if (o < n) mirror48<P>(s, d + n - 48);
 }
 
+#if defined(__AVX512BW__) && (defined(__GNUC__) || defined(__clang__))
+#define FASTAUG_FLIP_VBMI 1
+// With VBMI one vpermb mirrors a whole block of B = 64 - 64 % P bytes (21 RGB pixels):
+// masked loads and stores move exactly B bytes, so nothing outside the row is touched.
+template <int P>
+struct VbmiMirror {
+  static constexpr int kBlock = 64 - 64 % P;
+  uint8_t index[64];
+  constexpr VbmiMirror() : index() {
+    for (int i = 0; i < 64; ++i)
+      index[i] = static_cast<uint8_t>(i < kBlock ? (kBlock / P - 1 - i / P) * P + i % P : i);
+  }
+};
+
+template <int P>
+__attribute__((target("avx512vbmi"))) void flip_row_vbmi(const uint8_t* s, uint8_t* d, int64_t n) {
+  static constexpr VbmiMirror<P> m;
+  constexpr int64_t B = VbmiMirror<P>::kBlock;
+  if (n < B) {
+    flip_row_pixels(s, d, n / P, P);
+    return;
+  }
+  const __m512i index = _mm512_loadu_si512(m.index);
+  const __mmask64 block = (__mmask64{1} << B) - 1;
+  // The last block starts at d + n - B, rewriting part of the previous one with the same
+  // values. (A lambda would not inherit the target attribute.)
+  for (int64_t o = 0;; o += B) {
+    if (o + B > n) o = n - B;
+    const __m512i v = _mm512_maskz_loadu_epi8(block, s + n - o - B);
+    _mm512_mask_storeu_epi8(d + o, block, _mm512_permutexvar_epi8(index, v));
+    if (o + B == n) break;
+  }
+}
+#endif
+
 using RowFlip = void (*)(const uint8_t*, uint8_t*, int64_t);
 
 RowFlip dense_row_flip(int64_t pixel_bytes) {
+#if defined(FASTAUG_FLIP_VBMI)
+  if (cpu_has_avx512vbmi()) {
+    switch (pixel_bytes) {
+      case 3: return flip_row_vbmi<3>;
+      case 6: return flip_row_vbmi<6>;
+      case 12: return flip_row_vbmi<12>;
+      default: break;
+    }
+  }
+#endif
   switch (pixel_bytes) {
     case 1: return flip_row_pow2<1>;
     case 2: return flip_row_pow2<2>;

@@ -150,14 +150,6 @@ void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha)
 }  // namespace scalar
 
 namespace {
-bool cpu_has_vbmi() {
-#if defined(FASTAUG_X86) && (defined(__GNUC__) || defined(__clang__))
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512vbmi");
-#else
-  return false;
-#endif
-}
 std::atomic<bool>& byte_tables_wanted() {
   static std::atomic<bool> wanted{true};
   return wanted;
@@ -165,8 +157,7 @@ std::atomic<bool>& byte_tables_wanted() {
 }  // namespace
 
 bool byte_table_lookups() {
-  static const bool vbmi = cpu_has_vbmi();
-  return vbmi && byte_tables_wanted().load(std::memory_order_relaxed);
+  return cpu_has_avx512vbmi() && byte_tables_wanted().load(std::memory_order_relaxed);
 }
 
 bool set_byte_table_lookups(bool enabled) {

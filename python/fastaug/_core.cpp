@@ -5,6 +5,9 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <utility>
+#include <vector>
 #include <cstdint>
 #include <string>
 
@@ -27,12 +30,36 @@ const char* dtype_label() {
   return std::is_same<T, uint8_t>::value ? "uint8" : "float32";
 }
 
+// dtype.isnative from the descriptor's byte-order field (an attribute lookup per argument
+// was a measurable share of a small kernel call).
+bool is_native(const py::array& a) {
+  const char order = a.dtype().byteorder();
+  constexpr char kNativeOrder = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? '<' : '>';
+  return order == '=' || order == '|' || order == kNativeOrder;
+}
+
+// True unless the strides provably give every element its own bytes: sorted by stride,
+// each axis must step past everything the smaller axes span (as_strided views may not).
+bool elements_alias(const py::array& a) {
+  if (a.size() == 0) return false;
+  std::vector<std::pair<intptr_t, intptr_t>> axes;  // (|stride|, length)
+  for (py::ssize_t k = 0; k < a.ndim(); ++k)
+    if (a.shape(k) > 1) axes.emplace_back(std::abs(static_cast<intptr_t>(a.strides(k))), a.shape(k));
+  std::sort(axes.begin(), axes.end());
+  intptr_t span = a.itemsize();
+  for (const auto& [stride, length] : axes) {
+    if (stride < span) return true;
+    span += stride * (length - 1);
+  }
+  return false;
+}
+
 // A (H, W, C) numpy array of dtype T with native byte order, element-aligned strides and
 // contiguous channels, viewed as ImageView<T>. `name` is the argument named in errors.
 template <typename T>
 ImageView<T> image_arg(const py::array& a, const char* name, bool writable) {
   if (!py::isinstance<py::array_t<T>>(a) || a.dtype().kind() != py::dtype::of<T>().kind() ||
-      a.itemsize() != static_cast<py::ssize_t>(sizeof(T)) || !a.dtype().attr("isnative").cast<bool>())
+      a.itemsize() != static_cast<py::ssize_t>(sizeof(T)) || !is_native(a))
     fail_type(std::string(name) + " must be a native-endian " + dtype_label<T>() +
               " array, got dtype " + dtype_name(a));
   if (a.ndim() != 3)
@@ -56,6 +83,8 @@ ImageView<T> image_arg(const py::array& a, const char* name, bool writable) {
     fail_value(std::string(name) + " must have contiguous channels (stride " +
                std::to_string(sizeof(T)) + " bytes on the last axis)");
   if (writable && !a.writeable()) fail_value(std::string(name) + " is read-only");
+  if (writable && elements_alias(a))
+    fail_value(std::string(name) + " has overlapping elements (its strides alias memory)");
   const int64_t s = sizeof(T);
   T* data = writable ? static_cast<T*>(const_cast<void*>(a.data()))
                      : const_cast<T*>(static_cast<const T*>(a.data()));
@@ -81,6 +110,8 @@ void check_no_overlap(const py::array& src, const py::array& out, const char* sr
   if (allow_exact_alias && src.data() == out.data() && src.ndim() == out.ndim() &&
       std::equal(src.strides(), src.strides() + src.ndim(), out.strides()))
     return;
+  // Byte ranges, not elements: interleaved views are refused too, so no kernel has to
+  // promise it never writes the bytes between an output's elements.
   if (a.first < b.second && b.first < a.second)
     fail_value(std::string(out_name) + " overlaps " + src_name +
                "; pass a separate output array");
@@ -172,7 +203,7 @@ py::array ndarray_arg(const py::object& obj, const char* name) {
 enum class PixelType { u8, f32 };
 
 PixelType pixel_type(const py::array& a, const char* name) {
-  if (a.dtype().attr("isnative").cast<bool>()) {
+  if (is_native(a)) {
     if (is_dtype(a, py::dtype::of<uint8_t>())) return PixelType::u8;
     if (is_dtype(a, py::dtype::of<float>())) return PixelType::f32;
   }
@@ -223,7 +254,7 @@ template <typename T>
 std::vector<T> copy_array_arg(const py::object& obj, const char* name,
                               const std::vector<py::ssize_t>& shape, const char* expected) {
   const py::array a = ndarray_arg(obj, name);
-  if (!is_dtype(a, py::dtype::of<T>()) || !a.dtype().attr("isnative").cast<bool>())
+  if (!is_dtype(a, py::dtype::of<T>()) || !is_native(a))
     fail_type(std::string(name) + " must have dtype " + expected + ", got " + dtype_name(a));
   bool same = a.ndim() == static_cast<py::ssize_t>(shape.size());
   for (size_t k = 0; same && k < shape.size(); ++k) same = a.shape(k) == shape[k];
@@ -387,7 +418,7 @@ bool is_u8(const py::array& a) { return is_dtype(a, py::dtype::of<uint8_t>()); }
 bool is_f32(const py::array& a) { return is_dtype(a, py::dtype::of<float>()); }
 
 void check_u8_or_f32(const py::array& a, const char* name) {
-  if (!(is_u8(a) || is_f32(a)) || !a.dtype().attr("isnative").cast<bool>())
+  if (!(is_u8(a) || is_f32(a)) || !is_native(a))
     fail_type(std::string(name) + " must be uint8 or float32 (native byte order), got dtype " +
               dtype_name(a));
 }
@@ -517,7 +548,7 @@ void scale_offset_binding(const py::object& image_obj, const py::object& out_obj
 
 void keras_brightness_binding(const py::object& image_obj, double factor, bool keep_alpha) {
   const py::array image = photometric_array_arg(image_obj, "image");
-  if (!is_f32(image) || !image.dtype().attr("isnative").cast<bool>())
+  if (!is_f32(image) || !is_native(image))
     fail_type("image must be a native-endian float32 array, got dtype " + dtype_name(image));
   const ImageF32 img = image_arg<float>(image, "image", true);
   const float f = finite_float_arg(factor, "factor");
@@ -569,7 +600,7 @@ py::array warp_array_arg(const py::object& obj, const char* name) {
 // A (2, 3) float64 array of finite numbers, copied before the GIL is released.
 AffineMatrix warp_matrix_arg(const py::object& obj) {
   const py::array a = warp_array_arg(obj, "matrix");
-  if (!is_dtype(a, py::dtype::of<double>()) || !a.dtype().attr("isnative").cast<bool>())
+  if (!is_dtype(a, py::dtype::of<double>()) || !is_native(a))
     fail_type("matrix must have dtype float64, got " + dtype_name(a));
   if (a.ndim() != 2 || a.shape(0) != 2 || a.shape(1) != 3)
     fail_value("matrix must have shape (2, 3)");

@@ -13,13 +13,17 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._arrays import as_kernel_image, prepare_out
+from ._arrays import as_kernel_image, plain_arrays, prepare_out
 
 __all__ = ["warp_affine", "flip_horizontal", "flip_vertical", "adjust_brightness", "channel_shift"]
 
 
 def flip_horizontal(image: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.ndarray:
     """Mirror left-right: ``out[r, c] = image[r, W-1-c]``."""
+    if plain_arrays(image, out):
+        dst = np.empty_like(image) if out is None else out
+        _core.flip_horizontal(image, dst)
+        return dst
     img, was_2d = as_kernel_image(image)
     dst, finish = prepare_out(out, img.shape, img.dtype, was_2d, (image,))
     _core.flip_horizontal(img, dst)
@@ -28,6 +32,10 @@ def flip_horizontal(image: np.ndarray, *, out: Optional[np.ndarray] = None) -> n
 
 def flip_vertical(image: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.ndarray:
     """Mirror top-bottom: ``out[r, c] = image[H-1-r, c]``."""
+    if plain_arrays(image, out):
+        dst = np.empty_like(image) if out is None else out
+        _core.flip_vertical(image, dst)
+        return dst
     img, was_2d = as_kernel_image(image)
     dst, finish = prepare_out(out, img.shape, img.dtype, was_2d, (image,))
     _core.flip_vertical(img, dst)
@@ -70,6 +78,10 @@ def adjust_brightness(
         raise ValueError(f"factor must be >= 0, got {factor!r}")
     if rounding not in ("nearest", "floor"):
         raise ValueError(f"rounding must be 'nearest' or 'floor', got {rounding!r}")
+    if plain_arrays(image, out):
+        dst = np.empty_like(image) if out is None else out
+        _core.adjust_brightness(image, dst, f, rounding)
+        return dst
     img, was_2d = as_kernel_image(image)
     dst, finish = prepare_out(out, img.shape, img.dtype, was_2d, _in_place_inputs(image, out))
     _core.adjust_brightness(img, dst, f, rounding)
@@ -92,6 +104,12 @@ def channel_shift(
     half to even before clipping. Keras's channel shift is ``clip=(image.min(),
     image.max())`` with one scalar shift. ``out=image`` works in place.
     """
+    if clip is None and plain_arrays(image, out) and type(shift) is float and math.isfinite(shift):
+        # The common call (one float shift, dtype range), kept lean: the binding checks the rest.
+        dst = np.empty_like(image) if out is None else out
+        lo, hi = (0.0, 255.0) if image.dtype == np.uint8 else (-math.inf, math.inf)
+        _core.channel_shift(image, dst, (shift,) * image.shape[2], lo, hi)
+        return dst
     img, was_2d = as_kernel_image(image)
     channels = img.shape[2]
     if np.ndim(shift) == 0:
