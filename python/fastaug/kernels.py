@@ -15,6 +15,8 @@ import numpy as np
 from . import _core
 from ._arrays import as_kernel_image, plain_arrays, prepare_out
 
+_U8 = np.dtype(np.uint8)
+
 __all__ = ["warp_affine", "flip_horizontal", "flip_vertical", "adjust_brightness", "channel_shift"]
 
 
@@ -43,6 +45,8 @@ def flip_vertical(image: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.
 
 
 def _finite_real(value: object, name: str) -> float:
+    if type(value) is float and math.isfinite(value):  # the usual case, without ABC checks
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     try:
@@ -88,6 +92,19 @@ def adjust_brightness(
     return finish()
 
 
+def _plain_shifts(shift: object, channels: int) -> Optional[Sequence[float]]:
+    """``shift`` as one finite float per channel when it already is floats (one, or a list
+    or tuple of ``channels``); None sends the caller down the general parsing."""
+    if type(shift) is float:
+        return (shift,) * channels if math.isfinite(shift) else None
+    if (type(shift) is tuple or type(shift) is list) and len(shift) == channels:
+        for v in shift:
+            if type(v) is not float or not math.isfinite(v):
+                return None
+        return shift
+    return None
+
+
 def channel_shift(
     image: np.ndarray,
     shift: Union[float, Sequence[float]],
@@ -104,12 +121,14 @@ def channel_shift(
     half to even before clipping. Keras's channel shift is ``clip=(image.min(),
     image.max())`` with one scalar shift. ``out=image`` works in place.
     """
-    if clip is None and plain_arrays(image, out) and type(shift) is float and math.isfinite(shift):
-        # The common call (one float shift, dtype range), kept lean: the binding checks the rest.
-        dst = np.empty_like(image) if out is None else out
-        lo, hi = (0.0, 255.0) if image.dtype == np.uint8 else (-math.inf, math.inf)
-        _core.channel_shift(image, dst, (shift,) * image.shape[2], lo, hi)
-        return dst
+    if clip is None and plain_arrays(image, out):
+        # The common call (plain arrays, dtype range) without the general parsing below.
+        shifts = _plain_shifts(shift, image.shape[2])
+        if shifts is not None:
+            dst = np.empty_like(image) if out is None else out
+            lo, hi = (0.0, 255.0) if image.dtype is _U8 else (-math.inf, math.inf)
+            _core.channel_shift(image, dst, shifts, lo, hi)
+            return dst
     img, was_2d = as_kernel_image(image)
     channels = img.shape[2]
     if np.ndim(shift) == 0:
