@@ -267,6 +267,9 @@ def simd_info() -> str:
         import fastaug
     except ImportError as exc:
         return f"fastaug not importable ({exc})"
+    forced = os.environ.get("FASTAUG_SIMD")
+    if forced:  # fastaug may have been imported before --simd set the variable
+        fastaug._core._set_simd_level(forced)
     return repr(fastaug.simd_info())
 
 
@@ -415,7 +418,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              "(default: %(default)s)")
     parser.add_argument("--threads", default="1,all",
                         help="thread settings to run, comma-separated: 1 and/or all")
+    parser.add_argument("--simd", choices=("scalar", "sse4", "avx2", "avx512"),
+                        help="force fastaug's SIMD level (FASTAUG_SIMD) for every run, e.g. to "
+                             "check the targets on the AVX2 path of an AVX-512 machine")
     args = parser.parse_args(argv)
+    if args.simd:
+        os.environ["FASTAUG_SIMD"] = args.simd  # the pytest runs inherit it
     mode = "quick" if args.quick else "full"
     modes = [m.strip() for m in args.threads.split(",") if m.strip()]
     if not modes or any(m not in ("1", "all") for m in modes):

@@ -1,6 +1,7 @@
 #include "geometry/warp_affine.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "core/simd_level.hpp"
@@ -255,9 +256,41 @@ void warp_affine_kernel(const ConstImageF32& src, const ImageU8& dst, const Warp
 
 }  // namespace scalar
 
+namespace {
+
+// A rotated or sheared warp reads its source along slanted bands that the hardware
+// prefetchers do not follow: on an image not already in cache (the next one of a batch)
+// every gather then waits on memory, and the warp takes twice as long (measured: 285 vs
+// 138 us per 224x224x3 image in a batch of 32). Reading the source once in order first
+// (one load per cache line, which the prefetchers turn into a stream) costs a few
+// microseconds. Software prefetch instructions did not help: the core drops them with this
+// many misses outstanding. Images over 1 MiB would not stay cached, so they are left
+// alone, as are axis-aligned warps, which read rows in order anyway.
+std::atomic<unsigned> cache_warm_sink{0};
+
+template <typename T>
+void warm_source_cache(const ImageView<const T>& src, const WarpParams& p) {
+  if (p.matrix.m[1] == 0.0 && p.matrix.m[3] == 0.0) return;
+  const int64_t pixel = src.channels * static_cast<int64_t>(sizeof(T));
+  const int64_t row_bytes = src.width * pixel;
+  if (src.height * row_bytes > (int64_t{1} << 20) ||
+      src.col_stride * static_cast<int64_t>(sizeof(T)) != pixel)
+    return;
+  unsigned sum = 0;  // only keeps the loads from being optimised away
+  for (int64_t r = 0; r < src.height; ++r) {
+    const unsigned char* row = reinterpret_cast<const unsigned char*>(src.row(r));
+    for (int64_t b = 0; b < row_bytes; b += 64) sum += row[b];
+    sum += row[row_bytes - 1];
+  }
+  cache_warm_sink.store(sum, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 template <typename Tin, typename Tout>
 void warp_affine(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& p) {
   if (dst.height <= 0 || dst.width <= 0 || src.height <= 0 || src.width <= 0) return;
+  warm_source_cache(src, p);
   FASTAUG_DISPATCH(warp_affine_kernel, src, dst, p);
 }
 
