@@ -182,10 +182,15 @@ def test_uint8_out_is_rounded_reference(simd_level, rng, dtype, steps):
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("out_dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("order", [0, 1])
-def test_fused_steps_equal_the_steps_one_by_one(simd_level, rng, channels, dtype, out_dtype, order):
+@pytest.mark.parametrize("fill", [("nearest", 0.0), ("constant", 260.0)])
+def test_fused_steps_equal_the_steps_one_by_one(simd_level, rng, channels, dtype, out_dtype, order,
+                                                fill):
     """The generator's usual workload (zoom, shift and flips only: axis-aligned matrices,
     the separable warp) with brightness and rescale fused after it: exactly the float32
-    warp followed by Keras's brightness (Pillow), the rescale and the uint8 rounding."""
+    warp followed by Keras's brightness (Pillow), the rescale and the uint8 rounding. The
+    warp reports the value range brightness needs as it stores; a cval above every pixel
+    must count in it."""
+    fill_mode, cval = fill
     n, hw, out_hw = 3, (31, 45), (29, 52)
     src = random_image(rng, (n,) + hw + (channels,), dtype)
     batch = 6
@@ -199,9 +204,10 @@ def test_fused_steps_equal_the_steps_one_by_one(simd_level, rng, channels, dtype
     factors[1] = np.nan  # rescale only
     for rescale in (1.0, 0.7):
         got = augment_batch(src, indices, matrices, out_dtype=out_dtype, output_shape=out_hw,
-                            order=order, brightness=factors, rescale=rescale)
+                            order=order, brightness=factors, rescale=rescale,
+                            fill_mode=fill_mode, cval=cval)
         warped = augment_batch(src, indices, matrices, out_dtype=np.float32,
-                               output_shape=out_hw, order=order)
+                               output_shape=out_hw, order=order, fill_mode=fill_mode, cval=cval)
         for i in range(batch):
             x = warped[i] if np.isnan(factors[i]) else pil_brightness(warped[i], factors[i])
             if rescale != 1.0:

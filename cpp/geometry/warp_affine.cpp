@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/simd_level.hpp"
+#include "photometric/photometric.hpp"
 
 namespace fastaug {
 namespace {
@@ -253,6 +254,9 @@ void warp_affine_kernel(const ConstImageF32& src, const ImageF32& dst, const War
 void warp_affine_kernel(const ConstImageF32& src, const ImageU8& dst, const WarpParams& p) {
   reference_image(src, dst, p);
 }
+bool warp_affine_range_kernel(const ConstImageU8&, const ImageF32&, const WarpParams&, float*, float*) {
+  return false;
+}
 
 }  // namespace scalar
 
@@ -292,6 +296,17 @@ void warp_affine(const ImageView<const Tin>& src, const ImageView<Tout>& dst, co
   if (dst.height <= 0 || dst.width <= 0 || src.height <= 0 || src.width <= 0) return;
   warm_source_cache(src, p);
   FASTAUG_DISPATCH(warp_affine_kernel, src, dst, p);
+}
+
+void warp_affine_with_range(const ConstImageU8& src, const ImageF32& dst, const WarpParams& p,
+                            float* lo, float* hi) {
+  auto fused = [&]() -> bool {
+    if (dst.height <= 0 || dst.width <= 0 || src.height <= 0 || src.width <= 0) return false;
+    FASTAUG_DISPATCH(warp_affine_range_kernel, src, dst, p, lo, hi);
+  };
+  if (fused()) return;
+  warp_affine<uint8_t, float>(src, dst, p);
+  min_max<float>(dst, lo, hi);
 }
 
 template void warp_affine<uint8_t, uint8_t>(const ConstImageU8&, const ImageU8&, const WarpParams&);

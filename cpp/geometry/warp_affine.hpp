@@ -19,11 +19,20 @@ struct WarpParams {
 template <typename Tin, typename Tout>
 void warp_affine(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& p);
 
+// warp_affine of uint8 into float32 that also sets [*lo, *hi] to the range of the values
+// written (what min_max would find), in the same pass where the kernel can.
+void warp_affine_with_range(const ConstImageU8& src, const ImageF32& dst, const WarpParams& p,
+                            float* lo, float* hi);
+
 // Per-ISA kernels behind warp_affine (same contract).
 FASTAUG_DECLARE_PER_ISA(void warp_affine_kernel(const ConstImageU8& src, const ImageU8& dst, const WarpParams& p))
 FASTAUG_DECLARE_PER_ISA(void warp_affine_kernel(const ConstImageU8& src, const ImageF32& dst, const WarpParams& p))
 FASTAUG_DECLARE_PER_ISA(void warp_affine_kernel(const ConstImageF32& src, const ImageF32& dst, const WarpParams& p))
 FASTAUG_DECLARE_PER_ISA(void warp_affine_kernel(const ConstImageF32& src, const ImageU8& dst, const WarpParams& p))
+// The fused warp_affine_with_range where the kernel has one (axis-aligned matrices); false,
+// with nothing written, otherwise.
+FASTAUG_DECLARE_PER_ISA(bool warp_affine_range_kernel(const ConstImageU8& src, const ImageF32& dst,
+                                                      const WarpParams& p, float* lo, float* hi))
 
 // Shared by every ISA's kernel; defined once in warp_affine.cpp (compiled without ISA flags).
 namespace warp_detail {

@@ -17,6 +17,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -148,6 +149,8 @@ template <int k> inline VI i_byte(VI a) {
       k | 0x80808000, (4 + k) | 0x80808000, (8 + k) | 0x80808000, (12 + k) | 0x80808000)));
 }
 inline VI i_round_f(VF a) { return _mm512_cvtps_epi32(a); }
+inline VF f_min(VF a, VF b) { return _mm512_min_ps(a, b); }
+inline VF f_max(VF a, VF b) { return _mm512_max_ps(a, b); }
 // Per lane, 8 bytes from base + start, shifted right by `shift` bits: `first` gets bytes
 // 0-3, `second` bytes C to C+3 (two horizontally adjacent pixels of C <= 4 bytes).
 template <int C>
@@ -305,6 +308,8 @@ template <int k> inline VI i_byte(VI a) {
   return _mm256_shuffle_epi8(a, _mm256_set_m128i(pattern, pattern));
 }
 inline VI i_round_f(VF a) { return _mm256_cvtps_epi32(a); }
+inline VF f_min(VF a, VF b) { return _mm256_min_ps(a, b); }
+inline VF f_max(VF a, VF b) { return _mm256_max_ps(a, b); }
 template <int C>
 inline void gather_float_runs(const uint8_t* base, VI off, VF* out) {
   const __m128i o_lo = _mm256_castsi256_si128(off), o_hi = _mm256_extracti128_si256(off, 1);
@@ -434,6 +439,8 @@ template <int k> inline VI i_byte(VI a) {
                                             (8 + k) | 0x80808000, (12 + k) | 0x80808000));
 }
 inline VI i_round_f(VF a) { return _mm_cvtps_epi32(a); }
+inline VF f_min(VF a, VF b) { return _mm_min_ps(a, b); }
+inline VF f_max(VF a, VF b) { return _mm_max_ps(a, b); }
 template <int C>
 inline void gather_pairs(const uint8_t* base, VI start, VI shift, VI* first, VI* second) {
   alignas(16) int32_t st[4], sh[4];
@@ -1053,9 +1060,11 @@ const VF* cached_row(const Setup& s, AxisAlignedScratch<C>& w, int64_t key, int6
   return w.rows[slot];
 }
 
+// With `range` (float output only), also the lowest and highest value written, gathered
+// from the blocks as they are stored instead of a second pass over the image.
 template <typename Tin, typename Tout, int C, bool kBilinear>
 void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& dst,
-                       const WarpParams& p, const Setup& s) {
+                       const WarpParams& p, const Setup& s, float* range = nullptr) {
   const double* m = p.matrix.m;
   AxisAlignedScratch<C> w(dst.width, dst.height);
   const VD lane = d_lane_index();
@@ -1090,6 +1099,8 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
   const size_t row_bytes_out = static_cast<size_t>(dst.width * C) * sizeof(Tout);
   const VI cval_packed = i_set1(static_cast<int32_t>(s.cval_packed));
   const VF cval_f = f_set1(s.cval_f);
+  VF lowest = f_set1(std::numeric_limits<float>::infinity());
+  VF highest = f_set1(-std::numeric_limits<float>::infinity());
   for (int64_t r = 0; r < dst.height; ++r) {
     const bool row_inside = w.row_inside[r] != 0;
     // A row sampling what the previous one did is a copy of it.
@@ -1157,9 +1168,21 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
             const VF v = channel(k);
             ch[kk] = inside == kAllLanes ? v : f_blend(inside, cval_f, v);
           }
+          if (range) lowest = f_min(lowest, ch[kk]), highest = f_max(highest, ch[kk]);
         });
         store_f32<C>(dst, r, c, ch);
       }
+    }
+  }
+  // Copied rows repeat values already counted; an overlapping last block recounts some.
+  if (range) {
+    alignas(64) float lanes[2][kLanes];
+    f_store(lanes[0], lowest);
+    f_store(lanes[1], highest);
+    range[0] = lanes[0][0], range[1] = lanes[1][0];
+    for (int l = 1; l < kLanes; ++l) {
+      range[0] = std::min(range[0], lanes[0][l]);
+      range[1] = std::max(range[1], lanes[1][l]);
     }
   }
 }
@@ -1177,8 +1200,12 @@ void set_fill<float>(Setup* s, double cval) {
   s->cval_f = static_cast<float>(cval);
 }
 
+// With `range`, does only the axis-aligned vector path, which also reports the range of
+// the values written (see warp_axis_aligned), and returns false without writing anything
+// for any other warp.
 template <typename Tin, typename Tout>
-void warp_image(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& p) {
+bool warp_image(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& p,
+                float* range = nullptr) {
   const int64_t channels = src.channels;
   const int64_t item = sizeof(Tin);
   // The vector path addresses taps with int32 byte offsets and reads 4 bytes per uint8
@@ -1190,9 +1217,13 @@ void warp_image(const ImageView<const Tin>& src, const ImageView<Tout>& dst, con
   constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
   const bool vector_ok = channels >= 1 && channels <= 4 && src.height <= kMax &&
                          src.width <= kMax && lo >= -kMax && hi <= kMax && hi - lo >= 4;
+  // Narrower outputs go through warp_rows, which hands them to the scalar reference.
+  const bool axis_aligned = vector_ok && p.matrix.m[1] == 0.0 && p.matrix.m[3] == 0.0 &&
+                            dst.width >= kLanes;
+  if (range && !axis_aligned) return false;
   if (!vector_ok) {
     for (int64_t r = 0; r < dst.height; ++r) warp_detail::reference_row(src, dst, p, r, 0, dst.width);
-    return;
+    return true;
   }
   Setup s;
   s.base = reinterpret_cast<const uint8_t*>(src.data);
@@ -1229,22 +1260,23 @@ void warp_image(const ImageView<const Tin>& src, const ImageView<Tout>& dst, con
   s.cval_f = 0;
   set_fill<Tout>(&s, p.cval);
   const bool bilinear = p.interp == Interp::bilinear;
-  // Narrower outputs go through warp_rows, which hands them to the scalar reference.
-  const bool axis_aligned = p.matrix.m[1] == 0.0 && p.matrix.m[3] == 0.0 && dst.width >= kLanes;
   switch (channels) {
-#define FASTAUG_WARP_CASE(C)                                                    \
-  case C:                                                                       \
-    if (axis_aligned)                                                           \
-      return bilinear ? warp_axis_aligned<Tin, Tout, C, true>(src, dst, p, s)   \
-                      : warp_axis_aligned<Tin, Tout, C, false>(src, dst, p, s); \
-    return bilinear ? warp_rows<Tin, Tout, C, true>(src, dst, p, s)             \
-                    : warp_rows<Tin, Tout, C, false>(src, dst, p, s);
+#define FASTAUG_WARP_CASE(C)                                                           \
+  case C:                                                                              \
+    if (axis_aligned)                                                                  \
+      bilinear ? warp_axis_aligned<Tin, Tout, C, true>(src, dst, p, s, range)          \
+               : warp_axis_aligned<Tin, Tout, C, false>(src, dst, p, s, range);        \
+    else                                                                               \
+      bilinear ? warp_rows<Tin, Tout, C, true>(src, dst, p, s)                         \
+               : warp_rows<Tin, Tout, C, false>(src, dst, p, s);                       \
+    return true;
     FASTAUG_WARP_CASE(1)
     FASTAUG_WARP_CASE(2)
     FASTAUG_WARP_CASE(3)
     FASTAUG_WARP_CASE(4)
 #undef FASTAUG_WARP_CASE
   }
+  return false;  // unreachable: vector_ok limits channels to 1-4
 }
 
 }  // namespace
@@ -1260,6 +1292,14 @@ void warp_affine_kernel(const ConstImageF32& src, const ImageF32& dst, const War
 }
 void warp_affine_kernel(const ConstImageF32& src, const ImageU8& dst, const WarpParams& p) {
   warp_image(src, dst, p);
+}
+bool warp_affine_range_kernel(const ConstImageU8& src, const ImageF32& dst, const WarpParams& p,
+                              float* lo, float* hi) {
+  float range[2];
+  if (!warp_image(src, dst, p, range)) return false;
+  *lo = range[0];
+  *hi = range[1];
+  return true;
 }
 
 }  // namespace FASTAUG_ISA_NS

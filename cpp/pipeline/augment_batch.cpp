@@ -99,12 +99,17 @@ void augment_one(const ImageView<const Tin>& src, const ImageView<Tout>& dst, co
     if (scratch.image.size() < size) scratch.image.resize(size);
     const ImageF32 x{scratch.image.data(), dst.height, dst.width, dst.channels,
                      dst.width * dst.channels, dst.channels};
-    warp_affine<Tin, float>(src, x, warp);
     FinishParams f;
     f.rescale = rescale;
+    float lo, hi;
+    if constexpr (std::is_same<Tin, uint8_t>::value) {
+      if (!std::isnan(brightness)) warp_affine_with_range(src, x, warp, &lo, &hi);
+      else warp_affine<Tin, float>(src, x, warp);
+    } else {
+      warp_affine<Tin, float>(src, x, warp);
+      if (!std::isnan(brightness)) min_max<float>(x, &lo, &hi);
+    }
     if (!std::isnan(brightness)) {
-      float lo, hi;
-      min_max<float>(x, &lo, &hi);
       const float range = hi - lo;  // == max(x - lo): float subtraction is monotonic
       f.brightness = true;
       f.lo = lo;
