@@ -112,6 +112,20 @@ def test_brightness_matches_numpy_on_every_simd_level(simd_level, rng, shape, ch
                         np_brightness(img, factor, rounding))
 
 
+def test_uint8_brightness_is_exact_for_every_byte_and_many_factors(simd_level, rng):
+    """Without VBMI table lookups the uint8 kernel switches to 16-bit integer forms where
+    they reproduce the float results: every byte value, many factors below 2 (the integer
+    range) and beyond, both roundings, vector body and scalar tail."""
+    img = np.concatenate([np.arange(256, dtype=np.uint8)] * 3 + [rng.integers(0, 256, 77, dtype=np.uint8)])
+    img = img.reshape(1, -1, 1)
+    factors = [0.0, 0.5, 0.7, 0.999, 1.0, 1.25, 1.999, 2.0, 3.7]
+    factors += [float(f) for f in rng.uniform(0, 2, 60)] + [k / 256 for k in range(0, 512, 37)]
+    for factor in factors:
+        for rounding in ("nearest", "floor"):
+            assert_same(kernels.adjust_brightness(img, factor, rounding=rounding),
+                        np_brightness(img, factor, rounding))
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_brightness_accepts_any_strides_and_works_in_place(simd_level, rng, layout, dtype):

@@ -79,6 +79,7 @@ inline VI i_gather(const void* base, VI byte_offsets) {
   return _mm512_i32gather_epi32(byte_offsets, base, 1);
 }
 inline VI i_srlv(VI a, VI counts) { return _mm512_srlv_epi32(a, counts); }
+inline VI i_sllv(VI a, VI counts) { return _mm512_sllv_epi32(a, counts); }
 
 inline VF f_set1(float v) { return _mm512_set1_ps(v); }
 inline VF f_sub(VF a, VF b) { return _mm512_sub_ps(a, b); }
@@ -240,6 +241,7 @@ inline VI i_gather(const void* base, VI byte_offsets) {
   return _mm256_i32gather_epi32(static_cast<const int*>(base), byte_offsets, 1);
 }
 inline VI i_srlv(VI a, VI counts) { return _mm256_srlv_epi32(a, counts); }
+inline VI i_sllv(VI a, VI counts) { return _mm256_sllv_epi32(a, counts); }
 
 inline VF f_set1(float v) { return _mm256_set1_ps(v); }
 inline VF f_sub(VF a, VF b) { return _mm256_sub_ps(a, b); }
@@ -885,33 +887,53 @@ struct AxisBlock {
   VI off0, off1;    // byte offsets of the two taps along the axis (order 0: off0 only)
   VF frac;          // weight of the off1 tap
   unsigned inside;  // lanes that sample the image; the others take cval
-#if defined(__AVX512BW__)
-  // uint8 rows whose taps all lie in one 128-byte window of the row: the taps' pixels are
-  // picked from two vector loads with dword permutes instead of gathered. Per tap, the
-  // dword of the window it starts in and the bit shift to its first byte.
+#if defined(__AVX2__)
+  // uint8 rows whose taps all lie in one window of two vectors (128 bytes with AVX-512,
+  // 64 with AVX2): the taps' pixels are picked from two vector loads with dword permutes
+  // instead of gathered. Per tap, the dword of the window it starts in and the bit shift to
+  // its first byte.
   bool windowed;
   int32_t window;  // the window's byte offset within the row
   VI dword0, shift0, dword1, shift1;
 #endif
 };
 
+#if defined(__AVX2__)
+constexpr int kWindowBytes = 2 * static_cast<int>(sizeof(VI));
+
 #if defined(__AVX512BW__)
-// 4 bytes per lane starting at byte 4*dword + shift/8 of the 128-byte window lo:hi.
+inline VI window_dwords(VI lo, VI hi, VI dword) { return _mm512_permutex2var_epi32(lo, dword, hi); }
+inline VI load_window_half(const uint8_t* p) { return _mm512_loadu_si512(p); }
+#else
+// Dword `dword` (0-15) of the 64-byte window lo:hi: both halves permuted, bit 3 picks.
+inline VI window_dwords(VI lo, VI hi, VI dword) {
+  const __m256 from_hi = _mm256_castsi256_ps(_mm256_slli_epi32(dword, 28));
+  return _mm256_castps_si256(
+      _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(lo, dword)),
+                       _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(hi, dword)), from_hi));
+}
+inline VI load_window_half(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+#endif
+
+// 4 bytes per lane starting at byte 4*dword + shift/8 of the window lo:hi. Where the read
+// runs past the window's end the excess bytes are garbage; plan_window only accepts
+// blocks whose C meaningful bytes lie inside.
 inline VI window_pixels(VI lo, VI hi, VI dword, VI shift) {
-  const VI first = _mm512_permutex2var_epi32(lo, dword, hi);
-  const VI second = _mm512_permutex2var_epi32(lo, _mm512_add_epi32(dword, _mm512_set1_epi32(1)), hi);
-  // A shift of 0 makes the second count 32, which AVX-512's variable shifts turn into 0.
-  return _mm512_or_si512(_mm512_srlv_epi32(first, shift),
-                         _mm512_sllv_epi32(second, _mm512_sub_epi32(_mm512_set1_epi32(32), shift)));
+  const VI first = window_dwords(lo, hi, dword);
+  const VI second = window_dwords(lo, hi, i_add(dword, i_set1(1)));
+  // A shift of 0 makes the second count 32, which variable shifts turn into 0.
+  return i_or(i_srlv(first, shift), i_sllv(second, i_sub(i_set1(32), shift)));
 }
 
-// Sets up b's window when src rows are packed uint8 pixels at least 128 bytes long and
+// Sets up b's window when src rows are packed uint8 pixels at least a window long and
 // b's taps (C bytes from each offset) fit in one window inside the row.
 template <typename Tin, int C>
 void plan_window(AxisBlock* b, const Setup& s, int64_t src_width) {
   b->windowed = false;
   const int64_t row_len = src_width * C;
-  if (!std::is_same<Tin, uint8_t>::value || s.col_bytes != C || row_len < 128) return;
+  if (!std::is_same<Tin, uint8_t>::value || s.col_bytes != C || row_len < kWindowBytes) return;
   alignas(64) int32_t o0[kLanes], o1[kLanes];
   i_store(o0, b->off0);
   i_store(o1, b->off1);
@@ -921,8 +943,8 @@ void plan_window(AxisBlock* b, const Setup& s, int64_t src_width) {
     lo = first < lo ? first : lo;
     hi = last > hi ? last : hi;
   }
-  const int32_t window = lo < row_len - 128 ? lo : static_cast<int32_t>(row_len - 128);
-  if (lo < 0 || hi + C > window + 128) return;
+  const int32_t window = lo < row_len - kWindowBytes ? lo : static_cast<int32_t>(row_len - kWindowBytes);
+  if (lo < 0 || hi + C > window + kWindowBytes) return;
   b->windowed = true;
   b->window = window;
   const VI w = i_set1(window), three = i_set1(3);
@@ -1026,10 +1048,10 @@ void interpolate_row(const Setup& s, const AxisBlock* cols, int64_t blocks, int3
   for (int64_t b = 0; b < blocks; ++b) {
     const AxisBlock& t = cols[b];
     VI left, right;
-#if defined(__AVX512BW__)
+#if defined(__AVX2__)
     if (t.windowed) {
       const uint8_t* p = s.base + row_bytes + t.window;
-      const VI lo = _mm512_loadu_si512(p), hi = _mm512_loadu_si512(p + 64);
+      const VI lo = load_window_half(p), hi = load_window_half(p + sizeof(VI));
       left = window_pixels(lo, hi, t.dword0, t.shift0);
       right = window_pixels(lo, hi, t.dword1, t.shift1);
     } else
@@ -1080,7 +1102,7 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
     w.cols[b] = axis_block<kBilinear>(s, s.xmap, d_add(d_add(zero_m3, d_mul(col_lo, m4)), m5),
                                       d_add(d_add(zero_m3, d_mul(col_hi, m4)), m5), s.col_bytes,
                                       s.last_col);
-#if defined(__AVX512BW__)
+#if defined(__AVX2__)
     plan_window<Tin, C>(&w.cols[b], s, src.width);
 #endif
   }
@@ -1126,10 +1148,10 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
       if (!kBilinear && inside != 0) {
         const AxisBlock& t = w.cols[b];
         pixels = i_add(row, t.off0);
-#if defined(__AVX512BW__)
+#if defined(__AVX2__)
         if (t.windowed) {
           const uint8_t* p = s.base + w.row_off0[r] + t.window;
-          pixels = window_pixels(_mm512_loadu_si512(p), _mm512_loadu_si512(p + 64), t.dword0, t.shift0);
+          pixels = window_pixels(load_window_half(p), load_window_half(p + sizeof(VI)), t.dword0, t.shift0);
         } else
 #endif
         if constexpr (std::is_same<Tin, uint8_t>::value) pixels = u8_pixels(s, pixels);

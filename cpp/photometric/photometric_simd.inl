@@ -17,6 +17,9 @@
 #include <immintrin.h>
 #endif
 
+#include <algorithm>
+#include <initializer_list>
+
 #include "photometric/photometric.hpp"
 
 namespace fastaug {
@@ -62,6 +65,18 @@ inline VI vi_adds_u8(VI a, VI b) { return _mm512_adds_epu8(a, b); }
 inline VI vi_subs_u8(VI a, VI b) { return _mm512_subs_epu8(a, b); }
 inline VI vi_set(uint8_t x) { return _mm512_set1_epi8(static_cast<char>(x)); }
 inline void vi_store(uint8_t* p, VI v) { _mm512_storeu_si512(p, v); }
+inline VI vi_zero() { return _mm512_setzero_si512(); }
+inline VI vi_set16(uint16_t x) { return _mm512_set1_epi16(static_cast<short>(x)); }
+inline VI vi_unpacklo8(VI a, VI b) { return _mm512_unpacklo_epi8(a, b); }
+inline VI vi_unpackhi8(VI a, VI b) { return _mm512_unpackhi_epi8(a, b); }
+inline VI vi_mulhi_u16(VI a, VI b) { return _mm512_mulhi_epu16(a, b); }
+inline VI vi_mullo16(VI a, VI b) { return _mm512_mullo_epi16(a, b); }
+inline VI vi_add16(VI a, VI b) { return _mm512_add_epi16(a, b); }
+inline VI vi_mulhrs16(VI a, VI b) { return _mm512_mulhrs_epi16(a, b); }
+inline VI vi_sub16(VI a, VI b) { return _mm512_sub_epi16(a, b); }
+// 0xFFFF where a < b (unsigned 16-bit), else 0.
+inline VI vi_lt_u16(VI a, VI b) { return _mm512_movm_epi16(_mm512_cmplt_epu16_mask(a, b)); }
+inline VI vi_packus16(VI a, VI b) { return _mm512_packus_epi16(a, b); }
 #elif defined(__AVX2__)
 constexpr int kLanes = 8;
 using VF = __m256;
@@ -97,6 +112,19 @@ inline VI vi_adds_u8(VI a, VI b) { return _mm256_adds_epu8(a, b); }
 inline VI vi_subs_u8(VI a, VI b) { return _mm256_subs_epu8(a, b); }
 inline VI vi_set(uint8_t x) { return _mm256_set1_epi8(static_cast<char>(x)); }
 inline void vi_store(uint8_t* p, VI v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+inline VI vi_zero() { return _mm256_setzero_si256(); }
+inline VI vi_set16(uint16_t x) { return _mm256_set1_epi16(static_cast<short>(x)); }
+inline VI vi_unpacklo8(VI a, VI b) { return _mm256_unpacklo_epi8(a, b); }
+inline VI vi_unpackhi8(VI a, VI b) { return _mm256_unpackhi_epi8(a, b); }
+inline VI vi_mulhi_u16(VI a, VI b) { return _mm256_mulhi_epu16(a, b); }
+inline VI vi_mullo16(VI a, VI b) { return _mm256_mullo_epi16(a, b); }
+inline VI vi_add16(VI a, VI b) { return _mm256_add_epi16(a, b); }
+inline VI vi_mulhrs16(VI a, VI b) { return _mm256_mulhrs_epi16(a, b); }
+inline VI vi_sub16(VI a, VI b) { return _mm256_sub_epi16(a, b); }
+inline VI vi_lt_u16(VI a, VI b) {
+  return _mm256_andnot_si256(_mm256_cmpeq_epi16(_mm256_max_epu16(a, b), a), _mm256_set1_epi16(-1));
+}
+inline VI vi_packus16(VI a, VI b) { return _mm256_packus_epi16(a, b); }
 #elif defined(__SSE4_1__)
 constexpr int kLanes = 4;
 using VF = __m128;
@@ -132,6 +160,19 @@ inline VI vi_adds_u8(VI a, VI b) { return _mm_adds_epu8(a, b); }
 inline VI vi_subs_u8(VI a, VI b) { return _mm_subs_epu8(a, b); }
 inline VI vi_set(uint8_t x) { return _mm_set1_epi8(static_cast<char>(x)); }
 inline void vi_store(uint8_t* p, VI v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+inline VI vi_zero() { return _mm_setzero_si128(); }
+inline VI vi_set16(uint16_t x) { return _mm_set1_epi16(static_cast<short>(x)); }
+inline VI vi_unpacklo8(VI a, VI b) { return _mm_unpacklo_epi8(a, b); }
+inline VI vi_unpackhi8(VI a, VI b) { return _mm_unpackhi_epi8(a, b); }
+inline VI vi_mulhi_u16(VI a, VI b) { return _mm_mulhi_epu16(a, b); }
+inline VI vi_mullo16(VI a, VI b) { return _mm_mullo_epi16(a, b); }
+inline VI vi_add16(VI a, VI b) { return _mm_add_epi16(a, b); }
+inline VI vi_mulhrs16(VI a, VI b) { return _mm_mulhrs_epi16(a, b); }
+inline VI vi_sub16(VI a, VI b) { return _mm_sub_epi16(a, b); }
+inline VI vi_lt_u16(VI a, VI b) {
+  return _mm_andnot_si128(_mm_cmpeq_epi16(_mm_max_epu16(a, b), a), _mm_set1_epi16(-1));
+}
+inline VI vi_packus16(VI a, VI b) { return _mm_packus_epi16(a, b); }
 #else
 #error "photometric_simd.inl needs SSE4.1 or better"
 #endif
@@ -348,17 +389,150 @@ void min_max_floats(const ImageView<const float>& img, float* lo, float* hi) {
 
 // ---------------------------------------------------------------- entry points
 
+namespace {
+
+// A uint8 -> uint8 scaling as 16-bit integer arithmetic, y = min(255, q*x + h(x)) with
+// q in {0, 1} and h one multiply: floor(x*a / 2^16) (vpmulhuw), round(x*a / 2^15) half up
+// (vpmulhrsw), or, in general, floor((x*a + b) / 2^16). Chosen only where it reproduces the
+// float kernel's table exactly; the non-VBMI CPUs' brightness (VBMI machines look the
+// table up).
+struct FixedScale {
+  enum Kind { kMulHigh, kMulRound, kMulAdd } kind;
+  uint16_t a, b;
+  bool add_x;  // q == 1
+};
+
+inline uint32_t fixed_scale_value(const FixedScale& fs, uint32_t x) {
+  uint32_t h;
+  switch (fs.kind) {
+    case FixedScale::kMulHigh: h = (x * fs.a) >> 16; break;
+    case FixedScale::kMulRound: h = (x * fs.a + 16384) >> 15; break;
+    default: h = (x * fs.a + fs.b) >> 16; break;
+  }
+  const uint32_t y = (fs.add_x ? x : 0) + h;
+  return y < 255 ? y : 255;
+}
+
+bool reproduces(const FixedScale& fs, const uint8_t* table) {
+  for (uint32_t x = 0; x < 256; ++x)
+    if (fixed_scale_value(fs, x) != table[x]) return false;
+  return true;
+}
+
+// The b that makes (q, a) reproduce `table` with the general form, if one exists.
+bool fit_offset(const uint8_t* table, int q, uint32_t a, uint16_t* b) {
+  int64_t lo = 0, hi = 65535;
+  for (int64_t x = 0; x < 256 && lo <= hi; ++x) {
+    const int64_t base = x * a, rest = table[x] - q * x;
+    if (table[x] < 255) {
+      if (rest < 0) return false;
+      lo = std::max(lo, rest * 65536 - base);
+      hi = std::min(hi, rest * 65536 + 65535 - base);
+    } else {
+      lo = std::max(lo, (255 - q * x) * 65536 - base);  // saturates: anything at least 255
+    }
+  }
+  if (lo > hi) return false;
+  *b = static_cast<uint16_t>(lo);
+  return true;
+}
+
+// A FixedScale equal to `table` (the arithmetic kernel's results for every byte) for a
+// scale near `factor`, cheapest form first, or false (then the float path runs).
+bool fit_fixed_scale(const uint8_t* table, float factor, FixedScale* out) {
+  if (!(factor >= 0.0f && factor < 2.0f)) return false;
+  const bool add_x = factor >= 1.0f;
+  const double frac = static_cast<double>(factor) - (add_x ? 1.0 : 0.0);
+  for (FixedScale::Kind kind : {FixedScale::kMulHigh, FixedScale::kMulRound, FixedScale::kMulAdd}) {
+    const double unit = kind == FixedScale::kMulRound ? 32768.0 : 65536.0;
+    const int64_t limit = kind == FixedScale::kMulRound ? 32767 : 65535;  // vpmulhrsw is signed
+    const int64_t a0 = std::llround(frac * unit);
+    for (int64_t da : {0, -1, 1, -2, 2}) {
+      const int64_t a = a0 + da;
+      if (a < 0 || a > limit) continue;
+      FixedScale fs{kind, static_cast<uint16_t>(a), 0, add_x};
+      if (kind == FixedScale::kMulAdd && !fit_offset(table, add_x ? 1 : 0, static_cast<uint32_t>(a), &fs.b))
+        continue;
+      if (reproduces(fs, table)) {
+        *out = fs;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+template <FixedScale::Kind kKind>
+inline VI scale_half(VI x16, VI a, VI b, bool add_x) {
+  VI y;
+  if constexpr (kKind == FixedScale::kMulHigh) {
+    y = vi_mulhi_u16(x16, a);
+  } else if constexpr (kKind == FixedScale::kMulRound) {
+    y = vi_mulhrs16(x16, a);
+  } else {
+    const VI lo = vi_mullo16(x16, a);
+    // The low half's carry: subtracting the all-ones mask adds 1.
+    y = vi_sub16(vi_mulhi_u16(x16, a), vi_lt_u16(vi_add16(lo, b), lo));
+  }
+  return add_x ? vi_add16(y, x16) : y;  // below 511: packus saturates to 255
+}
+
+template <FixedScale::Kind kKind>
+void fixed_scale_run(const uint8_t* s, uint8_t* d, int64_t n, const FixedScale& fs) {
+  constexpr int64_t kBytes = sizeof(VI);
+  const VI a = vi_set16(fs.a), b = vi_set16(fs.b), zero = vi_zero();
+  int64_t i = 0;
+  for (; i + kBytes <= n; i += kBytes) {
+    const VI v = vi_load(s + i);
+    // unpack and packus both work within 16-byte lanes, so the order comes back intact.
+    const VI lo = scale_half<kKind>(vi_unpacklo8(v, zero), a, b, fs.add_x);
+    const VI hi = scale_half<kKind>(vi_unpackhi8(v, zero), a, b, fs.add_x);
+    vi_store(d + i, vi_packus16(lo, hi));
+  }
+  for (; i < n; ++i) d[i] = static_cast<uint8_t>(fixed_scale_value(fs, s[i]));
+}
+
+void fixed_scale_image(const ConstImageU8& src, const ImageU8& dst, const FixedScale& fs) {
+  auto apply = [&](auto run) { for_each_run(src, dst, [&](const uint8_t* s, uint8_t* d, int64_t n) { run(s, d, n, fs); }); };
+  switch (fs.kind) {
+    case FixedScale::kMulHigh: return apply(fixed_scale_run<FixedScale::kMulHigh>);
+    case FixedScale::kMulRound: return apply(fixed_scale_run<FixedScale::kMulRound>);
+    default: return apply(fixed_scale_run<FixedScale::kMulAdd>);
+  }
+}
+
+}  // namespace
+
 void adjust_brightness_kernel(const ConstImageU8& src, const ImageU8& dst, float factor,
                               BrightnessRounding rounding) {
   const VF f = vset(factor);
+  // The uint8 store clamps to [0, 255] (prepare_store), so the floor needs no clamp here.
+  auto vec_floor = [&](VF v) { return vfloor(vmul(f, v)); };
+  auto scalar_floor = [&](float v) { return floor_brightness(factor, v); };
+  auto vec_nearest = [&](VF v) { return vmul(v, f); };
+  auto scalar_nearest = [&](float v) { return v * factor; };
+#if defined(FASTAUG_BYTE_TABLES)
+  const bool try_fixed = !byte_table_lookups();
+#else
+  const bool try_fixed = true;
+#endif
+  if (try_fixed) {
+    alignas(64) uint8_t table[256];
+    auto block = [&](auto op) { return [op](VF* v, int64_t) { for (int k = 0; k < 4; ++k) v[k] = op(v[k]); }; };
+    if (rounding == BrightnessRounding::floor)
+      map_run(kAllBytes.v, table, 256, block(vec_floor), [&](float x, int64_t) { return scalar_floor(x); });
+    else
+      map_run(kAllBytes.v, table, 256, block(vec_nearest), [&](float x, int64_t) { return scalar_nearest(x); });
+    FixedScale fs;
+    if (fit_fixed_scale(table, factor, &fs)) {
+      fixed_scale_image(src, dst, fs);
+      return;
+    }
+  }
   if (rounding == BrightnessRounding::floor)
-    // The uint8 store clamps to [0, 255] (prepare_store), so the floor needs no clamp here.
-    map_elements(
-        src, dst, [&](VF v) { return vfloor(vmul(f, v)); },
-        [&](float v) { return floor_brightness(factor, v); });
+    map_elements(src, dst, vec_floor, scalar_floor);
   else
-    map_elements(
-        src, dst, [&](VF v) { return vmul(v, f); }, [&](float v) { return v * factor; });
+    map_elements(src, dst, vec_nearest, scalar_nearest);
 }
 
 void adjust_brightness_kernel(const ConstImageF32& src, const ImageF32& dst, float factor,
