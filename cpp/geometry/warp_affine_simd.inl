@@ -894,7 +894,10 @@ struct AxisBlock {
   // its first byte.
   bool windowed;
   int32_t window;  // the window's byte offset within the row
-  VI dword0, shift0, dword1, shift1;
+  struct WindowTap {
+    VI first, second;            // dword indices of the tap's first 4 bytes, and the next
+    VI right_shift, left_shift;  // bit shift to the tap's first byte, and 32 minus it
+  } tap0, tap1;
 #endif
 };
 
@@ -904,27 +907,32 @@ constexpr int kWindowBytes = 2 * static_cast<int>(sizeof(VI));
 #if defined(__AVX512BW__)
 inline VI window_dwords(VI lo, VI hi, VI dword) { return _mm512_permutex2var_epi32(lo, dword, hi); }
 inline VI load_window_half(const uint8_t* p) { return _mm512_loadu_si512(p); }
+// AVX-512's two-source permute reads the index's bit 4 itself.
+inline VI window_index(VI dword) { return dword; }
 #else
-// Dword `dword` (0-15) of the 64-byte window lo:hi: both halves permuted, bit 3 picks.
-inline VI window_dwords(VI lo, VI hi, VI dword) {
-  const __m256 from_hi = _mm256_castsi256_ps(_mm256_slli_epi32(dword, 28));
+// Dword `dword` (0-15) of the 64-byte window lo:hi: both halves permuted, and the index
+// (prepared by window_index: bit 3 moved to the sign bit) picks one.
+inline VI window_dwords(VI lo, VI hi, VI index) {
   return _mm256_castps_si256(
-      _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(lo, dword)),
-                       _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(hi, dword)), from_hi));
+      _mm256_blendv_ps(_mm256_castsi256_ps(_mm256_permutevar8x32_epi32(lo, index)),
+                       _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(hi, index)),
+                       _mm256_castsi256_ps(index)));
 }
 inline VI load_window_half(const uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
+// vpermd reads bits 0-2 only, so bit 3 can sit in the sign bit too, where blendv looks.
+inline VI window_index(VI dword) { return i_or(dword, i_sll<28>(dword)); }
 #endif
 
-// 4 bytes per lane starting at byte 4*dword + shift/8 of the window lo:hi. Where the read
-// runs past the window's end the excess bytes are garbage; plan_window only accepts
-// blocks whose C meaningful bytes lie inside.
-inline VI window_pixels(VI lo, VI hi, VI dword, VI shift) {
-  const VI first = window_dwords(lo, hi, dword);
-  const VI second = window_dwords(lo, hi, i_add(dword, i_set1(1)));
-  // A shift of 0 makes the second count 32, which variable shifts turn into 0.
-  return i_or(i_srlv(first, shift), i_sllv(second, i_sub(i_set1(32), shift)));
+// 4 bytes per lane starting at the tap's byte of the window lo:hi. Where the read runs past
+// the window's end the excess bytes are garbage; plan_window only accepts blocks whose C
+// meaningful bytes lie inside.
+inline VI window_pixels(VI lo, VI hi, const AxisBlock::WindowTap& t) {
+  const VI first = window_dwords(lo, hi, t.first);
+  const VI second = window_dwords(lo, hi, t.second);
+  // A shift of 0 makes the left shift 32, which variable shifts turn into 0.
+  return i_or(i_srlv(first, t.right_shift), i_sllv(second, t.left_shift));
 }
 
 // Sets up b's window when src rows are packed uint8 pixels at least a window long and
@@ -949,10 +957,17 @@ void plan_window(AxisBlock* b, const Setup& s, int64_t src_width) {
   b->window = window;
   const VI w = i_set1(window), three = i_set1(3);
   const VI rel0 = i_sub(b->off0, w), rel1 = i_sub(b->off1, w);
-  b->dword0 = i_srl<2>(rel0);
-  b->shift0 = i_sll<3>(i_and(rel0, three));
-  b->dword1 = i_srl<2>(rel1);
-  b->shift1 = i_sll<3>(i_and(rel1, three));
+  auto tap = [&](VI rel) {
+    AxisBlock::WindowTap t;
+    const VI dword = i_srl<2>(rel);
+    t.first = window_index(dword);
+    t.second = window_index(i_add(dword, i_set1(1)));
+    t.right_shift = i_sll<3>(i_and(rel, three));
+    t.left_shift = i_sub(i_set1(32), t.right_shift);
+    return t;
+  };
+  b->tap0 = tap(rel0);
+  b->tap1 = tap(rel1);
 }
 #endif
 
@@ -1052,8 +1067,8 @@ void interpolate_row(const Setup& s, const AxisBlock* cols, int64_t blocks, int3
     if (t.windowed) {
       const uint8_t* p = s.base + row_bytes + t.window;
       const VI lo = load_window_half(p), hi = load_window_half(p + sizeof(VI));
-      left = window_pixels(lo, hi, t.dword0, t.shift0);
-      right = window_pixels(lo, hi, t.dword1, t.shift1);
+      left = window_pixels(lo, hi, t.tap0);
+      right = window_pixels(lo, hi, t.tap1);
     } else
 #endif
     if constexpr (std::is_same<Tin, uint8_t>::value) {
@@ -1151,7 +1166,7 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
 #if defined(__AVX2__)
         if (t.windowed) {
           const uint8_t* p = s.base + w.row_off0[r] + t.window;
-          pixels = window_pixels(load_window_half(p), load_window_half(p + sizeof(VI)), t.dword0, t.shift0);
+          pixels = window_pixels(load_window_half(p), load_window_half(p + sizeof(VI)), t.tap0);
         } else
 #endif
         if constexpr (std::is_same<Tin, uint8_t>::value) pixels = u8_pixels(s, pixels);
