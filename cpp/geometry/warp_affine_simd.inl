@@ -17,7 +17,6 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -1218,8 +1217,8 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
     f_store(lanes[1], highest);
     range[0] = lanes[0][0], range[1] = lanes[1][0];
     for (int l = 1; l < kLanes; ++l) {
-      range[0] = std::min(range[0], lanes[0][l]);
-      range[1] = std::max(range[1], lanes[1][l]);
+      range[0] = lanes[0][l] < range[0] ? lanes[0][l] : range[0];  // no std templates in ISA code
+      range[1] = lanes[1][l] > range[1] ? lanes[1][l] : range[1];
     }
   }
 }

@@ -17,8 +17,6 @@
 #include <immintrin.h>
 #endif
 
-#include <algorithm>
-#include <initializer_list>
 
 #include "photometric/photometric.hpp"
 
@@ -426,10 +424,12 @@ bool fit_offset(const uint8_t* table, int q, uint32_t a, uint16_t* b) {
     const int64_t base = x * a, rest = table[x] - q * x;
     if (table[x] < 255) {
       if (rest < 0) return false;
-      lo = std::max(lo, rest * 65536 - base);
-      hi = std::min(hi, rest * 65536 + 65535 - base);
+      const int64_t at_least = rest * 65536 - base, at_most = rest * 65536 + 65535 - base;
+      lo = at_least > lo ? at_least : lo;  // plain comparisons: no std templates in ISA code
+      hi = at_most < hi ? at_most : hi;
     } else {
-      lo = std::max(lo, (255 - q * x) * 65536 - base);  // saturates: anything at least 255
+      const int64_t at_least = (255 - q * x) * 65536 - base;  // saturates: anything >= 255
+      lo = at_least > lo ? at_least : lo;
     }
   }
   if (lo > hi) return false;
@@ -443,11 +443,14 @@ bool fit_fixed_scale(const uint8_t* table, float factor, FixedScale* out) {
   if (!(factor >= 0.0f && factor < 2.0f)) return false;
   const bool add_x = factor >= 1.0f;
   const double frac = static_cast<double>(factor) - (add_x ? 1.0 : 0.0);
-  for (FixedScale::Kind kind : {FixedScale::kMulHigh, FixedScale::kMulRound, FixedScale::kMulAdd}) {
+  static constexpr FixedScale::Kind kKinds[] = {FixedScale::kMulHigh, FixedScale::kMulRound,
+                                                FixedScale::kMulAdd};
+  static constexpr int64_t kNudges[] = {0, -1, 1, -2, 2};
+  for (FixedScale::Kind kind : kKinds) {
     const double unit = kind == FixedScale::kMulRound ? 32768.0 : 65536.0;
     const int64_t limit = kind == FixedScale::kMulRound ? 32767 : 65535;  // vpmulhrsw is signed
     const int64_t a0 = std::llround(frac * unit);
-    for (int64_t da : {0, -1, 1, -2, 2}) {
+    for (int64_t da : kNudges) {
       const int64_t a = a0 + da;
       if (a < 0 || a > limit) continue;
       FixedScale fs{kind, static_cast<uint16_t>(a), 0, add_x};
