@@ -9,6 +9,8 @@ from typing import Callable, Optional, Tuple
 
 import numpy as np
 
+from . import _core
+
 SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
 _U8, _F32 = SUPPORTED_DTYPES
 
@@ -97,7 +99,7 @@ def prepare_out(
         raise ValueError(f"{name} must have shape {user_shape}, got {out.shape}")
     if not out.flags.writeable:
         raise ValueError(f"{name} is read-only")
-    if _elements_alias(out):
+    if _core._elements_alias(out):
         raise ValueError(f"{name} has overlapping elements (its strides alias memory)")
     for arr in inputs:
         if np.may_share_memory(out, arr) and np.shares_memory(out, arr):
@@ -113,19 +115,6 @@ def prepare_out(
         return out
 
     return tmp, finish
-
-
-def _elements_alias(a: np.ndarray) -> bool:
-    """True unless the strides provably give every element its own bytes: sorted by stride,
-    each axis must step past everything the smaller axes span (as_strided views may not)."""
-    if a.size == 0:
-        return False
-    span = a.itemsize
-    for stride, length in sorted((abs(s), n) for s, n in zip(a.strides, a.shape) if n > 1):
-        if stride < span:
-            return True
-        span += stride * (length - 1)
-    return False
 
 
 def _kernel_ready(a: np.ndarray) -> bool:

@@ -5,11 +5,11 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <utility>
 #include <vector>
-#include <cstdint>
-#include <string>
 
 #include "core/image.hpp"
 #include "core/simd_level.hpp"
@@ -126,6 +126,12 @@ void check_same_shape(const py::array& a, const py::array& b, const char* a_name
 bool is_dtype(const py::array& a, const py::dtype& d) { return a.dtype().is(d) || a.dtype().equal(d); }
 
 // ---------------------------------------------------------------- dispatch control
+
+void register_checks(py::module_& m) {
+  m.def("_elements_alias", [](const py::array& a) { return elements_alias(a); }, py::arg("a"),
+        "True unless a's strides provably give every element its own bytes (the check every "
+        "writable kernel argument gets), for the Python side's own out= handling.");
+}
 
 void register_simd(py::module_& m) {
   m.def("cpu_simd_level", [] { return std::string(simd_level_name(cpu_simd_level())); },
@@ -691,6 +697,7 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
                              " is not supported by this CPU (best: " +
                              simd_level_name(cpu_simd_level()) + ")");
   }
+  register_checks(m);
   register_simd(m);
   register_flip(m);
   register_photometric(m);

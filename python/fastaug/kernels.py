@@ -13,9 +13,7 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._arrays import as_kernel_image, plain_arrays, prepare_out
-
-_U8 = np.dtype(np.uint8)
+from ._arrays import _U8, as_kernel_image, plain_arrays, prepare_out
 
 __all__ = ["warp_affine", "flip_horizontal", "flip_vertical", "adjust_brightness", "channel_shift"]
 
