@@ -1,0 +1,28 @@
+"""The report's thread-scaling verdicts: 1 -> 2 cores needs 1.8x, 1 -> 16 needs 12x, other
+core counts are shown without a verdict."""
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.report import Row, _scaling_cases, group_rows
+
+WORKLOAD = "batch affine bilinear, fill nearest"
+
+
+def _rows(count: int, one_s: float, all_s: float):
+    def row(threads, thread_count, median_s):
+        return Row(WORKLOAD, "32x224x224x3", threads, thread_count, "fastaug", "augment_batch",
+                   "fastaug", median_s, 0.0, 10, 32)
+    return [row("1 thread", 1, one_s), row(f"all cores ({count})", count, all_s)]
+
+
+@pytest.mark.parametrize("count, one_s, all_s, passed", [
+    (2, 1.0, 0.5, True), (2, 1.0, 0.6, False),
+    (16, 1.0, 1 / 12.5, True), (16, 1.0, 1 / 11.0, False),
+    (8, 1.0, 0.2, None),
+])
+def test_scaling_verdict_by_core_count(count, one_s, all_s, passed):
+    (case,) = _scaling_cases(group_rows(_rows(count, one_s, all_s)), WORKLOAD)
+    assert case.target == f"threads: batch throughput from 1 core to {count}"
+    assert case.measured == pytest.approx(one_s / all_s)
+    assert case.passed is passed
