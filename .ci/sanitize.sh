@@ -56,7 +56,12 @@ run() { echo "sanitize: $*"; sanitized "$@"; }
 # Test ids name the SIMD level; deselect the levels between scalar and the best one.
 skip_levels=$(sanitized -c "import fastaug; a = fastaug.simd_info()['available']; print(' and '.join('not ' + x for x in a[1:-1]))")
 # test_concurrency's RSS check is left out: ASan's quarantine holds freed memory on purpose.
-run -m pytest -q -p no:cacheprovider -x --capture=sys -k "${skip_levels:+$skip_levels and }not rss" \
+# So is the fork-while-other-threads-allocate test (it runs in the main suite): GCC 12's
+# libasan does not hold its allocator's locks across fork, so a child forked while another
+# thread is inside ASan's malloc can wait forever on a lock inside the sanitizer runtime
+# (seen: both child threads in SizeClassAllocator64::GetFromAllocator, about 1 run in 3).
+run -m pytest -q -p no:cacheprovider -x --capture=sys \
+  -k "${skip_levels:+$skip_levels and }not rss and not test_fork_while_other_threads_use_the_pool" \
   "$root/tests/test_flip.py" "$root/tests/test_photometric.py" "$root/tests/test_warp_affine.py" \
   "$root/tests/test_pipeline.py" "$root/tests/test_robustness.py" "$root/tests/test_concurrency.py"
 run "$root/tests/fuzz/fuzz_core.py" --replay "$root/tests/fuzz/corpus"
