@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import numpy as np
@@ -60,6 +61,17 @@ def pytest_sessionfinish(session, exitstatus):
         reporter.write_line(f"CI: {len(skipped)} test(s) skipped; every extra is installed "
                             "in CI, so a skip hides a gap", red=True)
         session.exitstatus = 1
+
+
+def run_threads(worker, args_list, timeout=60.0):
+    """Run worker(*args) on one thread per entry of args_list, all at once; fails the test if
+    any thread is still running after `timeout` (a hung concurrent call)."""
+    threads = [threading.Thread(target=worker, args=args) for args in args_list]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), "a concurrent call hung"
 
 
 def fork_and_run(child_fn, timeout=30.0):

@@ -18,7 +18,7 @@ import pytest
 from fastaug import ImageDataGenerator, kernels
 from fastaug._pipeline import augment_batch
 
-from conftest import fork_and_run
+from conftest import fork_and_run, run_threads
 
 MATRIX = np.array([[0.9, 0.2, 1.5], [-0.15, 1.1, -2.0]])
 
@@ -70,12 +70,7 @@ def test_many_threads_calling_every_kernel_match_sequential_calls():
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a concurrent call hung"
+    run_threads(worker, [(k,) for k in range(8)], timeout=120)
     assert not errors, errors
     assert not mismatches, sorted(set(mismatches))
 
@@ -94,12 +89,7 @@ def test_threads_sharing_one_input_and_writing_separate_outs():
             if not np.array_equal(out, want):
                 bad.append(1)
 
-    threads = [threading.Thread(target=worker, args=(o,)) for o in outs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
+    run_threads(worker, [(o,) for o in outs])
     assert not bad
 
 
@@ -119,12 +109,8 @@ def test_one_iterator_shared_by_threads_yields_every_sequential_batch():
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads) and not errors, errors
+    run_threads(worker, [()] * 4)
+    assert not errors, errors
     # 20 batches = two epochs of the same 10: each sequential batch exactly twice.
     assert sorted(got) == sorted(want * 2)
 
@@ -143,12 +129,7 @@ def test_apply_transform_from_threads_matches_sequential():
             if not np.array_equal(gen.apply_transform(x, params[i]), want[i]):
                 bad.append(i)
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
+    run_threads(worker, [(k,) for k in range(6)])
     assert not bad
 
 

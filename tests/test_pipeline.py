@@ -12,7 +12,7 @@ from scipy import ndimage
 from fastaug import _core
 from fastaug._pipeline import FILL_MODES, augment_batch
 
-from conftest import fork_and_run, random_image
+from conftest import fork_and_run, random_image, run_threads
 
 
 # ---------------------------------------------------------------- reference composition
@@ -355,12 +355,7 @@ def test_concurrent_python_callers_match_sequential_calls(rng):
         except BaseException as e:  # reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a concurrent call hung"
+    run_threads(worker, [(k,) for k in range(6)])
     assert not errors, errors
     assert len(results) == 4 * sum(len(range(k % len(configs), len(configs), 3)) for k in range(6))
     for (k, rep, j), got in results.items():
