@@ -236,6 +236,31 @@ def test_axis_aligned_path_equals_general_path_and_scipy(simd_level, rng, order,
         check_against_scipy(got, img, m, order, mode, 37.6, out_shape)
 
 
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_order0_copies_round_ties_exactly_like_scipy(simd_level, rng, channels):
+    """Order 0 of packed uint8 steps its coordinates in fixed point inside the image; it
+    must still pick scipy's pixel where a double coordinate is exactly on a rounding tie
+    (k + 0.5, rounded up) or a hair either side of one, and along rows long enough for the
+    fixed-point steps to add up."""
+    img = random_image(rng, (300, 520, channels), np.uint8)
+    for eps in (0.0, 1e-12, -1e-12, 2.0**-17, -(2.0**-17), 3e-6):
+        for lin in ([[0.5, 0.25], [-0.25, 0.5]],  # coordinates on multiples of 1/4
+                    [[0.75, -0.5], [0.5, 0.75]],
+                    [[0.0625, 0.375], [-0.9375, 0.0078125]]):
+            m = np.hstack([np.array(lin), [[40.25 + eps], [300.5 - eps]]])
+            for mode in ("nearest", "constant"):
+                got = kernels.warp_affine(img, m, order=0, fill_mode=mode, cval=3.0,
+                                          output_shape=(96, 512))
+                check_against_scipy(got, img, m, 0, mode, 3.0, (96, 512))
+    # Rotations: coordinates spread over every fraction, many blocks per row.
+    for _ in range(4):
+        m = random_matrix(rng, max_shift=60.0)
+        m[:, :2] *= 0.5
+        m[:, 2] += (150.0, 260.0)
+        got = kernels.warp_affine(img, m, order=0, fill_mode="nearest", output_shape=(64, 520))
+        check_against_scipy(got, img, m, 0, "nearest", 0.0, (64, 520))
+
+
 @pytest.mark.parametrize("order", [0, 1])
 def test_axis_aligned_path_with_strides_and_repeated_rows(simd_level, rng, order):
     """Negative and padded strides on both sides, and magnifications where many output rows

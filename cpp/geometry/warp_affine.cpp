@@ -166,11 +166,15 @@ void reference_image(const ImageView<const Tin>& src, const ImageView<Tout>& dst
 }
 
 // First c in [0, n] at which pred (false then true over c, true at n by convention) turns
-// true. `guess` is an estimate of it: checked in O(1), binary search if it was wrong.
+// true. `guess` estimates it to within one: ceil(guess) is checked first (as trunc or
+// trunc + 1, without a libm call: this file has no SSE4.1), then a binary search runs if
+// that was wrong.
 template <typename Pred>
 int64_t first_true(Pred pred, int64_t n, double guess) {
-  const int64_t g = !(guess > 0) ? 0 : guess >= static_cast<double>(n) ? n : static_cast<int64_t>(guess);
-  if ((g == n || pred(g)) && (g == 0 || !pred(g - 1))) return g;
+  const int64_t t = !(guess > 0) ? 0 : guess >= static_cast<double>(n) ? n : static_cast<int64_t>(guess);
+  auto is_first = [&](int64_t g) { return (g == n || pred(g)) && (g == 0 || !pred(g - 1)); };
+  if (is_first(t)) return t;
+  if (t < n && is_first(t + 1)) return t + 1;
   int64_t lo = 0, hi = n;
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo) / 2;
@@ -225,8 +229,8 @@ void inlier_columns(const WarpParams& p, int64_t height, int64_t width, int64_t 
     };
     auto above_low = [&](int64_t c) { return !below_low(c); };
     auto below_high = [&](int64_t c) { return !above_high(c); };
-    const double low_cross = std::ceil((0.0 - a - offset) / slope);
-    const double high_cross = std::ceil((last - a - offset) / slope);
+    const double low_cross = (0.0 - a - offset) / slope;
+    const double high_cross = (last - a - offset) / slope;
     if (slope >= 0) {  // inside from where x >= 0 until where x passes the last index
       *begin = std::max(*begin, first_true(above_low, out_width, low_cross));
       *end = std::min(*end, first_true(above_high, out_width, high_cross));

@@ -74,6 +74,7 @@ inline VI i_blend(unsigned take_b, VI a, VI b) {
   return _mm512_mask_blend_epi32(static_cast<__mmask16>(take_b), a, b);
 }
 inline void i_store(int32_t* p, VI v) { _mm512_storeu_si512(p, v); }
+inline VI i_load(const int32_t* p) { return _mm512_loadu_si512(p); }
 inline VI i_gather(const void* base, VI byte_offsets) {
   return _mm512_i32gather_epi32(byte_offsets, base, 1);
 }
@@ -179,6 +180,8 @@ inline void gather_pairs_unshifted(const uint8_t* base, VI start, VI* first, VI*
                                       _mm512_srli_epi64(q_hi, 8 * C));
 }
 inline bool i_any_gt(VI a, VI b) { return _mm512_cmpgt_epi32_mask(a, b) != 0; }
+inline bool i_any_lt(VI a, VI b) { return _mm512_cmplt_epi32_mask(a, b) != 0; }
+inline bool i_any_gt_unsigned(VI a, VI b) { return _mm512_cmpgt_epu32_mask(a, b) != 0; }
 
 // Per lane, the 2*C floats from byte offset `off` on (C 8-byte gathers per half block):
 // out[f] is float f of that run, so a tap pixel and its right neighbour in one go.
@@ -236,6 +239,7 @@ inline VI lane_mask(unsigned bits) {
 }
 inline VI i_blend(unsigned take_b, VI a, VI b) { return _mm256_blendv_epi8(a, b, lane_mask(take_b)); }
 inline void i_store(int32_t* p, VI v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+inline VI i_load(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline VI i_gather(const void* base, VI byte_offsets) {
   return _mm256_i32gather_epi32(static_cast<const int*>(base), byte_offsets, 1);
 }
@@ -290,6 +294,10 @@ inline void store_f32_c3(float* p, VF c0, VF c1, VF c2) {
   }
 }
 inline VI i_max(VI a, VI b) { return _mm256_max_epi32(a, b); }
+inline bool i_any_lt(VI a, VI b) { return _mm256_movemask_epi8(_mm256_cmpgt_epi32(b, a)) != 0; }
+inline bool i_any_gt_unsigned(VI a, VI b) {
+  return _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(a, b), b)) != -1;
+}
 using DM = __m256d;  // per-lane predicate on a VD
 inline DM d_lt(VD a, VD b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
 inline DM d_le(VD a, VD b) { return _mm256_cmp_pd(a, b, _CMP_LE_OQ); }
@@ -378,6 +386,7 @@ inline VI lane_mask(unsigned bits) {
 }
 inline VI i_blend(unsigned take_b, VI a, VI b) { return _mm_blendv_epi8(a, b, lane_mask(take_b)); }
 inline void i_store(int32_t* p, VI v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+inline VI i_load(const int32_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 // No gather instruction: four scalar loads.
 inline VI i_gather(const void* base, VI byte_offsets) {
   alignas(16) int32_t off[4], val[4];
@@ -422,6 +431,10 @@ inline void store_packed_c3(uint8_t* p, VI v) {
 }
 inline void store_packed_c4(uint8_t* p, VI v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
 inline VI i_max(VI a, VI b) { return _mm_max_epi32(a, b); }
+inline bool i_any_lt(VI a, VI b) { return _mm_movemask_epi8(_mm_cmplt_epi32(a, b)) != 0; }
+inline bool i_any_gt_unsigned(VI a, VI b) {
+  return _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_max_epu32(a, b), b)) != 0xFFFF;
+}
 using DM = __m128d;  // per-lane predicate on a VD
 inline DM d_lt(VD a, VD b) { return _mm_cmplt_pd(a, b); }
 inline DM d_le(VD a, VD b) { return _mm_cmple_pd(a, b); }
@@ -805,6 +818,8 @@ class ColumnProductTable {
   ColumnProducts at(int64_t c) const {
     return {d_load(m1_ + c), d_load(m1_ + c + kHalf), d_load(m4_ + c), d_load(m4_ + c + kHalf)};
   }
+  double m1(int64_t c) const { return m1_[c]; }
+  double m4(int64_t c) const { return m4_[c]; }
 
  private:
   double* m1_;
@@ -823,6 +838,97 @@ struct RowSpans {
   int64_t* begin;
   int64_t* end;
 };
+
+// ------------------------------------------------------------------ order-0 pixel copies
+// Inside a row's inlier span an order-0 warp of packed uint8 pixels only copies pixels, and
+// the double coordinates are needed just to round them. There, coordinates are stepped in
+// fixed point instead: from the span's first column (exact, in 32.32), by whole blocks
+// (in 32.32, so the steps' rounding adds up to nothing that matters), and to each lane in
+// 16.16; within 2/65536 of the double value in all. The half-up rounding is then a shift,
+// and the pixels are copied with scalar loads and stores, which beat a gather here. A block
+// with any coordinate within kTieMargin/65536 of a rounding tie (where the fixed point could
+// round otherwise than the double would) goes through warp_block instead.
+constexpr double kFixedOne = 65536.0;
+constexpr double kFixedOne32 = 4294967296.0;
+constexpr int32_t kTieMargin = 4;
+
+struct NearestCopy {
+  VI lane_y, lane_x;                 // round(l * m1 * 2^16), round(l * m4 * 2^16) for lane l
+  int64_t block_step_y, block_step_x;  // round(kLanes * m1 * 2^32), same for m4
+  // A coordinate plus one half (rounding half up is then truncation) in 32.32.
+  static int64_t fixed32(double coordinate) {
+    return _mm_cvtsd_si64(_mm_set_sd(coordinate * kFixedOne32 + kFixedOne32 / 2));
+  }
+};
+
+// Whether warp_rows can copy pixels with nearest_copy_offsets and copy_pixels: uint8 in and
+// out, pixels packed in both, rows laid out forwards (so every byte offset is >= 0), and
+// coordinates (at most the image size, in the inlier span) and lane steps that fit 16.16 in
+// int32.
+template <typename Tin, typename Tout, int C>
+bool prepare_nearest_copy(const ImageView<const Tin>& src, const ImageView<Tout>& dst,
+                          const WarpParams& p, NearestCopy* nc) {
+  if (!std::is_same<Tin, uint8_t>::value || !std::is_same<Tout, uint8_t>::value) return false;
+  const double* m = p.matrix.m;
+  const double step_limit = 1024.0;
+  if (src.col_stride != C || dst.col_stride != C || src.row_stride <= 0 || src.height > 16384 ||
+      src.width > 16384 || !(m[1] >= -step_limit && m[1] <= step_limit) ||
+      !(m[4] >= -step_limit && m[4] <= step_limit))
+    return false;
+  alignas(64) int32_t ly[kLanes], lx[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    ly[l] = _mm_cvtsd_si32(_mm_set_sd(static_cast<double>(l) * m[1] * kFixedOne));
+    lx[l] = _mm_cvtsd_si32(_mm_set_sd(static_cast<double>(l) * m[4] * kFixedOne));
+  }
+  nc->lane_y = i_load(ly);
+  nc->lane_x = i_load(lx);
+  nc->block_step_y = _mm_cvtsd_si64(_mm_set_sd(kLanes * m[1] * kFixedOne32));
+  nc->block_step_x = _mm_cvtsd_si64(_mm_set_sd(kLanes * m[4] * kFixedOne32));
+  return true;
+}
+
+// The source byte offsets of a block of kLanes inlier-span pixels whose first column's
+// coordinates (NearestCopy::fixed32) are y and x, stored to `offsets`; false where
+// warp_block must do the block.
+template <int C>
+bool nearest_copy_offsets(const Setup& s, const NearestCopy& nc, int64_t y, int64_t x,
+                          int32_t* offsets) {
+  const VI yl = i_add(i_set1(static_cast<int32_t>(y >> 16)), nc.lane_y);
+  const VI xl = i_add(i_set1(static_cast<int32_t>(x >> 16)), nc.lane_x);
+  const VI fraction = i_set1(0xFFFF), margin = i_set1(kTieMargin);
+  const VI tie_distance = i_min(i_and(i_add(yl, margin), fraction), i_and(i_add(xl, margin), fraction));
+  if (i_any_lt(tie_distance, i_add(margin, margin))) return false;
+  const VI iy = i_srl<16>(yl), ix = i_srl<16>(xl);
+  VI col_off = ix;
+  if constexpr (C == 2) col_off = i_sll<1>(ix);
+  if constexpr (C == 3) col_off = i_add(ix, i_sll<1>(ix));
+  if constexpr (C == 4) col_off = i_sll<2>(ix);
+  const VI off = i_add(i_mul(iy, i_set1(s.row_bytes)), col_off);
+  // Memory safety rests on this check alone: every read is 4 bytes inside the image.
+  if (i_any_gt_unsigned(off, i_set1(s.read_limit4))) return false;
+  i_store(offsets, off);
+  return true;
+}
+
+// Copies the pixels at `offsets` to n (a multiple of kLanes) consecutive output pixels from
+// `out`. Run after a row's offsets are collected: scalar loads straight after the vector
+// store of their offsets would wait for it.
+template <int C>
+void copy_pixels(const uint8_t* base, const int32_t* offsets, int64_t n, uint8_t* out) {
+  for (int64_t b = 0; b < n; b += kLanes) {
+    const int32_t* o = offsets + b;
+    uint8_t* q = out + C * b;
+    if constexpr (C == 1) {
+      for (int l = 0; l < kLanes; ++l) q[l] = base[o[l]];
+    } else {
+      // 4-byte copies: each one's spare bytes land in the next pixel, written after it;
+      // the run's last pixel gets exactly C bytes.
+      for (int l = 0; l < kLanes - 1; ++l) std::memcpy(q + C * l, base + o[l], 4);
+      if (b + kLanes < n) std::memcpy(q + C * (kLanes - 1), base + o[kLanes - 1], 4);
+      else std::memcpy(q + C * (kLanes - 1), base + o[kLanes - 1], C);
+    }
+  }
+}
 
 template <typename Tin, typename Tout, int C, bool kBilinear>
 void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& p,
@@ -849,12 +955,17 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
     for (int64_t c = c0; c < c1; c += kLanes)
       border_block(r, c + kLanes <= dst.width ? c : dst.width - kLanes);
   };
+  NearestCopy nc;
+  const bool nearest_copy = !kBilinear && prepare_nearest_copy<Tin, Tout, C>(src, dst, p, &nc);
   RowSpans spans(dst.height);
   for (int64_t r = 0; r < dst.height; ++r)
     warp_detail::inlier_columns(p, src.height, src.width, dst.width, r, &spans.begin[r], &spans.end[r]);
   // Column strips, top to bottom: a rotated output row reads a band of source rows, and
   // within a strip the bands of consecutive rows overlap enough to stay in L1.
-  constexpr int64_t kStrip = 64;
+  // Order-0 pixel copies gain more from long runs than from L1 reuse (measured: 224x224
+  // rotation 52 -> 44 us): their strips are 512 columns wide.
+  constexpr int64_t kStrip = kBilinear ? 64 : 512;
+  alignas(64) int32_t run_offsets[kStrip];
   for (int64_t strip_begin = 0; strip_begin < dst.width; strip_begin += kStrip) {
     const int64_t strip_end = strip_begin + kStrip < dst.width ? strip_begin + kStrip : dst.width;
     auto clip = [&](int64_t v) { return v < strip_begin ? strip_begin : v > strip_end ? strip_end : v; };
@@ -864,8 +975,33 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
       rc.y_base = d_set1(rd * m[0]);
       rc.x_base = d_set1(rd * m[3]);
       int64_t c = begin;
-      for (; c + kLanes <= end; c += kLanes)
+      // Order-0 copies: consecutive blocks' offsets collected, then copied in one go.
+      int64_t run_begin = c, run_length = 0, y_fixed = 0, x_fixed = 0;
+      auto flush_run = [&] {
+        if constexpr (std::is_same<Tout, uint8_t>::value)
+          copy_pixels<C>(s.base, run_offsets, run_length, dst.pixel(r, run_begin));
+        run_length = 0;
+      };
+      if (nearest_copy && c < end) {
+        // The coordinates as warp_block forms them.
+        y_fixed = NearestCopy::fixed32((rd * m[0] + products.m1(c)) + m[2]);
+        x_fixed = NearestCopy::fixed32((rd * m[3] + products.m4(c)) + m[5]);
+      }
+      for (; c + kLanes <= end; c += kLanes) {
+        if (nearest_copy) {
+          const bool offsets_ok = nearest_copy_offsets<C>(s, nc, y_fixed, x_fixed, run_offsets + run_length);
+          y_fixed += nc.block_step_y;
+          x_fixed += nc.block_step_x;
+          if (offsets_ok) {
+            if (run_length == 0) run_begin = c;
+            run_length += kLanes;
+            continue;
+          }
+          flush_run();
+        }
         warp_block<Tin, Tout, C, kBilinear, false>(s, rc, products.at(c), dst, r, c);
+      }
+      flush_run();
       border_columns(r, strip_begin, begin);
       border_columns(r, c, strip_end);
     }

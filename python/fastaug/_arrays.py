@@ -13,6 +13,7 @@ from . import _core
 
 SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
 _U8, _F32 = SUPPORTED_DTYPES
+_F64 = np.dtype(np.float64)
 
 
 def as_kernel_image(image: object, name: str = "image") -> Tuple[np.ndarray, bool]:
