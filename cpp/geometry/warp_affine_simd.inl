@@ -8,7 +8,8 @@
 // to that clamp (plus a cval mask), so whole rows run vectorised; for reflect, wrap and
 // mirror only the columns whose taps are all inside the image do, and the border pixels go
 // through the scalar reference. Axis-aligned matrices (shift, zoom, flips) take a separable
-// path with the same arithmetic and results (see warp_axis_aligned).
+// path with the same arithmetic and results (see warp_axis_aligned). Packed uint8-to-uint8
+// warps step coordinates in fixed point inside the image (see FixedSteps).
 #include <immintrin.h>
 
 // GCC 12's AVX-512 headers build their "undefined" vectors from self-initialised locals,
@@ -83,6 +84,7 @@ inline VI i_sllv(VI a, VI counts) { return _mm512_sllv_epi32(a, counts); }
 
 inline VF f_set1(float v) { return _mm512_set1_ps(v); }
 inline VF f_sub(VF a, VF b) { return _mm512_sub_ps(a, b); }
+inline VF f_mul(VF a, VF b) { return _mm512_mul_ps(a, b); }
 inline VF f_lerp(VF a, VF b, VF t) { return _mm512_fmadd_ps(t, _mm512_sub_ps(b, a), a); }
 inline VF f_from_i(VI a) { return _mm512_cvtepi32_ps(a); }
 inline VF f_blend(unsigned take_b, VF a, VF b) {
@@ -248,6 +250,7 @@ inline VI i_sllv(VI a, VI counts) { return _mm256_sllv_epi32(a, counts); }
 
 inline VF f_set1(float v) { return _mm256_set1_ps(v); }
 inline VF f_sub(VF a, VF b) { return _mm256_sub_ps(a, b); }
+inline VF f_mul(VF a, VF b) { return _mm256_mul_ps(a, b); }
 inline VF f_lerp(VF a, VF b, VF t) { return _mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a); }
 inline VF f_from_i(VI a) { return _mm256_cvtepi32_ps(a); }
 inline VF f_blend(unsigned take_b, VF a, VF b) {
@@ -404,6 +407,7 @@ inline VI i_srlv(VI a, VI counts) {
 
 inline VF f_set1(float v) { return _mm_set1_ps(v); }
 inline VF f_sub(VF a, VF b) { return _mm_sub_ps(a, b); }
+inline VF f_mul(VF a, VF b) { return _mm_mul_ps(a, b); }
 inline VF f_lerp(VF a, VF b, VF t) { return _mm_add_ps(_mm_mul_ps(t, _mm_sub_ps(b, a)), a); }
 inline VF f_from_i(VI a) { return _mm_cvtepi32_ps(a); }
 inline VF f_blend(unsigned take_b, VF a, VF b) {
@@ -839,71 +843,82 @@ struct RowSpans {
   int64_t* end;
 };
 
-// ------------------------------------------------------------------ order-0 pixel copies
-// Inside a row's inlier span an order-0 warp of packed uint8 pixels only copies pixels, and
-// the double coordinates are needed just to round them. There, coordinates are stepped in
-// fixed point instead: from the span's first column (exact, in 32.32), by whole blocks
-// (in 32.32, so the steps' rounding adds up to nothing that matters), and to each lane in
-// 16.16; within 2/65536 of the double value in all. The half-up rounding is then a shift,
-// and the pixels are copied with scalar loads and stores, which beat a gather here. A block
-// with any coordinate within kTieMargin/65536 of a rounding tie (where the fixed point could
-// round otherwise than the double would) goes through warp_block instead.
+// ------------------------------------------------------------------ fixed-point inlier blocks
+// Inside a row's inlier span, uint8-to-uint8 warps of packed pixels step their coordinates
+// in fixed point instead of forming each in double: from the span's first column (exact,
+// in 32.32), by whole blocks (in 32.32, so the steps' rounding adds up to nothing that
+// matters), and to each lane in 16.16; within 2/65536 of the double value in all.
+// - Order 0 only copies pixels: the half-up rounding is a shift, and the pixels are copied
+//   with scalar loads and stores, which beat a gather here. A block with any coordinate
+//   within kTieMargin/65536 of a rounding tie (where the fixed point could round otherwise
+//   than the double would) goes through warp_block instead, so results stay scipy's.
+// - Bilinear takes its weights from the 16-bit fractions (within 2^-15 of the double ones:
+//   within 0.02 of the double-weighted value, so still within 1 of scipy's).
+// Measured on 224x224x3 rotations, one thread, AVX-512: order 0 52 -> 37 us, bilinear
+// 125 -> 106 us.
 constexpr double kFixedOne = 65536.0;
 constexpr double kFixedOne32 = 4294967296.0;
 constexpr int32_t kTieMargin = 4;
 
-struct NearestCopy {
-  VI lane_y, lane_x;                 // round(l * m1 * 2^16), round(l * m4 * 2^16) for lane l
+struct FixedSteps {
+  VI lane_y, lane_x;                   // round(l * m1 * 2^16), round(l * m4 * 2^16) for lane l
   int64_t block_step_y, block_step_x;  // round(kLanes * m1 * 2^32), same for m4
-  // A coordinate plus one half (rounding half up is then truncation) in 32.32.
-  static int64_t fixed32(double coordinate) {
-    return _mm_cvtsd_si64(_mm_set_sd(coordinate * kFixedOne32 + kFixedOne32 / 2));
+  int64_t bias;                        // one half for order 0 (rounding is then truncation)
+  int64_t fixed32(double coordinate) const {
+    return _mm_cvtsd_si64(_mm_set_sd(coordinate * kFixedOne32)) + bias;
   }
 };
 
-// Whether warp_rows can copy pixels with nearest_copy_offsets and copy_pixels: uint8 in and
-// out, pixels packed in both, rows laid out forwards (so every byte offset is >= 0), and
-// coordinates (at most the image size, in the inlier span) and lane steps that fit 16.16 in
-// int32.
-template <typename Tin, typename Tout, int C>
-bool prepare_nearest_copy(const ImageView<const Tin>& src, const ImageView<Tout>& dst,
-                          const WarpParams& p, NearestCopy* nc) {
+// Whether warp_rows can take inlier blocks in fixed point: uint8 in and out, pixels packed in
+// both, rows laid out forwards (so every byte offset is >= 0), coordinates (at most the
+// image size, in the inlier span) and lane steps that fit 16.16 in int32, and (bilinear)
+// pixel pairs readable in one 8-byte read.
+template <typename Tin, typename Tout, int C, bool kBilinear>
+bool prepare_fixed_steps(const ImageView<const Tin>& src, const ImageView<Tout>& dst,
+                         const WarpParams& p, const Setup& s, FixedSteps* fs) {
   if (!std::is_same<Tin, uint8_t>::value || !std::is_same<Tout, uint8_t>::value) return false;
   const double* m = p.matrix.m;
   const double step_limit = 1024.0;
   if (src.col_stride != C || dst.col_stride != C || src.row_stride <= 0 || src.height > 16384 ||
       src.width > 16384 || !(m[1] >= -step_limit && m[1] <= step_limit) ||
-      !(m[4] >= -step_limit && m[4] <= step_limit))
+      !(m[4] >= -step_limit && m[4] <= step_limit) || (kBilinear && !s.pair_reads))
     return false;
   alignas(64) int32_t ly[kLanes], lx[kLanes];
   for (int l = 0; l < kLanes; ++l) {
     ly[l] = _mm_cvtsd_si32(_mm_set_sd(static_cast<double>(l) * m[1] * kFixedOne));
     lx[l] = _mm_cvtsd_si32(_mm_set_sd(static_cast<double>(l) * m[4] * kFixedOne));
   }
-  nc->lane_y = i_load(ly);
-  nc->lane_x = i_load(lx);
-  nc->block_step_y = _mm_cvtsd_si64(_mm_set_sd(kLanes * m[1] * kFixedOne32));
-  nc->block_step_x = _mm_cvtsd_si64(_mm_set_sd(kLanes * m[4] * kFixedOne32));
+  fs->lane_y = i_load(ly);
+  fs->lane_x = i_load(lx);
+  fs->block_step_y = _mm_cvtsd_si64(_mm_set_sd(kLanes * m[1] * kFixedOne32));
+  fs->block_step_x = _mm_cvtsd_si64(_mm_set_sd(kLanes * m[4] * kFixedOne32));
+  fs->bias = kBilinear ? 0 : int64_t{1} << 31;
   return true;
 }
 
-// The source byte offsets of a block of kLanes inlier-span pixels whose first column's
-// coordinates (NearestCopy::fixed32) are y and x, stored to `offsets`; false where
-// warp_block must do the block.
+// A block's per-lane 16.16 coordinates from its first column's 32.32 ones.
+inline VI lane_coords(int64_t first, VI lane_steps) {
+  return i_add(i_set1(static_cast<int32_t>(first >> 16)), lane_steps);
+}
+
 template <int C>
-bool nearest_copy_offsets(const Setup& s, const NearestCopy& nc, int64_t y, int64_t x,
+inline VI column_bytes(VI column) {
+  if constexpr (C == 2) return i_sll<1>(column);
+  if constexpr (C == 3) return i_add(column, i_sll<1>(column));
+  if constexpr (C == 4) return i_sll<2>(column);
+  return column;
+}
+
+// The source byte offsets of an order-0 block whose first column's coordinates are y and x
+// (FixedSteps::fixed32), stored to `offsets`; false where warp_block must do the block.
+template <int C>
+bool nearest_copy_offsets(const Setup& s, const FixedSteps& fs, int64_t y, int64_t x,
                           int32_t* offsets) {
-  const VI yl = i_add(i_set1(static_cast<int32_t>(y >> 16)), nc.lane_y);
-  const VI xl = i_add(i_set1(static_cast<int32_t>(x >> 16)), nc.lane_x);
+  const VI yl = lane_coords(y, fs.lane_y), xl = lane_coords(x, fs.lane_x);
   const VI fraction = i_set1(0xFFFF), margin = i_set1(kTieMargin);
   const VI tie_distance = i_min(i_and(i_add(yl, margin), fraction), i_and(i_add(xl, margin), fraction));
   if (i_any_lt(tie_distance, i_add(margin, margin))) return false;
-  const VI iy = i_srl<16>(yl), ix = i_srl<16>(xl);
-  VI col_off = ix;
-  if constexpr (C == 2) col_off = i_sll<1>(ix);
-  if constexpr (C == 3) col_off = i_add(ix, i_sll<1>(ix));
-  if constexpr (C == 4) col_off = i_sll<2>(ix);
-  const VI off = i_add(i_mul(iy, i_set1(s.row_bytes)), col_off);
+  const VI off = i_add(i_mul(i_srl<16>(yl), i_set1(s.row_bytes)), column_bytes<C>(i_srl<16>(xl)));
   // Memory safety rests on this check alone: every read is 4 bytes inside the image.
   if (i_any_gt_unsigned(off, i_set1(s.read_limit4))) return false;
   i_store(offsets, off);
@@ -928,6 +943,33 @@ void copy_pixels(const uint8_t* base, const int32_t* offsets, int64_t n, uint8_t
       else std::memcpy(q + C * (kLanes - 1), base + o[kLanes - 1], C);
     }
   }
+}
+
+// A bilinear block whose first column's coordinates are y and x (FixedSteps::fixed32). Tap
+// indices are clamped into the image and the pair reads keep to it, whatever the
+// coordinates; a right-hand tap past the row end has weight 0 (as in warp_block).
+template <int C>
+void bilinear_fixed_block(const Setup& s, const FixedSteps& fs, int64_t y, int64_t x,
+                          const ImageU8& dst, int64_t r, int64_t c) {
+  const VI yl = lane_coords(y, fs.lane_y), xl = lane_coords(x, fs.lane_x);
+  const VI fraction = i_set1(0xFFFF);
+  const VF scale = f_set1(1.0f / 65536.0f);
+  const VF fy = f_mul(f_from_i(i_and(yl, fraction)), scale);
+  const VF fx = f_mul(f_from_i(i_and(xl, fraction)), scale);
+  const VI last_row = i_set1(s.last_row), row_bytes = i_set1(s.row_bytes);
+  const VI iy = i_min(i_srl<16>(yl), last_row);
+  const VI c0 = column_bytes<C>(i_min(i_srl<16>(xl), i_set1(s.last_col)));
+  VI t00, t01, t10, t11;
+  u8_pixel_pairs<C>(s, i_add(i_mul(iy, row_bytes), c0), &t00, &t01);
+  u8_pixel_pairs<C>(s, i_add(i_mul(i_min(i_add(iy, i_set1(1)), last_row), row_bytes), c0), &t10, &t11);
+  VI value = i_set1(0);
+  for_channels<C>([&](auto k) {
+    constexpr int kk = decltype(k)::value;
+    const VF top = f_lerp(f_from_i(i_byte<kk>(t00)), f_from_i(i_byte<kk>(t01)), fx);
+    const VF bottom = f_lerp(f_from_i(i_byte<kk>(t10)), f_from_i(i_byte<kk>(t11)), fx);
+    value = i_or(value, i_sll<8 * kk>(i_round_f(f_lerp(top, bottom, fy))));
+  });
+  store_u8<C>(dst, r, c, value);
 }
 
 template <typename Tin, typename Tout, int C, bool kBilinear>
@@ -955,8 +997,8 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
     for (int64_t c = c0; c < c1; c += kLanes)
       border_block(r, c + kLanes <= dst.width ? c : dst.width - kLanes);
   };
-  NearestCopy nc;
-  const bool nearest_copy = !kBilinear && prepare_nearest_copy<Tin, Tout, C>(src, dst, p, &nc);
+  FixedSteps fs;
+  const bool fixed = prepare_fixed_steps<Tin, Tout, C, kBilinear>(src, dst, p, s, &fs);
   RowSpans spans(dst.height);
   for (int64_t r = 0; r < dst.height; ++r)
     warp_detail::inlier_columns(p, src.height, src.width, dst.width, r, &spans.begin[r], &spans.end[r]);
@@ -982,23 +1024,23 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
           copy_pixels<C>(s.base, run_offsets, run_length, dst.pixel(r, run_begin));
         run_length = 0;
       };
-      if (nearest_copy && c < end) {
-        // The coordinates as warp_block forms them.
-        y_fixed = NearestCopy::fixed32((rd * m[0] + products.m1(c)) + m[2]);
-        x_fixed = NearestCopy::fixed32((rd * m[3] + products.m4(c)) + m[5]);
+      if (fixed && c < end) {  // the coordinates as warp_block forms them
+        y_fixed = fs.fixed32((rd * m[0] + products.m1(c)) + m[2]);
+        x_fixed = fs.fixed32((rd * m[3] + products.m4(c)) + m[5]);
       }
-      for (; c + kLanes <= end; c += kLanes) {
-        if (nearest_copy) {
-          const bool offsets_ok = nearest_copy_offsets<C>(s, nc, y_fixed, x_fixed, run_offsets + run_length);
-          y_fixed += nc.block_step_y;
-          x_fixed += nc.block_step_x;
-          if (offsets_ok) {
+      for (; c + kLanes <= end; c += kLanes, y_fixed += fs.block_step_y, x_fixed += fs.block_step_x) {
+        if constexpr (std::is_same<Tout, uint8_t>::value) {
+          if (fixed && kBilinear) {
+            bilinear_fixed_block<C>(s, fs, y_fixed, x_fixed, dst, r, c);
+            continue;
+          }
+          if (fixed && nearest_copy_offsets<C>(s, fs, y_fixed, x_fixed, run_offsets + run_length)) {
             if (run_length == 0) run_begin = c;
             run_length += kLanes;
             continue;
           }
-          flush_run();
         }
+        flush_run();
         warp_block<Tin, Tout, C, kBilinear, false>(s, rc, products.at(c), dst, r, c);
       }
       flush_run();
@@ -1015,7 +1057,8 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
 // sum splits: every source row needed is interpolated horizontally once, into a float row
 // that consecutive output rows reuse, and output row r is lerp(row(y0), row(y1), fy).
 // warp_block computes lerp(lerp(t00, t01, fx), lerp(t10, t11, fx), fy) with the same float
-// operations, so both paths give bit-identical results.
+// operations, so both paths give bit-identical results (except uint8-to-uint8 bilinear,
+// whose general path takes fixed-point weights inside the image: within 1 there).
 
 // One block of kLanes output positions along one axis.
 struct AxisBlock {
