@@ -63,18 +63,18 @@ inline VI vi_adds_u8(VI a, VI b) { return _mm512_adds_epu8(a, b); }
 inline VI vi_subs_u8(VI a, VI b) { return _mm512_subs_epu8(a, b); }
 inline VI vi_set(uint8_t x) { return _mm512_set1_epi8(static_cast<char>(x)); }
 inline void vi_store(uint8_t* p, VI v) { _mm512_storeu_si512(p, v); }
-inline VI vi_zero() { return _mm512_setzero_si512(); }
 inline VI vi_set16(uint16_t x) { return _mm512_set1_epi16(static_cast<short>(x)); }
-inline VI vi_unpacklo8(VI a, VI b) { return _mm512_unpacklo_epi8(a, b); }
-inline VI vi_unpackhi8(VI a, VI b) { return _mm512_unpackhi_epi8(a, b); }
 inline VI vi_mulhi_u16(VI a, VI b) { return _mm512_mulhi_epu16(a, b); }
-inline VI vi_mullo16(VI a, VI b) { return _mm512_mullo_epi16(a, b); }
-inline VI vi_add16(VI a, VI b) { return _mm512_add_epi16(a, b); }
 inline VI vi_mulhrs16(VI a, VI b) { return _mm512_mulhrs_epi16(a, b); }
-inline VI vi_sub16(VI a, VI b) { return _mm512_sub_epi16(a, b); }
-// 0xFFFF where a < b (unsigned 16-bit), else 0.
-inline VI vi_lt_u16(VI a, VI b) { return _mm512_movm_epi16(_mm512_cmplt_epu16_mask(a, b)); }
-inline VI vi_packus16(VI a, VI b) { return _mm512_packus_epi16(a, b); }
+inline VI vi_srli16(VI a, int n) { return _mm512_srli_epi16(a, static_cast<unsigned>(n)); }
+inline VI vi_slli16(VI a, int n) { return _mm512_slli_epi16(a, static_cast<unsigned>(n)); }
+inline VI vi_and(VI a, VI b) { return _mm512_and_si512(a, b); }
+inline VI vi_or(VI a, VI b) { return _mm512_or_si512(a, b); }
+inline VI vi_xor(VI a, VI b) { return _mm512_xor_si512(a, b); }
+// pshufb within each 16-byte lane, the 16-byte table repeated in every lane.
+inline VI vi_lookup16(const uint8_t* table, VI index) {
+  return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))), index);
+}
 #elif defined(__AVX2__)
 constexpr int kLanes = 8;
 using VF = __m256;
@@ -110,19 +110,17 @@ inline VI vi_adds_u8(VI a, VI b) { return _mm256_adds_epu8(a, b); }
 inline VI vi_subs_u8(VI a, VI b) { return _mm256_subs_epu8(a, b); }
 inline VI vi_set(uint8_t x) { return _mm256_set1_epi8(static_cast<char>(x)); }
 inline void vi_store(uint8_t* p, VI v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
-inline VI vi_zero() { return _mm256_setzero_si256(); }
 inline VI vi_set16(uint16_t x) { return _mm256_set1_epi16(static_cast<short>(x)); }
-inline VI vi_unpacklo8(VI a, VI b) { return _mm256_unpacklo_epi8(a, b); }
-inline VI vi_unpackhi8(VI a, VI b) { return _mm256_unpackhi_epi8(a, b); }
 inline VI vi_mulhi_u16(VI a, VI b) { return _mm256_mulhi_epu16(a, b); }
-inline VI vi_mullo16(VI a, VI b) { return _mm256_mullo_epi16(a, b); }
-inline VI vi_add16(VI a, VI b) { return _mm256_add_epi16(a, b); }
 inline VI vi_mulhrs16(VI a, VI b) { return _mm256_mulhrs_epi16(a, b); }
-inline VI vi_sub16(VI a, VI b) { return _mm256_sub_epi16(a, b); }
-inline VI vi_lt_u16(VI a, VI b) {
-  return _mm256_andnot_si256(_mm256_cmpeq_epi16(_mm256_max_epu16(a, b), a), _mm256_set1_epi16(-1));
+inline VI vi_srli16(VI a, int n) { return _mm256_srli_epi16(a, n); }
+inline VI vi_slli16(VI a, int n) { return _mm256_slli_epi16(a, n); }
+inline VI vi_and(VI a, VI b) { return _mm256_and_si256(a, b); }
+inline VI vi_or(VI a, VI b) { return _mm256_or_si256(a, b); }
+inline VI vi_xor(VI a, VI b) { return _mm256_xor_si256(a, b); }
+inline VI vi_lookup16(const uint8_t* table, VI index) {
+  return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))), index);
 }
-inline VI vi_packus16(VI a, VI b) { return _mm256_packus_epi16(a, b); }
 #elif defined(__SSE4_1__)
 constexpr int kLanes = 4;
 using VF = __m128;
@@ -158,19 +156,17 @@ inline VI vi_adds_u8(VI a, VI b) { return _mm_adds_epu8(a, b); }
 inline VI vi_subs_u8(VI a, VI b) { return _mm_subs_epu8(a, b); }
 inline VI vi_set(uint8_t x) { return _mm_set1_epi8(static_cast<char>(x)); }
 inline void vi_store(uint8_t* p, VI v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
-inline VI vi_zero() { return _mm_setzero_si128(); }
 inline VI vi_set16(uint16_t x) { return _mm_set1_epi16(static_cast<short>(x)); }
-inline VI vi_unpacklo8(VI a, VI b) { return _mm_unpacklo_epi8(a, b); }
-inline VI vi_unpackhi8(VI a, VI b) { return _mm_unpackhi_epi8(a, b); }
 inline VI vi_mulhi_u16(VI a, VI b) { return _mm_mulhi_epu16(a, b); }
-inline VI vi_mullo16(VI a, VI b) { return _mm_mullo_epi16(a, b); }
-inline VI vi_add16(VI a, VI b) { return _mm_add_epi16(a, b); }
 inline VI vi_mulhrs16(VI a, VI b) { return _mm_mulhrs_epi16(a, b); }
-inline VI vi_sub16(VI a, VI b) { return _mm_sub_epi16(a, b); }
-inline VI vi_lt_u16(VI a, VI b) {
-  return _mm_andnot_si128(_mm_cmpeq_epi16(_mm_max_epu16(a, b), a), _mm_set1_epi16(-1));
+inline VI vi_srli16(VI a, int n) { return _mm_srli_epi16(a, n); }
+inline VI vi_slli16(VI a, int n) { return _mm_slli_epi16(a, n); }
+inline VI vi_and(VI a, VI b) { return _mm_and_si128(a, b); }
+inline VI vi_or(VI a, VI b) { return _mm_or_si128(a, b); }
+inline VI vi_xor(VI a, VI b) { return _mm_xor_si128(a, b); }
+inline VI vi_lookup16(const uint8_t* table, VI index) {
+  return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table)), index);
 }
-inline VI vi_packus16(VI a, VI b) { return _mm_packus_epi16(a, b); }
 #else
 #error "photometric_simd.inl needs SSE4.1 or better"
 #endif
@@ -389,119 +385,107 @@ void min_max_floats(const ImageView<const float>& img, float* lo, float* hi) {
 
 namespace {
 
-// A uint8 -> uint8 scaling as 16-bit integer arithmetic, y = min(255, q*x + h(x)) with
-// q in {0, 1} and h one multiply: floor(x*a / 2^16) (vpmulhuw), round(x*a / 2^15) half up
-// (vpmulhrsw), or, in general, floor((x*a + b) / 2^16). Chosen only where it reproduces the
-// float kernel's table exactly; the non-VBMI CPUs' brightness (VBMI machines look the
-// table up).
+// A uint8 -> uint8 scaling by f in [0, 2) as 16-bit integer arithmetic plus a one-bit
+// correction: y = min(255, q*x + h(x)) + step * bit(x), with q in {0, 1}, h one multiply,
+// floor(x*a / 2^16) (vpmulhuw) or round(x*a / 2^15) half up (vpmulhrsw), step in {-1, 0, +1}
+// and bit(x) a 256-bit map looked up with byte shuffles. The multiply gets within one of the
+// float kernel's table; the map holds exactly where it is one off (float32 products that round
+// to a tie, rounded half to even, are what a single multiply cannot reproduce: x * 0.5, 0.7,
+// 1.3 ...). Built only where it reproduces the table for every byte; the non-VBMI CPUs'
+// brightness (VBMI machines look the table up).
 struct FixedScale {
-  enum Kind { kMulHigh, kMulRound, kMulAdd } kind;
-  uint16_t a, b;
-  bool add_x;  // q == 1
+  bool round;   // h by vpmulhrsw, else vpmulhuw
+  bool add_x;   // q == 1
+  int step;
+  uint16_t a;
+  // bit(x) for x = 16 h + l is bit h of lo[l] (h < 8) or bit h - 8 of hi[l] (h >= 8): a byte
+  // shuffle indexes lo with x & 0x8F (bit 7 set gives 0) and hi with that xor 0x80.
+  alignas(16) uint8_t lo[16];
+  alignas(16) uint8_t hi[16];
 };
 
-inline uint32_t fixed_scale_value(const FixedScale& fs, uint32_t x) {
-  uint32_t h;
-  switch (fs.kind) {
-    case FixedScale::kMulHigh: h = (x * fs.a) >> 16; break;
-    case FixedScale::kMulRound: h = (x * fs.a + 16384) >> 15; break;
-    default: h = (x * fs.a + fs.b) >> 16; break;
-  }
+alignas(16) constexpr uint8_t kBitOf[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+
+inline uint32_t fixed_scale_base(const FixedScale& fs, uint32_t x) {
+  const uint32_t h = fs.round ? (x * fs.a + 16384) >> 15 : (x * fs.a) >> 16;
   const uint32_t y = (fs.add_x ? x : 0) + h;
   return y < 255 ? y : 255;
 }
-
-bool reproduces(const FixedScale& fs, const uint8_t* table) {
-  for (uint32_t x = 0; x < 256; ++x)
-    if (fixed_scale_value(fs, x) != table[x]) return false;
-  return true;
+inline bool fixed_scale_bit(const FixedScale& fs, uint32_t x) {
+  const uint32_t l = x & 15, h = x >> 4;
+  return ((h < 8 ? fs.lo[l] : fs.hi[l]) >> (h & 7)) & 1;
+}
+inline uint8_t fixed_scale_value(const FixedScale& fs, uint32_t x) {
+  return static_cast<uint8_t>(static_cast<int>(fixed_scale_base(fs, x)) + (fixed_scale_bit(fs, x) ? fs.step : 0));
 }
 
-// The b that makes (q, a) reproduce `table` with the general form, if one exists.
-bool fit_offset(const uint8_t* table, int q, uint32_t a, uint16_t* b) {
-  int64_t lo = 0, hi = 65535;
-  for (int64_t x = 0; x < 256 && lo <= hi; ++x) {
-    const int64_t base = x * a, rest = table[x] - q * x;
-    if (table[x] < 255) {
-      if (rest < 0) return false;
-      const int64_t at_least = rest * 65536 - base, at_most = rest * 65536 + 65535 - base;
-      lo = at_least > lo ? at_least : lo;  // plain comparisons: no std templates in ISA code
-      hi = at_most < hi ? at_most : hi;
-    } else {
-      const int64_t at_least = (255 - q * x) * 65536 - base;  // saturates: anything >= 255
-      lo = at_least > lo ? at_least : lo;
-    }
+// Fills fs's map for `table` if the multiply is within one of it, in one direction.
+bool fit_correction(const uint8_t* table, FixedScale* fs) {
+  bool up = false, down = false;
+  for (int l = 0; l < 16; ++l) fs->lo[l] = fs->hi[l] = 0;
+  for (uint32_t x = 0; x < 256; ++x) {
+    const int d = static_cast<int>(table[x]) - static_cast<int>(fixed_scale_base(*fs, x));
+    if (d == 0) continue;
+    if (d != 1 && d != -1) return false;
+    (d > 0 ? up : down) = true;
+    uint8_t* half = x < 128 ? fs->lo : fs->hi;
+    half[x & 15] = static_cast<uint8_t>(half[x & 15] | (1u << ((x >> 4) & 7)));
   }
-  if (lo > hi) return false;
-  *b = static_cast<uint16_t>(lo);
+  if (up && down) return false;
+  fs->step = up ? 1 : down ? -1 : 0;
   return true;
 }
 
 // A FixedScale equal to `table` (the arithmetic kernel's results for every byte) for a
-// scale near `factor`, cheapest form first, or false (then the float path runs).
-bool fit_fixed_scale(const uint8_t* table, float factor, FixedScale* out) {
+// scale near `factor`, or false (then the float path runs). The multiply that matches the
+// rounding goes first (half up for nearest, floor for floor), so usually one pass decides.
+bool fit_fixed_scale(const uint8_t* table, float factor, bool nearest, FixedScale* out) {
   if (!(factor >= 0.0f && factor < 2.0f)) return false;
   const bool add_x = factor >= 1.0f;
   const double frac = static_cast<double>(factor) - (add_x ? 1.0 : 0.0);
-  static constexpr FixedScale::Kind kKinds[] = {FixedScale::kMulHigh, FixedScale::kMulRound,
-                                                FixedScale::kMulAdd};
-  static constexpr int64_t kNudges[] = {0, -1, 1, -2, 2};
-  for (FixedScale::Kind kind : kKinds) {
-    const double unit = kind == FixedScale::kMulRound ? 32768.0 : 65536.0;
-    const int64_t limit = kind == FixedScale::kMulRound ? 32767 : 65535;  // vpmulhrsw is signed
-    const int64_t a0 = std::llround(frac * unit);
-    for (int64_t da : kNudges) {
-      const int64_t a = a0 + da;
-      if (a < 0 || a > limit) continue;
-      FixedScale fs{kind, static_cast<uint16_t>(a), 0, add_x};
-      if (kind == FixedScale::kMulAdd && !fit_offset(table, add_x ? 1 : 0, static_cast<uint32_t>(a), &fs.b))
-        continue;
-      if (reproduces(fs, table)) {
-        *out = fs;
-        return true;
-      }
-    }
-  }
-  return false;
+  const int64_t rounded = std::llround(frac * 32768.0);  // vpmulhrsw is signed: at most 32767
+  const FixedScale by_round{true, add_x, 0, static_cast<uint16_t>(rounded < 32767 ? rounded : 32767), {}, {}};
+  const FixedScale by_floor{false, add_x, 0, static_cast<uint16_t>(static_cast<int64_t>(frac * 65536.0)), {}, {}};
+  *out = nearest ? by_round : by_floor;
+  if (fit_correction(table, out)) return true;
+  *out = nearest ? by_floor : by_round;
+  return fit_correction(table, out);
 }
 
-template <FixedScale::Kind kKind>
-inline VI scale_half(VI x16, VI a, VI b, bool add_x) {
-  VI y;
-  if constexpr (kKind == FixedScale::kMulHigh) {
-    y = vi_mulhi_u16(x16, a);
-  } else if constexpr (kKind == FixedScale::kMulRound) {
-    y = vi_mulhrs16(x16, a);
-  } else {
-    const VI lo = vi_mullo16(x16, a);
-    // The low half's carry: subtracting the all-ones mask adds 1.
-    y = vi_sub16(vi_mulhi_u16(x16, a), vi_lt_u16(vi_add16(lo, b), lo));
-  }
-  return add_x ? vi_add16(y, x16) : y;  // below 511: packus saturates to 255
-}
-
-template <FixedScale::Kind kKind>
+template <bool kRound, int kStep>
 void fixed_scale_run(const uint8_t* s, uint8_t* d, int64_t n, const FixedScale& fs) {
   constexpr int64_t kBytes = sizeof(VI);
-  const VI a = vi_set16(fs.a), b = vi_set16(fs.b), zero = vi_zero();
+  const VI a = vi_set16(fs.a), low_bytes = vi_set16(0x00FF);
+  const VI low_nibble_and_top = vi_set(0x8F), top = vi_set(0x80), seven = vi_set(7), one = vi_set(1);
+  const bool add_x = fs.add_x;
+  auto h = [&](VI x16) { return kRound ? vi_mulhrs16(x16, a) : vi_mulhi_u16(x16, a); };
   int64_t i = 0;
   for (; i + kBytes <= n; i += kBytes) {
     const VI v = vi_load(s + i);
-    // unpack and packus both work within 16-byte lanes, so the order comes back intact.
-    const VI lo = scale_half<kKind>(vi_unpacklo8(v, zero), a, b, fs.add_x);
-    const VI hi = scale_half<kKind>(vi_unpackhi8(v, zero), a, b, fs.add_x);
-    vi_store(d + i, vi_packus16(lo, hi));
+    // Even and odd bytes as 16-bit lanes, no shuffles; each h is below 256, so the odd
+    // results shift back into the high bytes, and q*x + h saturates as a byte add.
+    const VI h8 = vi_or(h(vi_and(v, low_bytes)), vi_slli16(h(vi_srli16(v, 8)), 8));
+    VI y = add_x ? vi_adds_u8(v, h8) : h8;
+    if constexpr (kStep != 0) {
+      const VI t = vi_and(v, low_nibble_and_top);
+      const VI bits = vi_or(vi_lookup16(fs.lo, t), vi_lookup16(fs.hi, vi_xor(t, top)));
+      const VI mask = vi_lookup16(kBitOf, vi_and(vi_srli16(v, 4), seven));
+      const VI bit = vi_min_u8(vi_and(bits, mask), one);
+      y = kStep > 0 ? vi_adds_u8(y, bit) : vi_subs_u8(y, bit);
+    }
+    vi_store(d + i, y);
   }
-  for (; i < n; ++i) d[i] = static_cast<uint8_t>(fixed_scale_value(fs, s[i]));
+  for (; i < n; ++i) d[i] = fixed_scale_value(fs, s[i]);
 }
 
 void fixed_scale_image(const ConstImageU8& src, const ImageU8& dst, const FixedScale& fs) {
   auto apply = [&](auto run) { for_each_run(src, dst, [&](const uint8_t* s, uint8_t* d, int64_t n) { run(s, d, n, fs); }); };
-  switch (fs.kind) {
-    case FixedScale::kMulHigh: return apply(fixed_scale_run<FixedScale::kMulHigh>);
-    case FixedScale::kMulRound: return apply(fixed_scale_run<FixedScale::kMulRound>);
-    default: return apply(fixed_scale_run<FixedScale::kMulAdd>);
+  if (fs.round) {
+    if (fs.step == 0) return apply(fixed_scale_run<true, 0>);
+    return fs.step > 0 ? apply(fixed_scale_run<true, 1>) : apply(fixed_scale_run<true, -1>);
   }
+  if (fs.step == 0) return apply(fixed_scale_run<false, 0>);
+  return fs.step > 0 ? apply(fixed_scale_run<false, 1>) : apply(fixed_scale_run<false, -1>);
 }
 
 }  // namespace
@@ -527,7 +511,7 @@ void adjust_brightness_kernel(const ConstImageU8& src, const ImageU8& dst, float
     else
       map_run(kAllBytes.v, table, 256, block(vec_nearest), [&](float x, int64_t) { return scalar_nearest(x); });
     FixedScale fs;
-    if (fit_fixed_scale(table, factor, &fs)) {
+    if (fit_fixed_scale(table, factor, rounding == BrightnessRounding::nearest, &fs)) {
       fixed_scale_image(src, dst, fs);
       return;
     }
