@@ -287,6 +287,26 @@ def test_any_src_strides_and_input_untouched(rng):
         np.testing.assert_array_equal(src, before, err_msg=name)
 
 
+def test_uint8_brightness_path_matches_float_path_in_any_out_layout(simd_level, rng):
+    """Brightness without a channel shift, to uint8 without rescale, takes the byte path
+    (stretch to bytes, then integer brightness in place): the same integers as the float32
+    path gives, into dense, strided and flipped outs."""
+    for channels in (1, 3):
+        case = make_case(rng, batch=4, hw=(13, 71), channels=channels, shift=False, p_off=0.0)
+        want = run_case(case, out_dtype=np.float32)
+        assert np.array_equal(want, np.floor(want))
+        got = run_case(case, out_dtype=np.uint8)
+        np.testing.assert_array_equal(got, want.astype(np.uint8))
+        big = np.zeros((8, 13, 71, 2 * channels), np.uint8)
+        strided = big[::2, :, :, ::2]
+        run_case(case, out=strided, out_dtype=np.uint8)
+        np.testing.assert_array_equal(strided, got)
+        assert not big[1::2].any() and not big[..., 1::2].any()
+        flipped = np.zeros((4, 13, 71, channels), np.uint8)[:, ::-1]
+        run_case(case, out=flipped, out_dtype=np.uint8)
+        np.testing.assert_array_equal(flipped, got)
+
+
 def test_out_argument_strided_and_returned(rng):
     case = make_case(rng, batch=4)
     want = run_case(case)

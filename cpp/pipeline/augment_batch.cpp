@@ -56,6 +56,15 @@ void finish_image(const ConstImageF32& x, const ImageF32& dst, const FinishParam
   finish_impl(x, dst, f);
 }
 
+void brightness_stretch_u8(const ConstImageF32& x, const ImageU8& dst, float lo, float divisor) {
+  FinishParams f;
+  f.brightness = true;
+  f.lo = lo;
+  f.divisor = divisor;
+  f.factor = 1.0f;  // floor(1 * u) == u
+  finish_impl(x, dst, f);
+}
+
 }  // namespace scalar
 
 namespace {
@@ -85,6 +94,10 @@ void photometric_steps(const ImageF32& x, float shift, float brightness, Scratch
 template <typename Tout>
 void finish(const ConstImageF32& x, const ImageView<Tout>& dst, const FinishParams& f) {
   FASTAUG_DISPATCH(finish_image, x, dst, f);
+}
+
+void stretch_to_u8(const ConstImageF32& x, const ImageU8& dst, const FinishParams& f) {
+  FASTAUG_DISPATCH(brightness_stretch_u8, x, dst, f.lo, f.divisor);
 }
 
 template <typename Tin, typename Tout>
@@ -117,6 +130,13 @@ void augment_one(const ImageView<const Tin>& src, const ImageView<Tout>& dst, co
       f.divisor = range != 0.0f ? range : 1.0f;
       f.factor = brightness;
       f.keep_alpha = dst.channels == 4;
+    }
+    if constexpr (std::is_same<Tout, uint8_t>::value) {
+      if (f.brightness && !f.keep_alpha && rescale == 1.0f) {
+        stretch_to_u8(x, dst, f);
+        adjust_brightness<uint8_t>(dst, dst, brightness, BrightnessRounding::floor);
+        return;
+      }
     }
     finish<Tout>(x, dst, f);
     return;

@@ -69,4 +69,10 @@ struct FinishParams {
 FASTAUG_DECLARE_PER_ISA(void finish_image(const ConstImageF32& x, const ImageU8& dst, const FinishParams& f))
 FASTAUG_DECLARE_PER_ISA(void finish_image(const ConstImageF32& x, const ImageF32& dst, const FinishParams& f))
 
+// The first half of finish_image's brightness, to bytes: dst = trunc(clamp((x - lo) / divisor
+// * 255, 0, 255)) (NaN -> 0). For uint8 outputs without alpha or rescale, the second half,
+// clamp(floor(factor * u), 0, 255), is then adjust_brightness's floor rounding on dst in
+// place, which runs on integers.
+FASTAUG_DECLARE_PER_ISA(void brightness_stretch_u8(const ConstImageF32& x, const ImageU8& dst, float lo, float divisor))
+
 }  // namespace fastaug

@@ -31,6 +31,11 @@ inline VF blend_alpha(VF a, VF b) { return _mm512_mask_blend_ps(0x8888, a, b); }
 inline void store16_u8(uint8_t* p, const VF* v) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v[0])));
 }
+// 4 * kLanes values already clamped to [0, 255], truncated, stored as bytes.
+inline void store_trunc_u8(uint8_t* p, const VF* v) {
+  for (int k = 0; k < 4; ++k)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16 * k), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v[k])));
+}
 #elif defined(__AVX2__)
 constexpr int kLanes = 8;
 using VF = __m256;
@@ -52,6 +57,13 @@ inline void store16_u8(uint8_t* p, const VF* v) {
   const __m128i hi = _mm_packs_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(lo, hi));
 }
+inline void store_trunc_u8(uint8_t* p, const VF* v) {
+  const __m256i ab = _mm256_packs_epi32(_mm256_cvttps_epi32(v[0]), _mm256_cvttps_epi32(v[1]));
+  const __m256i cd = _mm256_packs_epi32(_mm256_cvttps_epi32(v[2]), _mm256_cvttps_epi32(v[3]));
+  // packs work per 128-bit lane: dword 2j+k holds bytes 4j..4j+3 of v[k]; gather them back.
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                      _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
 #else
 constexpr int kLanes = 4;
 using VF = __m128;
@@ -71,6 +83,11 @@ inline void store16_u8(uint8_t* p, const VF* v) {
   const __m128i lo = _mm_packs_epi32(_mm_cvtps_epi32(v[0]), _mm_cvtps_epi32(v[1]));
   const __m128i hi = _mm_packs_epi32(_mm_cvtps_epi32(v[2]), _mm_cvtps_epi32(v[3]));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(lo, hi));
+}
+inline void store_trunc_u8(uint8_t* p, const VF* v) {
+  const __m128i ab = _mm_packs_epi32(_mm_cvttps_epi32(v[0]), _mm_cvttps_epi32(v[1]));
+  const __m128i cd = _mm_packs_epi32(_mm_cvttps_epi32(v[2]), _mm_cvttps_epi32(v[3]));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(ab, cd));
 }
 #endif
 
@@ -149,6 +166,24 @@ void finish_impl(const ConstImageF32& x, const ImageView<Tout>& dst, const Finis
   }
 }
 
+inline uint8_t stretch_value(float x, float lo, float divisor) {
+  x = (x - lo) / divisor * 255.0f;
+  return static_cast<uint8_t>(x > 0.0f ? (x < 255.0f ? x : 255.0f) : 0.0f);  // NaN -> 0
+}
+
+void stretch_run(const float* x, uint8_t* out, int64_t n, float lo, float divisor) {
+  constexpr int64_t kStep = 4 * kLanes;
+  const VF vlo = vset(lo), vdivisor = vset(divisor), v255 = vset(255.0f), zero = vset(0.0f);
+  int64_t i = 0;
+  for (; i + kStep <= n; i += kStep) {
+    VF v[4];
+    for (int k = 0; k < 4; ++k)
+      v[k] = vmin(vmax(vmul(vdiv(vsub(vload(x + i + k * kLanes), vlo), vdivisor), v255), zero), v255);
+    store_trunc_u8(out + i, v);
+  }
+  for (; i < n; ++i) out[i] = stretch_value(x[i], lo, divisor);
+}
+
 }  // namespace
 
 void finish_image(const ConstImageF32& x, const ImageU8& dst, const FinishParams& f) {
@@ -156,6 +191,17 @@ void finish_image(const ConstImageF32& x, const ImageU8& dst, const FinishParams
 }
 void finish_image(const ConstImageF32& x, const ImageF32& dst, const FinishParams& f) {
   finish_impl(x, dst, f);
+}
+
+void brightness_stretch_u8(const ConstImageF32& x, const ImageU8& dst, float lo, float divisor) {
+  for (int64_t r = 0; r < dst.height; ++r) {
+    if (dst.dense_rows() && x.dense_rows()) {
+      stretch_run(x.row(r), dst.row(r), dst.width * dst.channels, lo, divisor);
+      continue;
+    }
+    for (int64_t c = 0; c < dst.width; ++c)
+      for (int64_t k = 0; k < dst.channels; ++k) dst.pixel(r, c)[k] = stretch_value(x.pixel(r, c)[k], lo, divisor);
+  }
 }
 
 }  // namespace FASTAUG_ISA_NS
