@@ -155,21 +155,26 @@ def test_identity_when_no_image_has_an_affine():
                                   np.tile(np.eye(3), (3, 1, 1)))
 
 
+@pytest.mark.parametrize("size", [1, 5])
 @pytest.mark.parametrize("flip_h,flip_v", [(True, False), (False, True), (True, True)])
-def test_folded_flips_read_where_flipping_after_the_affine_reads(flip_h, flip_v):
+def test_folded_flips_read_where_flipping_after_the_affine_reads(flip_h, flip_v, size):
     rng = np.random.RandomState(1)
     h, w = 7, 11
-    matrices = np.tile(np.eye(3), (4, 1, 1))
-    matrices[:, :2, :] = rng.uniform(-2, 2, (4, 2, 3))
-    flips_h = np.array([flip_h] * 4)
-    flips_v = np.array([flip_v] * 4)
+    matrices = np.tile(np.eye(3), (size, 1, 1))
+    matrices[:, :2, :] = rng.uniform(-2, 2, (size, 2, 3))
+    given = matrices.copy()
+    # Every other image flips (image 0 always), as a real batch mixes them.
+    chosen = np.arange(size) % 2 == 0
+    flips_h = chosen & flip_h
+    flips_v = chosen & flip_v
     folded = transforms.pull_rows(matrices, flips_h, flips_v, h, w)
-    plain = transforms.pull_rows(matrices, np.zeros(4, bool), np.zeros(4, bool), h, w)
+    plain = transforms.pull_rows(matrices, np.zeros(size, bool), np.zeros(size, bool), h, w)
+    np.testing.assert_array_equal(matrices, given)  # the input is not written
     r, c = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
-    # Flipping the affine's output: output (r, c) is the affine's output at (r', c').
-    r_src = h - 1 - r if flip_v else r
-    c_src = w - 1 - c if flip_h else c
-    for m, p in zip(folded, plain):
+    for m, p, fh, fv in zip(folded, plain, flips_h, flips_v):
+        # Flipping the affine's output: output (r, c) is the affine's output at (r', c').
+        r_src = h - 1 - r if fv else r
+        c_src = w - 1 - c if fh else c
         np.testing.assert_allclose(m[0] * r + m[1] * c + m[2], p[0] * r_src + p[1] * c_src + p[2],
                                    rtol=0, atol=1e-12)
         np.testing.assert_allclose(m[3] * r + m[4] * c + m[5], p[3] * r_src + p[4] * c_src + p[5],

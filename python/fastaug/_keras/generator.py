@@ -764,8 +764,10 @@ class ImageDataGenerator:
                                        dtype=src.dtype if native_dtype else np.float32)
             indices = np.arange(src.shape[0], dtype=np.int64)
 
-        any_affine = tb.has_affine().any()
-        matrices = pull_rows(affine_matrices(tb, h, w, self.compat), tb.flip_h, tb.flip_v, h, w)
+        has_affine = tb.has_affine()
+        any_affine = has_affine.any()
+        matrices = pull_rows(affine_matrices(tb, h, w, self.compat, has_affine), tb.flip_h,
+                             tb.flip_v, h, w)
         channel_shift = None if np.isnan(tb.channel_shift).all() else tb.channel_shift
         if brightness is not None and np.isnan(brightness).all():
             brightness = None

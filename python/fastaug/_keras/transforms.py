@@ -15,6 +15,7 @@ coordinates (``P·M·P``), spec section 3.1 item 5.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -71,6 +72,8 @@ class TransformBatch:
 
 
 def _is_plain_number(value) -> bool:
+    if type(value) in (float, int):
+        return True  # the common case, without the slower ABC check
     return isinstance(value, (numbers.Real, np.integer, np.floating)) and not isinstance(
         value, np.ndarray)
 
@@ -83,6 +86,8 @@ def _shift_draws_uniform(shift_range) -> bool:
     """Whether Keras's ``np.random.choice(shift_range)`` fails (float ranges, ints <= 0) so it
     falls back to ``uniform``. Decided on a private RandomState: choice validates before it
     draws, so the answer is the global one's, and the global stream is left alone."""
+    if type(shift_range) is float:
+        return True  # choice() rejects every Python float (operator.index fails)
     try:
         _CHOICE_PROBE.choice(shift_range)
     except ValueError:
@@ -100,7 +105,7 @@ class _UniformPlan:
         if not (_is_plain_number(low) and _is_plain_number(high)):
             return False
         low, high = float(low), float(high)
-        if not np.isfinite(high - low):
+        if not math.isfinite(high - low):
             return False  # numpy raises OverflowError; the per-image path reproduces it
         self.columns.append((name, low, high))
         return True
@@ -133,6 +138,11 @@ def _plan(gen) -> Optional[_UniformPlan]:
     return plan if ok else None
 
 
+def _largest(shift_range):
+    """``np.max(shift_range)``, without numpy's overhead for a plain number."""
+    return shift_range if type(shift_range) in (float, int) else np.max(shift_range)
+
+
 def draw_transforms(gen, img_shape: Sequence[int], count: int) -> TransformBatch:
     """Draw ``count`` images' parameters from the global numpy RNG, as ``count`` consecutive
     Keras ``get_random_transform(img_shape)`` calls would."""
@@ -142,17 +152,20 @@ def draw_transforms(gen, img_shape: Sequence[int], count: int) -> TransformBatch
             [keras_random_transform(gen, img_shape) for _ in range(count)])
     tb = TransformBatch(count)
     draws = np.random.random_sample((count, len(plan.columns)))
-    for k, (name, low, high) in enumerate(plan.columns):
-        u = draws[:, k]
+    # The ranges' columns all at once, as np.random.uniform maps them: low + (high - low) * u.
+    lows = np.array([low for _, low, _ in plan.columns])
+    spans = np.array([high - low for _, low, high in plan.columns])
+    values = lows + spans * draws
+    for k, (name, _, _) in enumerate(plan.columns):
         if name in ("flip_h", "flip_v"):
             enabled = gen.horizontal_flip if name == "flip_h" else gen.vertical_flip
-            setattr(tb, name, (u < 0.5) & bool(enabled))
+            setattr(tb, name, (draws[:, k] < 0.5) & bool(enabled))
         else:
-            getattr(tb, name)[:] = low + (high - low) * u
+            setattr(tb, name, values[:, k].copy())
     # Keras: fractions of the image size when every value is below 1, else pixels.
-    if gen.height_shift_range and np.max(gen.height_shift_range) < 1:
+    if gen.height_shift_range and _largest(gen.height_shift_range) < 1:
         tb.tx *= img_shape[gen.row_axis - 1]
-    if gen.width_shift_range and np.max(gen.width_shift_range) < 1:
+    if gen.width_shift_range and _largest(gen.width_shift_range) < 1:
         tb.ty *= img_shape[gen.col_axis - 1]
     return tb
 
@@ -209,42 +222,52 @@ def transform_dict(gen, tb: TransformBatch, i: int) -> Dict[str, object]:
     }
 
 
-def _stack3(rows: List[List[np.ndarray]], size: int) -> np.ndarray:
-    out = np.empty((size, 3, 3))
-    for i, row in enumerate(rows):
-        for j, value in enumerate(row):
-            out[:, i, j] = value
+def _identities(size: int) -> np.ndarray:
+    out = np.zeros((size, 3, 3))
+    out[:, _DIAGONAL, _DIAGONAL] = 1.0
     return out
 
 
-def affine_matrices(tb: TransformBatch, h: int, w: int, compat: str = "1.1.2") -> np.ndarray:
+_DIAGONAL = np.arange(3)
+
+
+def affine_matrices(tb: TransformBatch, h: int, w: int, compat: str = "1.1.2",
+                    has_affine: Optional[np.ndarray] = None) -> np.ndarray:
     """(B, 3, 3) centred pull matrices, Keras's ``transform_matrix_offset_center(R·T·Sh·Z)``;
     for ``compat="2.9"`` centred 1 px up-left and then axis-swapped, as Keras 2.9+ does.
+    ``has_affine`` is ``tb.has_affine()`` when the caller already has it.
 
     An image's absent factors are identity matrices here; multiplying by an exact identity
     changes nothing, so each image gets Keras's product. Images without an affine get the
     identity.
     """
     size = tb.size
-    zero, one = np.zeros(size), np.ones(size)
+    if has_affine is None:
+        has_affine = tb.has_affine()
     factors = []
     rotate = tb.theta != 0
     if rotate.any():
         t = np.deg2rad(np.where(rotate, tb.theta, 0.0))
         c, s = np.cos(t), np.sin(t)
-        factors.append(_stack3([[c, -s, zero], [s, c, zero], [zero, zero, one]], size))
+        r = _identities(size)
+        r[:, 0, 0], r[:, 0, 1], r[:, 1, 0], r[:, 1, 1] = c, -s, s, c
+        factors.append(r)
     if ((tb.tx != 0) | (tb.ty != 0)).any():
-        factors.append(_stack3([[one, zero, tb.tx], [zero, one, tb.ty], [zero, zero, one]], size))
+        t = _identities(size)
+        t[:, 0, 2], t[:, 1, 2] = tb.tx, tb.ty
+        factors.append(t)
     shear = tb.shear != 0
     if shear.any():
         t = np.deg2rad(np.where(shear, tb.shear, 0.0))
-        factors.append(_stack3([[one, -np.sin(t), zero], [zero, np.cos(t), zero],
-                                [zero, zero, one]], size))
+        sh = _identities(size)
+        sh[:, 0, 1], sh[:, 1, 1] = -np.sin(t), np.cos(t)
+        factors.append(sh)
     if ((tb.zx != 1) | (tb.zy != 1)).any():
-        factors.append(_stack3([[tb.zx, zero, zero], [zero, tb.zy, zero], [zero, zero, one]],
-                               size))
+        z = _identities(size)
+        z[:, 0, 0], z[:, 1, 1] = tb.zx, tb.zy
+        factors.append(z)
     if not factors:
-        return np.broadcast_to(np.eye(3), (size, 3, 3)).copy()
+        return _identities(size)
     matrix = factors[0]
     for factor in factors[1:]:
         matrix = np.matmul(matrix, factor)
@@ -258,7 +281,8 @@ def affine_matrices(tb: TransformBatch, h: int, w: int, compat: str = "1.1.2") -
         # Keras 2.9+ builds M in (x, y) order and swaps to (row, col) after centring, so the
         # centre's coordinates are swapped too (wrong for non-square images, as in Keras).
         centred = centred[:, [1, 0, 2]][:, :, [1, 0, 2]]
-    centred[~tb.has_affine()] = np.eye(3)
+    if not has_affine.all():
+        centred[~has_affine] = np.eye(3)
     return centred
 
 
@@ -267,10 +291,11 @@ def pull_rows(matrices: np.ndarray, flip_h: np.ndarray, flip_v: np.ndarray, h: i
     """(B, 6) rows ``[m0..m5]`` (in_r = m0 r + m1 c + m2, in_c = m3 r + m4 c + m5) with the
     flips folded in: Keras flips after the affine, so output (r, c) reads the affine's output
     at (r, w-1-c) and/or (h-1-r, c), i.e. the output coordinates are reflected."""
-    m = np.ascontiguousarray(matrices[:, :2, :].reshape(-1, 6))
-    for flipped, size, lin, const in ((flip_h, w, (1, 4), (2, 5)), (flip_v, h, (0, 3), (2, 5))):
+    m = np.array(matrices[:, :2, :])  # (B, 2, 3), a copy
+    for flipped, size, axis in ((flip_h, w, 1), (flip_v, h, 0)):
         if flipped.any():
-            for a, b in zip(lin, const):
-                m[flipped, b] += m[flipped, a] * (size - 1)
-                m[flipped, a] = -m[flipped, a]
-    return m
+            f = flipped[:, np.newaxis]
+            lin = m[:, :, axis]
+            m[:, :, 2] = np.where(f, m[:, :, 2] + lin * (size - 1), m[:, :, 2])
+            m[:, :, axis] = np.where(f, -lin, lin)
+    return m.reshape(-1, 6)
