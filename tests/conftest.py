@@ -1,6 +1,7 @@
 """Shared fixtures: run kernel tests on every SIMD level this CPU supports."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -13,17 +14,30 @@ import fastaug
 from fastaug import _core
 
 SIMD_LEVELS = fastaug.simd_info()["available"]
+# Every kernel path this CPU can run: each SIMD level, and on a CPU with AVX512-VBMI also the
+# avx512 kernels without their VBMI paths (what AVX-512 CPUs without VBMI run).
+SIMD_PATHS = SIMD_LEVELS + (["avx512-novbmi"] if _core._avx512vbmi() else [])
 
 
-@pytest.fixture(params=SIMD_LEVELS)
-def simd_level(request):
-    """Force one SIMD level for the test, then restore the level that was active."""
-    previous = _core.active_simd_level()
-    _core._set_simd_level(request.param)
+@contextlib.contextmanager
+def forced_simd_path(path):
+    """Run the block on one of SIMD_PATHS, then restore the level and VBMI setting."""
+    level, _, variant = path.partition("-")
+    previous_level = _core.active_simd_level()
+    _core._set_simd_level(level)
+    previous_vbmi = _core._set_avx512vbmi(variant != "novbmi")
     try:
-        yield request.param
+        yield
     finally:
-        _core._set_simd_level(previous)
+        _core._set_simd_level(previous_level)
+        _core._set_avx512vbmi(previous_vbmi)
+
+
+@pytest.fixture(params=SIMD_PATHS)
+def simd_level(request):
+    """Force one kernel path (SIMD_PATHS) for the test."""
+    with forced_simd_path(request.param):
+        yield request.param
 
 
 @pytest.fixture

@@ -11,27 +11,7 @@ from PIL import Image, ImageEnhance
 
 from fastaug import _core, kernels
 
-from conftest import SIMD_LEVELS, random_image, strided_variants
-
-# Every SIMD level; at AVX-512 on a CPU with VBMI, uint8 -> uint8 ops have two paths (byte
-# tables, and the arithmetic one CPUs without VBMI take), so both are run.
-KERNEL_PATHS = [(level, True) for level in SIMD_LEVELS]
-if _core._byte_table_lookups():
-    KERNEL_PATHS.append(("avx512", False))
-
-
-@pytest.fixture(params=KERNEL_PATHS, ids=lambda p: p[0] + ("" if p[1] else "-no-tables"))
-def simd_level(request):
-    """Overrides conftest's fixture: force a SIMD level and byte-table setting, then restore."""
-    level, tables = request.param
-    previous_level = _core.active_simd_level()
-    _core._set_simd_level(level)
-    previous_tables = _core._set_byte_table_lookups(tables)
-    try:
-        yield request.param
-    finally:
-        _core._set_simd_level(previous_level)
-        _core._set_byte_table_lookups(previous_tables)
+from conftest import random_image, strided_variants
 
 # Element counts straddle the vector block sizes (16..64 elements) so blocks and tails run.
 SHAPES = [(1, 1), (1, 67), (7, 5), (224, 224)]

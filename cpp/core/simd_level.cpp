@@ -63,6 +63,21 @@ bool cpu_has_avx512vbmi() {
 #endif
 }
 
+namespace {
+std::atomic<bool>& avx512vbmi_wanted() {
+  static std::atomic<bool> wanted{true};
+  return wanted;
+}
+}  // namespace
+
+bool avx512vbmi_enabled() {
+  return cpu_has_avx512vbmi() && avx512vbmi_wanted().load(std::memory_order_relaxed);
+}
+
+bool set_avx512vbmi_enabled(bool enabled) {
+  return avx512vbmi_wanted().exchange(enabled, std::memory_order_relaxed);
+}
+
 bool set_active_simd_level(SimdLevel level) {
   if (level > cpu_simd_level()) return false;
   active_level_storage().store(static_cast<int>(level), std::memory_order_relaxed);

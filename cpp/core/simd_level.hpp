@@ -15,8 +15,13 @@ SimdLevel active_simd_level();
 bool set_active_simd_level(SimdLevel level);
 
 // AVX512-VBMI (byte permutes across a whole zmm): an extra the avx512 kernels use, behind
-// __attribute__((target)), where they have a byte-shuffle path for it.
+// __attribute__((target)), where they have a byte-permute path for it.
 bool cpu_has_avx512vbmi();
+// Whether the avx512 kernels take their VBMI paths now: the CPU has it and it is not turned
+// off. Tests turn it off to run, on a VBMI machine, the paths AVX-512 CPUs without it take
+// (results are identical either way). set_avx512vbmi_enabled returns the previous setting.
+bool avx512vbmi_enabled();
+bool set_avx512vbmi_enabled(bool enabled);
 
 const char* simd_level_name(SimdLevel level);
 // Parses "scalar", "sse4", "avx2" or "avx512"; returns false for anything else.

@@ -216,7 +216,7 @@ using RowFlip = void (*)(const uint8_t*, uint8_t*, int64_t);
 
 RowFlip dense_row_flip(int64_t pixel_bytes) {
 #if defined(FASTAUG_FLIP_VBMI)
-  if (cpu_has_avx512vbmi()) {
+  if (avx512vbmi_enabled()) {
     switch (pixel_bytes) {
       case 3: return flip_row_vbmi<3>;
       case 6: return flip_row_vbmi<6>;

@@ -1,6 +1,5 @@
 #include "photometric/photometric.hpp"
 
-#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -148,21 +147,6 @@ void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha)
 }
 
 }  // namespace scalar
-
-namespace {
-std::atomic<bool>& byte_tables_wanted() {
-  static std::atomic<bool> wanted{true};
-  return wanted;
-}
-}  // namespace
-
-bool byte_table_lookups() {
-  return cpu_has_avx512vbmi() && byte_tables_wanted().load(std::memory_order_relaxed);
-}
-
-bool set_byte_table_lookups(bool enabled) {
-  return byte_tables_wanted().exchange(enabled, std::memory_order_relaxed);
-}
 
 template <typename T>
 void adjust_brightness(const ImageView<const T>& src, const ImageView<T>& dst, float factor,

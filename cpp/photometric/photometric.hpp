@@ -42,11 +42,7 @@ void scale_offset(const ImageView<const Tin>& src, const ImageView<Tout>& dst, f
                   float offset);
 
 // uint8 -> uint8 kernels at the AVX-512 level apply a 256-entry table per channel (built
-// with the arithmetic kernel, so results are identical) when the CPU has AVX512-VBMI.
-// byte_table_lookups() says whether they may; set_byte_table_lookups(false) is a testing hook
-// that forces the arithmetic path CPUs without VBMI take. It returns the previous setting.
-bool byte_table_lookups();
-bool set_byte_table_lookups(bool enabled);
+// with the arithmetic kernel, so results are identical) when avx512vbmi_enabled().
 
 // Per-ISA entry points behind the templates above (same arguments, one overload per dtype
 // combination). Callers use the public functions, which dispatch on the active SIMD level.

@@ -18,6 +18,7 @@
 #endif
 
 
+#include "core/simd_level.hpp"
 #include "photometric/photometric.hpp"
 
 namespace fastaug {
@@ -330,7 +331,7 @@ void map_elements(const ImageView<const Ts>& src, const ImageView<Td>& dst, VecO
                   ScalarOp scalar_op) {
 #if defined(FASTAUG_BYTE_TABLES)
   if constexpr (std::is_same<Ts, uint8_t>::value && std::is_same<Td, uint8_t>::value) {
-    if (byte_table_lookups()) {
+    if (avx512vbmi_enabled()) {
       ByteTables tables;
       map_run(
           kAllBytes.v, tables.t[0], 256,
@@ -499,7 +500,7 @@ void adjust_brightness_kernel(const ConstImageU8& src, const ImageU8& dst, float
   auto vec_nearest = [&](VF v) { return vmul(v, f); };
   auto scalar_nearest = [&](float v) { return v * factor; };
 #if defined(FASTAUG_BYTE_TABLES)
-  const bool try_fixed = !byte_table_lookups();
+  const bool try_fixed = !avx512vbmi_enabled();
 #else
   const bool try_fixed = true;
 #endif
@@ -694,7 +695,7 @@ void channel_shift_kernel(const ConstImageU8& src, const ImageU8& dst, const flo
       return;
     }
 #if defined(FASTAUG_BYTE_TABLES)
-    if (byte_table_lookups()) {
+    if (avx512vbmi_enabled()) {
       // One shift for every channel (Keras's case) needs one table: a much cheaper lookup.
       bool same = true;
       for (int64_t c = 1; c < channels && same; ++c)

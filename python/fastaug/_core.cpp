@@ -580,11 +580,11 @@ void register_photometric(py::module_& m) {
   m.def("keras_brightness_inplace", &keras_brightness_binding, py::arg("image"),
         py::arg("factor"), py::arg("keep_alpha"),
         "keras-preprocessing 1.1.2 brightness (stretch, truncate, Pillow blend), in place.");
-  m.def("_set_byte_table_lookups", &set_byte_table_lookups, py::arg("enabled"),
-        "Testing hook: allow (default) or forbid the AVX-512 VBMI byte-table path of uint8 "
-        "photometric kernels; returns the previous setting.");
-  m.def("_byte_table_lookups", &byte_table_lookups,
-        "Whether uint8 photometric kernels use VBMI byte tables now (CPU and hook).");
+  m.def("_set_avx512vbmi", &set_avx512vbmi_enabled, py::arg("enabled"),
+        "Testing hook: allow (default) or forbid the AVX-512 kernels' VBMI paths (byte "
+        "tables, byte permutes); returns the previous setting.");
+  m.def("_avx512vbmi", &avx512vbmi_enabled,
+        "Whether the AVX-512 kernels take their VBMI paths now (CPU and hook).");
 }
 
 }  // namespace
