@@ -23,6 +23,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/simd_level.hpp"
 #include "geometry/warp_affine.hpp"
 
 namespace fastaug {
@@ -135,6 +136,10 @@ inline void store_f32_c3(float* p, VF c0, VF c1, VF c2) {
 }
 
 inline VI i_max(VI a, VI b) { return _mm512_max_epi32(a, b); }
+// a + b in the lanes where x < limit, a elsewhere.
+inline VI i_add_where_less(VI a, VI b, VI x, VI limit) {
+  return _mm512_mask_add_epi32(a, _mm512_cmplt_epi32_mask(x, limit), a, b);
+}
 using DM = __mmask8;  // per-lane predicate on a VD
 inline DM d_lt(VD a, VD b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
 inline DM d_le(VD a, VD b) { return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ); }
@@ -297,6 +302,9 @@ inline void store_f32_c3(float* p, VF c0, VF c1, VF c2) {
   }
 }
 inline VI i_max(VI a, VI b) { return _mm256_max_epi32(a, b); }
+inline VI i_add_where_less(VI a, VI b, VI x, VI limit) {
+  return _mm256_add_epi32(a, _mm256_and_si256(_mm256_cmpgt_epi32(limit, x), b));
+}
 inline bool i_any_lt(VI a, VI b) { return _mm256_movemask_epi8(_mm256_cmpgt_epi32(b, a)) != 0; }
 inline bool i_any_gt_unsigned(VI a, VI b) {
   return _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(a, b), b)) != -1;
@@ -458,6 +466,9 @@ inline void store_packed_c3(uint8_t* p, VI v) {
 }
 inline void store_packed_c4(uint8_t* p, VI v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
 inline VI i_max(VI a, VI b) { return _mm_max_epi32(a, b); }
+inline VI i_add_where_less(VI a, VI b, VI x, VI limit) {
+  return _mm_add_epi32(a, _mm_and_si128(_mm_cmpgt_epi32(limit, x), b));
+}
 inline bool i_any_lt(VI a, VI b) { return _mm_movemask_epi8(_mm_cmplt_epi32(a, b)) != 0; }
 inline bool i_any_gt_unsigned(VI a, VI b) {
   return _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_max_epu32(a, b), b)) != 0xFFFF;
@@ -528,6 +539,7 @@ struct Setup {
   bool pair_reads;       // uint8 bilinear: both horizontal taps come from one read
   bool float_runs;       // float bilinear: same, for inlier blocks
   bool constant_fill;
+  bool vbmi;             // avx512vbmi_enabled(), read once per image
   uint32_t cval_packed;  // cval in every byte (uint8 output)
   float cval_f;          // cval as float (float output)
 };
@@ -983,7 +995,7 @@ void bilinear_fixed_block(const Setup& s, const FixedSteps& fs, int64_t y, int64
   const VI iy = i_min(i_srl<16>(yl), last_row);
   const VI c0 = column_bytes<C>(i_min(i_srl<16>(xl), i_set1(s.last_col)));
   const VI top = i_add(i_mul(iy, row_bytes), c0);
-  const VI bottom = i_add(i_mul(i_min(i_add(iy, i_set1(1)), last_row), row_bytes), c0);
+  const VI bottom = i_add_where_less(top, row_bytes, iy, last_row);  // row min(iy + 1, last)
   VI t00, t01, t10, t11;
   bool reordered = false;
 #if defined(__AVX2__) && !defined(__AVX512BW__)
@@ -1012,6 +1024,109 @@ void bilinear_fixed_block(const Setup& s, const FixedSteps& fs, int64_t y, int64
   if (reordered) value = i_permute(value, pair_order());
 #endif
   store_u8<C>(dst, r, c, value);
+}
+
+#if defined(__AVX512BW__) && (defined(__GNUC__) || defined(__clang__))
+#define FASTAUG_WARP_VBMI 1
+#define FASTAUG_TARGET_VBMI __attribute__((target("avx512vbmi")))
+
+// Byte-permute indices for the VBMI bilinear blocks. With the two 8-lane qword gathers of a
+// block as one 128-byte table, lane l's 8 bytes sit at 8l: tap[b] moves byte b of lane l's
+// run (channel b % C of the left pixel, or of the right one for b >= C) to byte 0 of dword
+// l. pack3 interleaves three dword vectors' low bytes into 16 RGB pixels: bytes 3l and
+// 3l + 1 from the first two (table offsets 0 and 64), byte 3l + 2 from the third.
+struct VbmiBilinearIndex {
+  uint8_t tap[8][64];
+  uint8_t pack01[64];
+  uint8_t pack2[64];
+  constexpr VbmiBilinearIndex() : tap(), pack01(), pack2() {
+    for (int b = 0; b < 8; ++b)
+      for (int l = 0; l < 16; ++l) tap[b][4 * l] = static_cast<uint8_t>(8 * l + b);
+    for (int l = 0; l < 16; ++l) {
+      pack01[3 * l] = static_cast<uint8_t>(4 * l);
+      pack01[3 * l + 1] = static_cast<uint8_t>(64 + 4 * l);
+      pack2[3 * l + 2] = static_cast<uint8_t>(4 * l);
+    }
+  }
+};
+constexpr VbmiBilinearIndex kVbmiBilinear{};
+constexpr __mmask64 kDwordLowBytes = 0x1111111111111111ull;
+constexpr __mmask64 kEveryThirdByte = 0x4924924924924924ull;  // bytes 3l + 2
+
+// Channel k of the taps whose qword runs are `lo` (lanes 0-7) and `hi` (lanes 8-15), as
+// float: byte k (left pixel) or C + k (right pixel) zero-extended in one permute.
+template <int b>
+FASTAUG_TARGET_VBMI inline VF vbmi_tap(__m512i lo, __m512i hi) {
+  const __m512i index = _mm512_loadu_si512(kVbmiBilinear.tap[b]);
+  return _mm512_cvtepi32_ps(_mm512_maskz_permutex2var_epi8(kDwordLowBytes, lo, index, hi));
+}
+
+template <int C, int k>
+FASTAUG_TARGET_VBMI inline VI vbmi_bilinear_channel(__m512i top_lo, __m512i top_hi,
+                                                    __m512i bottom_lo, __m512i bottom_hi,
+                                                    VF fx, VF fy) {
+  const VF upper = f_lerp(vbmi_tap<k>(top_lo, top_hi), vbmi_tap<C + k>(top_lo, top_hi), fx);
+  const VF lower = f_lerp(vbmi_tap<k>(bottom_lo, bottom_hi), vbmi_tap<C + k>(bottom_lo, bottom_hi), fx);
+  return i_round_f(f_lerp(upper, lower, fy));
+}
+
+// bilinear_fixed_block for a packed RGB or RGBA output, with the byte permutes of VBMI
+// instead of pshufb on split pair vectors (the same arithmetic, so the same result): the
+// two gathers' qwords go straight to each channel's floats, and the rounded channels
+// straight to packed pixels.
+template <int C>
+FASTAUG_TARGET_VBMI void bilinear_fixed_row_vbmi(const Setup& s, const FixedSteps& fs, int64_t y,
+                                                 int64_t x, const ImageU8& dst, int64_t r,
+                                                 int64_t c, int64_t blocks) {
+  static_assert(C == 3 || C == 4, "VBMI bilinear blocks are for packed RGB and RGBA");
+  const VI fraction = i_set1(0xFFFF), last_row = i_set1(s.last_row), row_bytes = i_set1(s.row_bytes);
+  const VI last_col = i_set1(s.last_col), read_limit = i_set1(s.read_limit8);
+  const VF scale = f_set1(1.0f / 65536.0f);
+  for (int64_t b = 0; b < blocks; ++b, c += kLanes, y += fs.block_step_y, x += fs.block_step_x) {
+    const VI yl = lane_coords(y, fs.lane_y), xl = lane_coords(x, fs.lane_x);
+    const VF fy = f_mul(f_from_i(i_and(yl, fraction)), scale);
+    const VF fx = f_mul(f_from_i(i_and(xl, fraction)), scale);
+    const VI iy = i_min(i_srl<16>(yl), last_row);
+    const VI top = i_add(i_mul(iy, row_bytes), column_bytes<C>(i_min(i_srl<16>(xl), last_col)));
+    const VI bottom = i_add_where_less(top, row_bytes, iy, last_row);
+    if (i_any_gt(bottom, read_limit)) {  // an 8-byte read would pass the image's end
+      bilinear_fixed_block<C>(s, fs, y, x, dst, r, c);
+      continue;
+    }
+    const __m512i top_lo = _mm512_i32gather_epi64(_mm512_castsi512_si256(top), s.base, 1);
+    const __m512i top_hi = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(top, 1), s.base, 1);
+    const __m512i bottom_lo = _mm512_i32gather_epi64(_mm512_castsi512_si256(bottom), s.base, 1);
+    const __m512i bottom_hi = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(bottom, 1), s.base, 1);
+    const VI v0 = vbmi_bilinear_channel<C, 0>(top_lo, top_hi, bottom_lo, bottom_hi, fx, fy);
+    const VI v1 = vbmi_bilinear_channel<C, 1>(top_lo, top_hi, bottom_lo, bottom_hi, fx, fy);
+    const VI v2 = vbmi_bilinear_channel<C, 2>(top_lo, top_hi, bottom_lo, bottom_hi, fx, fy);
+    uint8_t* p = dst.pixel(r, c);
+    if constexpr (C == 3) {
+      const __m512i rg = _mm512_permutex2var_epi8(v0, _mm512_loadu_si512(kVbmiBilinear.pack01), v1);
+      const __m512i rgb = _mm512_mask_permutexvar_epi8(
+          rg, kEveryThirdByte, _mm512_loadu_si512(kVbmiBilinear.pack2), v2);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_castsi512_si256(rgb));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 32), _mm512_extracti32x4_epi32(rgb, 2));
+    } else {
+      const VI v3 = vbmi_bilinear_channel<C, 3>(top_lo, top_hi, bottom_lo, bottom_hi, fx, fy);
+      store_packed_c4(p, i_or(i_or(v0, i_sll<8>(v1)), i_or(i_sll<16>(v2), i_sll<24>(v3))));
+    }
+  }
+}
+#endif
+
+// `blocks` bilinear blocks from column c on, the first at coordinates y and x
+// (FixedSteps::fixed32).
+template <int C>
+void bilinear_fixed_row(const Setup& s, const FixedSteps& fs, int64_t y, int64_t x,
+                        const ImageU8& dst, int64_t r, int64_t c, int64_t blocks) {
+#if defined(FASTAUG_WARP_VBMI)
+  if constexpr (C == 3 || C == 4) {
+    if (s.vbmi) return bilinear_fixed_row_vbmi<C>(s, fs, y, x, dst, r, c, blocks);
+  }
+#endif
+  for (int64_t b = 0; b < blocks; ++b, c += kLanes, y += fs.block_step_y, x += fs.block_step_x)
+    bilinear_fixed_block<C>(s, fs, y, x, dst, r, c);
 }
 
 template <typename Tin, typename Tout, int C, bool kBilinear>
@@ -1070,12 +1185,15 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
         y_fixed = fs.fixed32((rd * m[0] + products.m1(c)) + m[2]);
         x_fixed = fs.fixed32((rd * m[3] + products.m4(c)) + m[5]);
       }
+      if constexpr (std::is_same<Tout, uint8_t>::value && kBilinear) {
+        if (fixed && c + kLanes <= end) {
+          const int64_t blocks = (end - c) / kLanes;
+          bilinear_fixed_row<C>(s, fs, y_fixed, x_fixed, dst, r, c, blocks);
+          c += blocks * kLanes;
+        }
+      }
       for (; c + kLanes <= end; c += kLanes, y_fixed += fs.block_step_y, x_fixed += fs.block_step_x) {
         if constexpr (std::is_same<Tout, uint8_t>::value) {
-          if (fixed && kBilinear) {
-            bilinear_fixed_block<C>(s, fs, y_fixed, x_fixed, dst, r, c);
-            continue;
-          }
           if (fixed && nearest_copy_offsets<C>(s, fs, y_fixed, x_fixed, run_offsets + run_length)) {
             if (run_length == 0) run_begin = c;
             run_length += kLanes;
@@ -1495,6 +1613,7 @@ bool warp_image(const ImageView<const Tin>& src, const ImageView<Tout>& dst, con
                  (channels == 1 || hi - lo >= 8);
   s.float_runs = std::is_same<Tin, float>::value && src.col_stride == channels && src.width >= 2;
   s.constant_fill = p.fill == FillMode::constant;
+  s.vbmi = avx512vbmi_enabled();
   s.fill = p.fill;
   auto axis_map = [&](int64_t len) {
     AxisMap a;
