@@ -247,6 +247,35 @@ def test_axis_aligned_path_equals_general_path_and_scipy(simd_level, rng, order,
         check_against_scipy(got, img, m, order, mode, 37.6, out_shape)
 
 
+# (m1, m2) with y = c * m1 + m2 reaching a hair above 0 inside a block of 16, 8 or 4 columns
+# (AVX-512, AVX2, SSE4), where the fixed-point lane coordinate (block start truncated to
+# 16.16, plus the rounded lane step) comes out at -1: the tap must still be row 0, not
+# wrap around to the last row. Found by emulating that arithmetic.
+FIXED_POINT_BELOW_ZERO = [(-0.22051571538894593, 10.36423873530772),
+                          (-0.33388934829100136, 10.350569968847477),
+                          (-0.4220331327653994, 16.45929641195312),
+                          (-0.1595298743991971, 3.66919020400635),
+                          (-0.08735070676717586, 2.009067326053408),
+                          (-0.5189449776049506, 20.23885608604161)]
+
+
+@pytest.mark.parametrize("axis", ["rows", "columns"])
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_fixed_point_rounding_just_below_zero_reads_the_edge(simd_level, rng, channels, axis):
+    src = random_image(rng, (40, 64, channels), np.uint8)
+    # Make a wrong edge read far off: the last row (rows), the next row's first pixel (columns).
+    src[0], src[-1] = 0, 255
+    src[:, 0] = (np.arange(40) % 2 * 255)[:, None]
+    for m1, m2 in FIXED_POINT_BELOW_ZERO:
+        if axis == "rows":
+            m = np.array([[0.0, m1, m2], [0.0, 1.0, 0.0]])
+        else:  # x = c * m1 + m2 (the tiny m[0, 1] keeps it off the axis-aligned path)
+            m = np.array([[1.0, 1e-300, 0.0], [0.0, m1, m2]])
+        for mode in ("constant", "nearest"):
+            got = kernels.warp_affine(src, m, order=1, fill_mode=mode, output_shape=(8, 64))
+            check_against_scipy(got, src, m, 1, mode, 0.0, (8, 64))
+
+
 @pytest.mark.parametrize("order", [0, 1])
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])
 def test_fixed_point_inlier_blocks_match_scipy(simd_level, rng, channels, order):
