@@ -1014,40 +1014,48 @@ struct FixedTaps {
   }
 };
 
-// A bilinear block whose first column's coordinates are y and x (see FixedTaps); the pair
-// reads keep to the image whatever the coordinates.
+// A bilinear block's weights and pixel pairs, read from its first column's coordinates y and
+// x (see FixedTaps); the pair reads keep to the image whatever the coordinates.
+struct FixedBlockTaps {
+  VF fy, fx;
+  VI t00, t01, t10, t11;  // top-left, top-right, bottom-left, bottom-right pixels
+  bool reordered;         // AVX2: lanes in pair_order()
+};
+
 template <int C>
-void bilinear_fixed_block(const Setup& s, const FixedTapLimits& limits, const FixedSteps& fs,
-                          int64_t y, int64_t x, const ImageU8& dst, int64_t r, int64_t c) {
+inline void read_fixed_block(const Setup& s, const FixedTapLimits& limits, const FixedSteps& fs,
+                             int64_t y, int64_t x, FixedBlockTaps* b) {
   const FixedTaps<C> taps(limits, fs, y, x);
-  VF fy = taps.fy, fx = taps.fx;
-  const VI top = taps.top, bottom = taps.bottom;
-  VI t00, t01, t10, t11;
-  bool reordered = false;
+  b->fy = taps.fy;
+  b->fx = taps.fx;
+  b->reordered = false;
 #if defined(__AVX2__) && !defined(__AVX512BW__)
   // AVX2 without the read-limit shift: taps in pair_order(), so the weights go there too and
   // the result comes back before the store (224x224 RGB rotation: 136 -> 121 us).
-  if (C >= 2 && !i_any_gt(i_max(top, bottom), i_set1(s.read_limit8))) {
-    gather_pairs_reordered<C < 2 ? 2 : C>(s.base, top, &t00, &t01);
-    gather_pairs_reordered<C < 2 ? 2 : C>(s.base, bottom, &t10, &t11);
-    fx = f_permute(fx, pair_order());
-    fy = f_permute(fy, pair_order());
-    reordered = true;
+  if (C >= 2 && !i_any_gt(i_max(taps.top, taps.bottom), i_set1(s.read_limit8))) {
+    gather_pairs_reordered<C < 2 ? 2 : C>(s.base, taps.top, &b->t00, &b->t01);
+    gather_pairs_reordered<C < 2 ? 2 : C>(s.base, taps.bottom, &b->t10, &b->t11);
+    b->fx = f_permute(b->fx, pair_order());
+    b->fy = f_permute(b->fy, pair_order());
+    b->reordered = true;
+    return;
   }
 #endif
-  if (!reordered) {
-    u8_pixel_pairs<C>(s, top, &t00, &t01);
-    u8_pixel_pairs<C>(s, bottom, &t10, &t11);
-  }
+  u8_pixel_pairs<C>(s, taps.top, &b->t00, &b->t01);
+  u8_pixel_pairs<C>(s, taps.bottom, &b->t10, &b->t11);
+}
+
+template <int C>
+inline void store_fixed_block(const FixedBlockTaps& b, const ImageU8& dst, int64_t r, int64_t c) {
   VI value = i_set1(0);
   for_channels<C>([&](auto k) {
     constexpr int kk = decltype(k)::value;
-    const VF upper = f_lerp(f_from_i(i_byte<kk>(t00)), f_from_i(i_byte<kk>(t01)), fx);
-    const VF lower = f_lerp(f_from_i(i_byte<kk>(t10)), f_from_i(i_byte<kk>(t11)), fx);
-    value = i_or(value, i_sll<8 * kk>(i_round_f(f_lerp(upper, lower, fy))));
+    const VF upper = f_lerp(f_from_i(i_byte<kk>(b.t00)), f_from_i(i_byte<kk>(b.t01)), b.fx);
+    const VF lower = f_lerp(f_from_i(i_byte<kk>(b.t10)), f_from_i(i_byte<kk>(b.t11)), b.fx);
+    value = i_or(value, i_sll<8 * kk>(i_round_f(f_lerp(upper, lower, b.fy))));
   });
 #if defined(__AVX2__) && !defined(__AVX512BW__)
-  if (reordered) value = i_permute(value, pair_order());
+  if (b.reordered) value = i_permute(value, pair_order());
 #endif
   store_u8<C>(dst, r, c, value);
 }
@@ -1096,43 +1104,66 @@ FASTAUG_TARGET_VBMI inline VI vbmi_bilinear_channel(__m512i top_lo, __m512i top_
   return i_round_f(f_lerp(upper, lower, fy));
 }
 
-// bilinear_fixed_block for a packed RGB or RGBA output, with the byte permutes of VBMI
+// A VBMI block's weights and gathered tap runs (lanes 0-7 and 8-15 of each row).
+struct VbmiTaps {
+  VF fy, fx;
+  __m512i top_lo, top_hi, bottom_lo, bottom_hi;
+};
+
+// False, gathering nothing, where an 8-byte read would pass the image's end.
+template <int C>
+FASTAUG_TARGET_VBMI inline bool vbmi_gather_taps(const Setup& s, const FixedTapLimits& limits,
+                                                 const FixedSteps& fs, int64_t y, int64_t x,
+                                                 VbmiTaps* t) {
+  const FixedTaps<C> taps(limits, fs, y, x);
+  if (i_any_gt(taps.bottom, i_set1(s.read_limit8))) return false;
+  t->fy = taps.fy;
+  t->fx = taps.fx;
+  t->top_lo = _mm512_i32gather_epi64(_mm512_castsi512_si256(taps.top), s.base, 1);
+  t->top_hi = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(taps.top, 1), s.base, 1);
+  t->bottom_lo = _mm512_i32gather_epi64(_mm512_castsi512_si256(taps.bottom), s.base, 1);
+  t->bottom_hi = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(taps.bottom, 1), s.base, 1);
+  return true;
+}
+
+// read_fixed_block + store_fixed_block for packed RGB or RGBA output, with VBMI byte permutes
 // instead of pshufb on split pair vectors (the same arithmetic, so the same result): the
 // two gathers' qwords go straight to each channel's floats, and the rounded channels
-// straight to packed pixels.
+// straight to packed pixels. The next block's gathers are issued before this block's
+// arithmetic, so the two overlap.
 template <int C>
 FASTAUG_TARGET_VBMI void bilinear_fixed_row_vbmi(const Setup& s, const FixedSteps& fs, int64_t y,
                                                  int64_t x, const ImageU8& dst, int64_t r,
                                                  int64_t c, int64_t blocks) {
   static_assert(C == 3 || C == 4, "VBMI bilinear blocks are for packed RGB and RGBA");
   const FixedTapLimits limits(s);
-  const VI read_limit = i_set1(s.read_limit8);
+  VbmiTaps t, next;
+  bool gathered = blocks > 0 && vbmi_gather_taps<C>(s, limits, fs, y, x, &t);
   for (int64_t b = 0; b < blocks; ++b, c += kLanes, y += fs.block_step_y, x += fs.block_step_x) {
-    const FixedTaps<C> taps(limits, fs, y, x);
-    const VF fy = taps.fy, fx = taps.fx;
-    const VI top = taps.top, bottom = taps.bottom;
-    if (i_any_gt(bottom, read_limit)) {  // an 8-byte read would pass the image's end
-      bilinear_fixed_block<C>(s, limits, fs, y, x, dst, r, c);
-      continue;
-    }
-    const __m512i top_lo = _mm512_i32gather_epi64(_mm512_castsi512_si256(top), s.base, 1);
-    const __m512i top_hi = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(top, 1), s.base, 1);
-    const __m512i bottom_lo = _mm512_i32gather_epi64(_mm512_castsi512_si256(bottom), s.base, 1);
-    const __m512i bottom_hi = _mm512_i32gather_epi64(_mm512_extracti64x4_epi64(bottom, 1), s.base, 1);
-    const VI v0 = vbmi_bilinear_channel<C, 0>(top_lo, top_hi, bottom_lo, bottom_hi, fx, fy);
-    const VI v1 = vbmi_bilinear_channel<C, 1>(top_lo, top_hi, bottom_lo, bottom_hi, fx, fy);
-    const VI v2 = vbmi_bilinear_channel<C, 2>(top_lo, top_hi, bottom_lo, bottom_hi, fx, fy);
-    uint8_t* p = dst.pixel(r, c);
-    if constexpr (C == 3) {
-      const __m512i rg = _mm512_permutex2var_epi8(v0, _mm512_loadu_si512(kVbmiBilinear.pack01), v1);
-      const __m512i rgb = _mm512_mask_permutexvar_epi8(
-          rg, kEveryThirdByte, _mm512_loadu_si512(kVbmiBilinear.pack2), v2);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_castsi512_si256(rgb));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 32), _mm512_extracti32x4_epi32(rgb, 2));
+    const bool next_gathered = b + 1 < blocks && vbmi_gather_taps<C>(
+        s, limits, fs, y + fs.block_step_y, x + fs.block_step_x, &next);
+    if (!gathered) {
+      FixedBlockTaps taps;
+      read_fixed_block<C>(s, limits, fs, y, x, &taps);
+      store_fixed_block<C>(taps, dst, r, c);
     } else {
-      const VI v3 = vbmi_bilinear_channel<C, 3>(top_lo, top_hi, bottom_lo, bottom_hi, fx, fy);
-      store_packed_c4(p, i_or(i_or(v0, i_sll<8>(v1)), i_or(i_sll<16>(v2), i_sll<24>(v3))));
+      const VI v0 = vbmi_bilinear_channel<C, 0>(t.top_lo, t.top_hi, t.bottom_lo, t.bottom_hi, t.fx, t.fy);
+      const VI v1 = vbmi_bilinear_channel<C, 1>(t.top_lo, t.top_hi, t.bottom_lo, t.bottom_hi, t.fx, t.fy);
+      const VI v2 = vbmi_bilinear_channel<C, 2>(t.top_lo, t.top_hi, t.bottom_lo, t.bottom_hi, t.fx, t.fy);
+      uint8_t* p = dst.pixel(r, c);
+      if constexpr (C == 3) {
+        const __m512i rg = _mm512_permutex2var_epi8(v0, _mm512_loadu_si512(kVbmiBilinear.pack01), v1);
+        const __m512i rgb = _mm512_mask_permutexvar_epi8(
+            rg, kEveryThirdByte, _mm512_loadu_si512(kVbmiBilinear.pack2), v2);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_castsi512_si256(rgb));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 32), _mm512_extracti32x4_epi32(rgb, 2));
+      } else {
+        const VI v3 = vbmi_bilinear_channel<C, 3>(t.top_lo, t.top_hi, t.bottom_lo, t.bottom_hi, t.fx, t.fy);
+        store_packed_c4(p, i_or(i_or(v0, i_sll<8>(v1)), i_or(i_sll<16>(v2), i_sll<24>(v3))));
+      }
     }
+    t = next;
+    gathered = next_gathered;
   }
 }
 #endif
@@ -1147,9 +1178,15 @@ void bilinear_fixed_row(const Setup& s, const FixedSteps& fs, int64_t y, int64_t
     if (s.vbmi) return bilinear_fixed_row_vbmi<C>(s, fs, y, x, dst, r, c, blocks);
   }
 #endif
+  // The next block's reads are issued before this block's arithmetic, so the two overlap.
   const FixedTapLimits limits(s);
-  for (int64_t b = 0; b < blocks; ++b, c += kLanes, y += fs.block_step_y, x += fs.block_step_x)
-    bilinear_fixed_block<C>(s, limits, fs, y, x, dst, r, c);
+  FixedBlockTaps taps, next;
+  if (blocks > 0) read_fixed_block<C>(s, limits, fs, y, x, &taps);
+  for (int64_t b = 0; b < blocks; ++b, c += kLanes, y += fs.block_step_y, x += fs.block_step_x) {
+    if (b + 1 < blocks) read_fixed_block<C>(s, limits, fs, y + fs.block_step_y, x + fs.block_step_x, &next);
+    store_fixed_block<C>(taps, dst, r, c);
+    taps = next;
+  }
 }
 
 template <typename Tin, typename Tout, int C, bool kBilinear>
