@@ -394,10 +394,10 @@ def _outcome(generator_class, config, x):
 # transform runs) and fastaug refuses with a ValueError: the native pipeline takes finite
 # values only. The message names the pipeline's argument.
 REFUSED_WHERE_KERAS_COMPUTES = [
-    (dict(width_shift_range=[np.nan]), "matrices must be finite"),
+    (dict(width_shift_range=[np.nan]), r"matrices\[0\] must be finite"),
     (dict(rescale=np.nan), "rescale must be finite"),
     (dict(cval=np.nan), "cval must be finite"),
-    (dict(channel_shift_range=1e39), "channel_shift must be finite"),
+    (dict(channel_shift_range=1e39), r"channel_shift\[0\] must be finite"),
 ]
 
 

@@ -200,3 +200,25 @@ def augment_batch(
     if copy_back:
         out[...] = kernel_out[..., 0] if was_3d else kernel_out
     return out
+
+
+def _augment_batch_prepared(src: np.ndarray, indices: np.ndarray, matrices: np.ndarray, *,
+                            out_dtype, order: int, fill_mode: str, cval: float,
+                            channel_shift: Optional[np.ndarray], brightness: Optional[np.ndarray],
+                            rescale: float, num_threads: Optional[int]) -> np.ndarray:
+    """``augment_batch`` for internal callers whose arguments already have the core's form:
+    ``src`` (N, H, W, C) uint8 or float32, aligned, channels contiguous; ``indices`` int64
+    (B,); ``matrices`` float64 C-contiguous (B, 6); per-image steps (B,) floats (NaN = off)
+    or None. The core still checks every value (bounds, finiteness) and raises the same
+    errors; this only skips the Python-side conversions, about 15 us a batch, which a
+    generator pays serially on every batch."""
+    batch = indices.shape[0]
+    off = np.full(batch, np.nan, np.float32)
+    out = np.empty((batch,) + src.shape[1:], out_dtype)
+    _core.augment_batch(
+        src, indices, out, matrices, order, FILL_MODES.index(fill_mode), cval,
+        off if channel_shift is None else channel_shift.astype(np.float32),
+        off if brightness is None else brightness.astype(np.float32),
+        rescale, 0 if num_threads is None else num_threads)
+    return out
+

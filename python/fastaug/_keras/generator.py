@@ -542,9 +542,11 @@ class ImageDataGenerator:
         if self.compat != "1.1.2" and np.ndim(x) != 3:
             raise ValueError("Input arrays must be multi-channel 2D images.")
         tb = TransformBatch.from_dicts([transform_parameters])
+        has_affine = tb.has_affine()
         if (isinstance(x, np.ndarray) and x.ndim == 3 and x.dtype == np.float32
-                and not self._needs_scipy(tb)):
-            out = self._augment_native(x[np.newaxis], np.zeros(1, dtype=np.int64), tb, None)
+                and not self._needs_scipy(has_affine)):
+            out = self._augment_native(x[np.newaxis], np.zeros(1, dtype=np.int64), tb, has_affine,
+                                       None)
             return out[0]
         return self._apply_reference(x, tb, 0)
 
@@ -692,13 +694,14 @@ class ImageDataGenerator:
         tb = draw_transforms(self, x.shape[1:], len(index_array))
         if len(index_array) == 0:
             return np.zeros((0,) + x.shape[1:], dtype=out_dtype), False, tb
-        if self._needs_scipy(tb):
+        has_affine = tb.has_affine()
+        if self._needs_scipy(has_affine):
             batch = np.empty((len(index_array),) + x.shape[1:], dtype=np.float32)
             for i, j in enumerate(index_array):
                 batch[i] = self._apply_reference(np.asarray(x[j], dtype=np.float32), tb, i)
             return batch, False, tb
         native_rescale = self.rescale if (rescale and self.rescale) else None
-        batch = self._augment_native(x, index_array, tb, native_rescale, out_dtype)
+        batch = self._augment_native(x, index_array, tb, has_affine, native_rescale, out_dtype)
         return batch, native_rescale is not None and not self._python_brightness(tb), tb
 
     def _warp_masks(self, masks, index_array, tb: TransformBatch) -> np.ndarray:
@@ -718,10 +721,10 @@ class ImageDataGenerator:
             order=0, fill_mode="constant", cval=0.0, num_threads=self.num_threads)
         return out if native else out.astype(batch.dtype)
 
-    def _needs_scipy(self, tb: TransformBatch) -> bool:
+    def _needs_scipy(self, has_affine: np.ndarray) -> bool:
         """Whether an affine in this batch needs scipy (order >= 2, grid-constant/grid-wrap);
         warns once per generator. Raises scipy's RuntimeError for an unknown fill mode."""
-        if not tb.has_affine().any():
+        if not has_affine.any():
             return False
         mode = self.fill_mode if isinstance(self.fill_mode, str) else None
         if mode in _NATIVE_FILL_MODES and self.interpolation_order in (0, 1):
@@ -743,7 +746,7 @@ class ImageDataGenerator:
         return ((self.data_format == "channels_first" or self.compat != "1.1.2")
                 and not np.isnan(tb.brightness).all())
 
-    def _augment_native(self, x, index_array, tb: TransformBatch, rescale,
+    def _augment_native(self, x, index_array, tb: TransformBatch, has_affine: np.ndarray, rescale,
                         out_dtype=np.float32) -> np.ndarray:
         channels_first = self.data_format == "channels_first"
         h, w = x.shape[self.row_axis], x.shape[self.col_axis]
@@ -756,22 +759,22 @@ class ImageDataGenerator:
 
         src, indices = (x.transpose(0, 2, 3, 1) if channels_first else x), index_array
         native_dtype = src.dtype in _NATIVE_DTYPES and src.dtype.isnative
-        if not native_dtype or (src.shape[3] > 1 and src.strides[3] != src.itemsize) or any(
-                s % src.itemsize for s in src.strides):
+        if (not native_dtype or not src.flags.aligned
+                or (src.shape[3] > 1 and src.strides[3] != src.itemsize)
+                or any(s % src.itemsize for s in src.strides)):
             # Convert, or make the channels contiguous as the kernels need, for this batch's
             # images only (never the whole dataset).
             src = np.ascontiguousarray(src[index_array],
                                        dtype=src.dtype if native_dtype else np.float32)
             indices = np.arange(src.shape[0], dtype=np.int64)
 
-        has_affine = tb.has_affine()
         any_affine = has_affine.any()
         matrices = pull_rows(affine_matrices(tb, h, w, self.compat, has_affine), tb.flip_h,
                              tb.flip_v, h, w)
         channel_shift = None if np.isnan(tb.channel_shift).all() else tb.channel_shift
         if brightness is not None and np.isnan(brightness).all():
             brightness = None
-        out = _pipeline.augment_batch(
+        out = _pipeline._augment_batch_prepared(
             src, indices, matrices, out_dtype=out_dtype,
             order=int(self.interpolation_order) if any_affine else 1,
             fill_mode=_NATIVE_FILL_MODES[self.fill_mode] if any_affine else "nearest",
