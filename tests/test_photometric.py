@@ -175,6 +175,21 @@ def test_channel_shift_matches_numpy_on_every_simd_level(simd_level, rng, shape,
                         np_channel_shift(img, shift, clip))
 
 
+def test_uint8_channel_shift_every_byte_at_the_integer_path_edges(simd_level):
+    """uint8 shifts go to a byte add when their fraction is clear of one half; every byte,
+    with shifts a hair either side of that limit, of ties, and of the +-255.5 saturation."""
+    img = np.tile(np.arange(256, dtype=np.uint8).reshape(16, 16, 1), (1, 1, 3))
+    edges = [k + 0.5 + d for k in (-256, -3, 0, 2, 255)
+             for d in (0.0, 1e-6, -1e-6, 2e-4, -2e-4, 3e-4, -3e-4)]
+    edges += [255.6, 255.99, -255.6, -255.99, 256.0, -256.0, 1e-30, -0.49]
+    for s in edges:
+        s = float(np.float32(s))
+        for shift in ((s, -s, 0.5 * s), s):
+            for clip in (None, (10, 200)):
+                assert_same(kernels.channel_shift(img, shift, clip=clip),
+                            np_channel_shift(img, shift, clip))
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 def test_channel_shift_many_channels(simd_level, rng, dtype):
     # More channels than the kernel's repeating-pattern buffer holds: pixel-by-pixel path.
