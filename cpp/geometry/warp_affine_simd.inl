@@ -897,8 +897,9 @@ constexpr int32_t kTieMargin = 4;
 
 struct FixedSteps {
   VI lane_y, lane_x;                   // round(l * m1 * 2^16), round(l * m4 * 2^16) for lane l
-  int64_t block_step_y, block_step_x;  // round(kLanes * m1 * 2^32), same for m4
-  int64_t bias;                        // one half for order 0 (rounding is then truncation)
+  // Zero unless prepare_fixed_steps succeeds: the row loop steps them for every block.
+  int64_t block_step_y = 0, block_step_x = 0;  // round(kLanes * m1 * 2^32), same for m4
+  int64_t bias = 0;                            // one half for order 0 (rounding is then truncation)
   int64_t fixed32(double coordinate) const {
     return _mm_cvtsd_si64(_mm_set_sd(coordinate * kFixedOne32)) + bias;
   }
