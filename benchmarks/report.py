@@ -2,8 +2,9 @@
 
 Runs pytest-benchmark twice (every library on one thread, with the BLAS/OpenMP pools held
 to one thread before Python starts; then on all cores), and writes a markdown report with a
-table per workload, the performance targets with PASS/FAIL from the measured medians, and a
-bar chart when matplotlib is installed.
+table per workload, the performance targets with PASS/FAIL from the measured medians, a
+paired thread-scaling measurement of fastaug (benchmarks/paired_scaling.py), and a bar
+chart when matplotlib is installed.
 """
 from __future__ import annotations
 
@@ -320,7 +321,7 @@ def targets_table(targets: Sequence[TargetCase]) -> List[str]:
 
 
 def write_markdown(path: Path, groups, targets, *, mode: str, commands: List[List[str]],
-                   statuses: List[int], chart_note: str) -> None:
+                   statuses: List[int], chart_note: str, paired: Sequence[str] = ()) -> None:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     passed = sum(t.passed is True for t in targets)
     failed = sum(t.passed is False for t in targets)
@@ -353,6 +354,7 @@ def write_markdown(path: Path, groups, targets, *, mode: str, commands: List[Lis
         "with ImageDataGenerator(dtype=...)). Speed-ups are the baseline's median time over "
         "fastaug's.", "",
         *targets_table(targets), "",
+        *paired,
         "## Results", "",
     ]
     if chart_note:
@@ -455,13 +457,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     groups = group_rows(rows)
     targets = evaluate_targets(groups)
+    paired = []
+    if "all" in modes and mode == "full":
+        from benchmarks import paired_scaling
+
+        print("measuring paired thread scaling (fastaug)")
+        paired = paired_scaling.markdown(paired_scaling.measure())
     args.output.parent.mkdir(parents=True, exist_ok=True)
     chart_note = ""
     if args.chart:
         args.chart.parent.mkdir(parents=True, exist_ok=True)
         chart_note = write_chart(args.chart, groups, args.output.parent)
     write_markdown(args.output, groups, targets, mode=mode, commands=commands,
-                   statuses=statuses, chart_note=chart_note)
+                   statuses=statuses, chart_note=chart_note, paired=paired)
     print(f"wrote {args.output}" + (f" and {args.chart}" if chart_note.startswith("![")
                                     else f"; {chart_note}" if chart_note else ""))
     # A failed sanity check or benchmark makes the numbers suspect: say so in the status.

@@ -26,3 +26,25 @@ def test_scaling_verdict_by_core_count(count, one_s, all_s, passed):
     assert case.target == f"threads: batch throughput from 1 core to {count}"
     assert case.measured == pytest.approx(one_s / all_s)
     assert case.passed is passed
+
+
+def test_paired_ratios_alternate_sides_and_pair_the_timings():
+    from benchmarks.paired_scaling import paired_ratios
+
+    now = [0.0]
+    order = []
+
+    def clock():
+        return now[0]
+
+    def side(name, seconds):
+        def run():
+            order.append(name)
+            now[0] += seconds
+        return run
+
+    one, every, ratios = paired_ratios(side("one", 2.0), side("all", 1.0), pairs=4, calls=2,
+                                       clock=clock)
+    assert one == [2.0] * 4 and every == [1.0] * 4 and ratios == [2.0] * 4
+    # Each side's calls run together; the side going first alternates pair by pair.
+    assert order == ["one", "one", "all", "all", "all", "all", "one", "one"] * 2
