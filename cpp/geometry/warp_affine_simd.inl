@@ -981,14 +981,6 @@ void copy_pixels(const uint8_t* base, const int32_t* offsets, int64_t n, uint8_t
   }
 }
 
-// A bilinear block's weights and tap offsets from its first column's coordinates y and x
-// (FixedSteps::fixed32). The coordinates are clamped into the image first. Inside it that
-// changes nothing but the rounding of the block start and lane steps, which can put a lane
-// a hair below 0 (-1 in 16.16) where the double coordinate is a hair above: clamped, it
-// reads row or column 0 as it should. Outside the image clamping is scipy's `nearest` rule
-// for order 1 (the edge pixel, whatever the weights). The taps' second row is the first
-// one's next, or itself at the last row; the second column may lie past the row's end,
-// but its weight is then 0.
 // FixedTaps's per-image constants, as vectors (kept in registers across a row's blocks: the
 // compiler cannot tell that the stores to the output leave Setup alone).
 struct FixedTapLimits {
@@ -998,6 +990,14 @@ struct FixedTapLimits {
         y_max(i_set1(s.last_row << 16)), x_max(i_set1(s.last_col << 16)) {}
 };
 
+// A bilinear block's weights and tap offsets from its first column's coordinates y and x
+// (FixedSteps::fixed32). The coordinates are clamped into the image first. Inside it that
+// changes nothing but the rounding of the block start and lane steps, which can put a lane
+// a hair below 0 (-1 in 16.16) where the double coordinate is a hair above: clamped, it
+// reads row or column 0 as it should. Outside the image clamping is scipy's `nearest` rule
+// for order 1 (the edge pixel, whatever the weights). The taps' second row is the first
+// one's next, or itself at the last row; the second column may lie past the row's end,
+// but its weight is then 0.
 template <int C>
 struct FixedTaps {
   VF fy, fx;

@@ -222,13 +222,13 @@ def transform_dict(gen, tb: TransformBatch, i: int) -> Dict[str, object]:
     }
 
 
+_DIAGONAL = np.arange(3)
+
+
 def _identities(size: int) -> np.ndarray:
     out = np.zeros((size, 3, 3))
     out[:, _DIAGONAL, _DIAGONAL] = 1.0
     return out
-
-
-_DIAGONAL = np.arange(3)
 
 
 def affine_matrices(tb: TransformBatch, h: int, w: int, compat: str = "1.1.2",
