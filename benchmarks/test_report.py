@@ -1,10 +1,11 @@
 """The report's thread-scaling verdicts: 1 -> 2 cores needs 1.8x, 1 -> 16 needs 12x, other
-core counts are shown without a verdict."""
+core counts are shown without a verdict; a paired measurement, when there is one, decides."""
 from __future__ import annotations
 
 import pytest
 
-from benchmarks.report import Row, _scaling_cases, group_rows
+from benchmarks.paired_scaling import PairedScaling, paired_ratios
+from benchmarks.report import UNPAIRED_NOTE, Row, _scaling_cases, evaluate_targets, group_rows
 
 WORKLOAD = "batch affine bilinear, fill nearest"
 
@@ -28,9 +29,29 @@ def test_scaling_verdict_by_core_count(count, one_s, all_s, passed):
     assert case.passed is passed
 
 
-def test_paired_ratios_alternate_sides_and_pair_the_timings():
-    from benchmarks.paired_scaling import paired_ratios
+def _threads_cases(targets):
+    # The workloads without rows give MISSING cases; only the measured ones are asked about.
+    return [t for t in targets if t.target.startswith("threads") and t.measured is not None]
 
+
+def test_paired_measurement_decides_the_scaling_verdict():
+    groups = group_rows(_rows(2, 1.0, 0.8))  # unpaired 1.25x: would fail
+    paired = [PairedScaling(WORKLOAD, 2, 1.0, 0.52, 1.92, 1.9, 1.95),
+              PairedScaling("generator, uint8 out", 2, 1.0, 0.6, 1.7, 1.6, 1.75)]
+    unpaired, batch, gen = _threads_cases(evaluate_targets(groups, paired))
+    assert unpaired.measured == pytest.approx(1.25)
+    assert unpaired.passed is None and unpaired.missing == UNPAIRED_NOTE
+    assert batch.case.endswith("1 -> 2 cores, paired") and batch.measured == 1.92
+    assert batch.passed is True
+    assert gen.case.startswith("generator, uint8 out") and gen.passed is False
+
+
+def test_without_a_paired_measurement_the_unpaired_rows_decide():
+    (case,) = _threads_cases(evaluate_targets(group_rows(_rows(2, 1.0, 0.8))))
+    assert case.passed is False and case.measured == pytest.approx(1.25)
+
+
+def test_paired_ratios_alternate_sides_and_pair_the_timings():
     now = [0.0]
     order = []
 
@@ -44,7 +65,9 @@ def test_paired_ratios_alternate_sides_and_pair_the_timings():
         return run
 
     one, every, ratios = paired_ratios(side("one", 2.0), side("all", 1.0), pairs=4, calls=2,
-                                       clock=clock)
+                                       warmup=1, clock=clock)
+    # The untimed warm-up call of each block is not in its time.
     assert one == [2.0] * 4 and every == [1.0] * 4 and ratios == [2.0] * 4
     # Each side's calls run together; the side going first alternates pair by pair.
-    assert order == ["one", "one", "all", "all", "all", "all", "one", "one"] * 2
+    assert order == ["one"] * 3 + ["all"] * 3 + ["all"] * 3 + ["one"] * 3 + \
+        ["one"] * 3 + ["all"] * 3 + ["all"] * 3 + ["one"] * 3
