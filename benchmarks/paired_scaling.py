@@ -12,10 +12,15 @@ thread count is a call argument, so nothing else has to change between the two s
 """
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
-from typing import Callable, List, Sequence
+from typing import Callable, Dict, List, Sequence
 
 from benchmarks._common import BATCH_LABEL, Geometry, Threads, make_batch, usable_cores
 
@@ -96,12 +101,23 @@ def measure(pairs: int = PAIRS) -> List[PairedScaling]:
     return results
 
 
+def measure_in_subprocess(env_overrides: Dict[str, str], cwd: str) -> List[PairedScaling]:
+    """measure() in a fresh interpreter with ``env_overrides``: the report holds the BLAS and
+    OpenMP pools to one thread there (fastaug uses neither), since their idle threads spin
+    for a while after start-up or a call and take turns on the cores fastaug is timed on."""
+    env = dict(os.environ, **env_overrides)
+    out = subprocess.run([sys.executable, "-m", "benchmarks.paired_scaling"], cwd=cwd, env=env,
+                         check=True, stdout=subprocess.PIPE, text=True).stdout
+    return [PairedScaling(**fields) for fields in json.loads(out)]
+
+
 def markdown(results: Sequence[PairedScaling]) -> List[str]:
     if not results:
         return []
     lines = [
         "## Thread scaling, paired", "",
-        f"fastaug only, {BATCH_LABEL}: {PAIRS} pairs in one process, each pair one block at "
+        f"fastaug only, {BATCH_LABEL}: {PAIRS} pairs in one fresh process (BLAS and OpenMP "
+        f"pools held to one thread), each pair one block at "
         f"one thread and one at every core ({WARMUP_CALLS} untimed call, then {CALLS_PER_SIDE} "
         "timed), the side going first alternating. The ratio is the median of the pairs' "
         "ratios (quartiles in brackets). The thread-scaling targets above are judged on these "
@@ -115,3 +131,7 @@ def markdown(results: Sequence[PairedScaling]) -> List[str]:
         lines.append(f"| {r.workload} | {r.cores} | {r.one_s * 1e3:.2f} | {r.all_s * 1e3:.2f} "
                      f"| {r.ratio:.2f}x ({r.ratio_lo:.2f}-{r.ratio_hi:.2f}) |")
     return lines + [""]
+
+
+if __name__ == "__main__":
+    json.dump([dataclasses.asdict(r) for r in measure()], sys.stdout)

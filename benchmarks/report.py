@@ -480,7 +480,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     measured_pairs: List[PairedScaling] = []
     if "all" in modes and mode == "full":
         print("measuring paired thread scaling (fastaug)", flush=True)
-        measured_pairs = paired_scaling.measure()
+        measured_pairs = paired_scaling.measure_in_subprocess(
+            {var: "1" for var in THREAD_ENV}, cwd=str(REPO_ROOT))
     targets = evaluate_targets(groups, measured_pairs)
     paired = paired_scaling.markdown(measured_pairs)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -71,3 +71,23 @@ def test_paired_ratios_alternate_sides_and_pair_the_timings():
     # Each side's calls run together; the side going first alternates pair by pair.
     assert order == ["one"] * 3 + ["all"] * 3 + ["all"] * 3 + ["one"] * 3 + \
         ["one"] * 3 + ["all"] * 3 + ["all"] * 3 + ["one"] * 3
+
+
+def test_paired_measurement_runs_in_a_subprocess_with_the_given_environment(monkeypatch):
+    import json
+    import subprocess
+
+    from benchmarks import paired_scaling
+
+    seen = {}
+    result = PairedScaling(WORKLOAD, 2, 1.0, 0.5, 2.0, 1.9, 2.1)
+
+    def fake_run(cmd, **kwargs):
+        seen.update(cmd=cmd, env=kwargs["env"])
+        return subprocess.CompletedProcess(cmd, 0, stdout=json.dumps([result.__dict__]))
+
+    monkeypatch.setattr(paired_scaling.subprocess, "run", fake_run)
+    got = paired_scaling.measure_in_subprocess({"OMP_NUM_THREADS": "1"}, cwd=".")
+    assert got == [result]
+    assert seen["cmd"][1:] == ["-m", "benchmarks.paired_scaling"]
+    assert seen["env"]["OMP_NUM_THREADS"] == "1"
