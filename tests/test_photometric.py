@@ -225,6 +225,50 @@ def test_channel_shift_float_nan_passes_through_like_numpy():
     assert np.isnan(res[0, 0, 0]) and res[0, 0, 1] == 2.0 and res[0, 0, 2] == 255.0
 
 
+def test_channel_shift_list_of_one_value_needs_one_channel():
+    # A bare float applies to every channel; a one-element list is one value per channel.
+    img = np.zeros((2, 2, 3), np.uint8)
+    np.testing.assert_array_equal(kernels.channel_shift(img, 5.0), np.full_like(img, 5))
+    with pytest.raises(ValueError, match="shift"):
+        kernels.channel_shift(img, [5.0])
+    np.testing.assert_array_equal(kernels.channel_shift(img[:, :, :1], [5.0]),
+                                  np.full((2, 2, 1), 5, np.uint8))
+
+
+class _NdarraySubclass(np.ndarray):
+    pass
+
+
+@pytest.mark.parametrize("make", [
+    lambda a: a[:, :, 0],                                   # 2-D
+    lambda a: a[:, ::2],                                    # not C-contiguous
+    lambda a: a.astype(np.int16),                           # another dtype
+    lambda a: a.astype(">f4"),                              # non-native byte order
+    lambda a: a.view(_NdarraySubclass),                     # not exactly numpy.ndarray
+], ids=["2d", "strided", "int16", "big-endian", "subclass"])
+def test_plain_bindings_decline_arrays_they_do_not_take(make):
+    # The *_plain fast paths return None, writing nothing, for anything but plain arrays;
+    # kernels.py then takes its general path.
+    img = make(np.arange(48, dtype=np.uint8).reshape(2, 8, 3))
+    assert _core.adjust_brightness_plain(img, None, 0.5, "nearest") is None
+    assert _core.flip_horizontal_plain(img, None) is None
+    assert _core.channel_shift_plain(img, None, 1.0) is None
+    plain = np.zeros((2, 8, 3), np.uint8)
+    for out in (plain[:, ::-1], plain.astype(np.float32), np.zeros((2, 8, 4), np.uint8)):
+        assert _core.adjust_brightness_plain(plain, out, 0.5, "nearest") is None
+    assert not out.any() and not plain.any()
+
+
+def test_plain_bindings_allocate_or_fill_out():
+    img = np.arange(48, dtype=np.uint8).reshape(2, 8, 3)
+    new = _core.flip_vertical_plain(img, None)
+    assert new.flags.c_contiguous and new.dtype == np.uint8
+    np.testing.assert_array_equal(new, img[::-1])
+    out = np.empty_like(img)
+    assert _core.adjust_brightness_plain(img, out, 2.0, "floor") is out
+    np.testing.assert_array_equal(out, np.minimum(img.astype(int) * 2, 255))
+
+
 # ---------------------------------------------------------------- min / max, scale / offset
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
@@ -349,7 +393,7 @@ BAD_CALLS = [
     (lambda: _core.channel_shift(U8, U8.copy(), [1.0], 0, 255), ValueError, "one value per channel"),
     (lambda: _core.channel_shift(U8, U8.copy(), [1.0] * 3, 5, 1), ValueError, "lo must be <= hi"),
     (lambda: _core.channel_shift(U8, U8.copy(), [1.0] * 3, float("nan"), 1), ValueError, "must not be NaN"),
-    (lambda: _core.channel_shift(U8, U8.copy(), [1.0, float("inf"), 0.0], 0, 1), ValueError, "shift must be a finite"),
+    (lambda: _core.channel_shift(U8, U8.copy(), [1.0, float("inf"), 0.0], 0, 1), ValueError, "shift must be finite"),
     (lambda: _core.channel_shift(U8[:, :, 0], U8[:, :, 0].copy(), [1.0], 0, 1), ValueError, "shape"),
     (lambda: _core.min_max(np.zeros((0, 4, 3), np.uint8)), ValueError, "must not be empty"),
     (lambda: _core.min_max(np.zeros((4, 4, 3), np.float64)), TypeError, "uint8 or float32"),

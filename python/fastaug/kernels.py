@@ -13,16 +13,15 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._arrays import _F64, _U8, as_kernel_image, plain_arrays, prepare_out
+from ._arrays import _F64, as_kernel_image, plain_arrays, prepare_out
 
 __all__ = ["warp_affine", "flip_horizontal", "flip_vertical", "adjust_brightness", "channel_shift"]
 
 
 def flip_horizontal(image: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.ndarray:
     """Mirror left-right: ``out[r, c] = image[r, W-1-c]``."""
-    if plain_arrays(image, out):
-        dst = np.empty_like(image) if out is None else out
-        _core.flip_horizontal(image, dst)
+    dst = _core.flip_horizontal_plain(image, out)
+    if dst is not None:
         return dst
     img, was_2d = as_kernel_image(image)
     dst, finish = prepare_out(out, img.shape, img.dtype, was_2d, (image,))
@@ -32,9 +31,8 @@ def flip_horizontal(image: np.ndarray, *, out: Optional[np.ndarray] = None) -> n
 
 def flip_vertical(image: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.ndarray:
     """Mirror top-bottom: ``out[r, c] = image[H-1-r, c]``."""
-    if plain_arrays(image, out):
-        dst = np.empty_like(image) if out is None else out
-        _core.flip_vertical(image, dst)
+    dst = _core.flip_vertical_plain(image, out)
+    if dst is not None:
         return dst
     img, was_2d = as_kernel_image(image)
     dst, finish = prepare_out(out, img.shape, img.dtype, was_2d, (image,))
@@ -75,27 +73,29 @@ def adjust_brightness(
     ``ImageEnhance.Brightness`` (what Keras uses): ``clip(floor(f * image), 0, 255)`` for both
     dtypes. ``out=image`` works in place.
     """
+    if type(factor) is float and type(rounding) is str:
+        # Plain arrays go straight to the kernel; the binding checks factor and rounding.
+        dst = _core.adjust_brightness_plain(image, out, factor, rounding)
+        if dst is not None:
+            return dst
     f = _finite_real(factor, "factor")
     if f < 0:
         raise ValueError(f"factor must be >= 0, got {factor!r}")
     if rounding not in ("nearest", "floor"):
         raise ValueError(f"rounding must be 'nearest' or 'floor', got {rounding!r}")
-    if plain_arrays(image, out):
-        dst = np.empty_like(image) if out is None else out
-        _core.adjust_brightness(image, dst, f, rounding)
-        return dst
     img, was_2d = as_kernel_image(image)
     dst, finish = prepare_out(out, img.shape, img.dtype, was_2d, _in_place_inputs(image, out))
     _core.adjust_brightness(img, dst, f, rounding)
     return finish()
 
 
-def _plain_shifts(shift: object, channels: int) -> Optional[Sequence[float]]:
-    """``shift`` as one finite float per channel when it already is floats (one, or a list
-    or tuple of ``channels``); None sends the caller down the general parsing."""
+def _plain_shifts(shift: object) -> Union[None, float, Sequence[float]]:
+    """``shift`` itself when it already is finite floats (one for every channel, or a list
+    or tuple whose length the binding checks against the channels); None sends the caller
+    down the general parsing."""
     if type(shift) is float:
-        return (shift,) * channels if math.isfinite(shift) else None
-    if (type(shift) is tuple or type(shift) is list) and len(shift) == channels:
+        return shift if math.isfinite(shift) else None
+    if type(shift) is tuple or type(shift) is list:
         for v in shift:
             if type(v) is not float or not math.isfinite(v):
                 return None
@@ -119,14 +119,13 @@ def channel_shift(
     half to even before clipping. Keras's channel shift is ``clip=(image.min(),
     image.max())`` with one scalar shift. ``out=image`` works in place.
     """
-    if clip is None and plain_arrays(image, out):
-        # The common call (plain arrays, dtype range) without the general parsing below.
-        shifts = _plain_shifts(shift, image.shape[2])
+    if clip is None:
+        # The common call (plain arrays, the dtype's range) without the general parsing below.
+        shifts = _plain_shifts(shift)
         if shifts is not None:
-            dst = np.empty_like(image) if out is None else out
-            lo, hi = (0.0, 255.0) if image.dtype is _U8 else (-math.inf, math.inf)
-            _core.channel_shift(image, dst, shifts, lo, hi)
-            return dst
+            dst = _core.channel_shift_plain(image, out, shifts)
+            if dst is not None:
+                return dst
     img, was_2d = as_kernel_image(image)
     channels = img.shape[2]
     if np.ndim(shift) == 0:
