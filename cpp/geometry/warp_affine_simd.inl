@@ -34,36 +34,45 @@ namespace {
 // VD holds half a block's coordinates (double); VI / VF hold a whole block (int32 / float).
 // Lane masks are plain bit sets, bit l for lane l.
 
-// Four 4-byte reads at base + the int32 byte offsets in `offsets`, as load_qwords4 does them:
-// SSE4's and AVX2's 4-byte gathers (224x224 rotation, float32 source, order 0: SSE4 95 -> 81
-// us, against offsets stored and reloaded; AVX2 116 -> 99 us, against vpgatherdd). AVX-512
-// keeps vpgatherdd: sixteen loads per block made its uint8 order-0 border blocks slower.
-inline __m128i load_dwords4(const uint8_t* base, __m128i offsets) {
+// Tap reads without gather instructions: the four int32 byte offsets of an xmm leave it as
+// two qword extracts, are split in general registers, and each feeds a scalar load; the
+// compiler assembles the loaded values (vmovq/vpinsrq/vinserti128). The address work then
+// runs on the integer ports, which the vector code leaves idle, and nothing waits on a
+// store. On Zen 4 this beats vpgatherdq: a 224x224 RGB bilinear rotation, AVX2 106 -> 93 us,
+// AVX-512 96 -> 78 us. Storing the offsets to memory and reloading them, or inserting from
+// memory with vpinsrq, measured no faster than the gathers.
+inline void split_offsets4(__m128i offsets, int64_t o[4]) {
   const int64_t pair01 = _mm_cvtsi128_si64(offsets), pair23 = _mm_extract_epi64(offsets, 1);
-  auto at = [base](int64_t offset) {
-    int32_t v;
-    std::memcpy(&v, base + offset, 4);
-    return v;
-  };
-  return _mm_setr_epi32(at(static_cast<int32_t>(pair01)), at(pair01 >> 32),
-                        at(static_cast<int32_t>(pair23)), at(pair23 >> 32));
+  o[0] = static_cast<int32_t>(pair01);
+  o[1] = pair01 >> 32;
+  o[2] = static_cast<int32_t>(pair23);
+  o[3] = pair23 >> 32;
+}
+template <typename T>
+inline T read_at(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+// Four 4-byte reads at base + offsets: SSE4's and AVX2's 4-byte gathers (224x224 rotation,
+// float32 source, order 0: SSE4 95 -> 81 us, against offsets stored and reloaded; AVX2 116
+// -> 99 us, against vpgatherdd). AVX-512 keeps vpgatherdd: sixteen loads per block made its
+// uint8 order-0 border blocks slower.
+inline __m128i load_dwords4(const uint8_t* base, __m128i offsets) {
+  int64_t o[4];
+  split_offsets4(offsets, o);
+  return _mm_setr_epi32(read_at<int32_t>(base + o[0]), read_at<int32_t>(base + o[1]),
+                        read_at<int32_t>(base + o[2]), read_at<int32_t>(base + o[3]));
 }
 
 #if defined(__AVX2__)
-// Four 8-byte reads at base + the int32 byte offsets in `offsets`, as one vector of qwords.
-// Scalar loads whose addresses reach the general registers as two qword extracts: on Zen 4
-// this beats vpgatherdq (a 224x224 RGB bilinear rotation, AVX2 105 -> 94 us; the same for
-// AVX-512's eight-qword reads, 96 -> 82 us). Storing the offsets to memory and reloading
-// them, or building the vector with vpinsrq from memory, measured no faster than the gather.
+// Four 8-byte reads at base + offsets, as one vector of qwords.
 inline __m256i load_qwords4(const uint8_t* base, __m128i offsets) {
-  const int64_t pair01 = _mm_cvtsi128_si64(offsets), pair23 = _mm_extract_epi64(offsets, 1);
-  auto at = [base](int64_t offset) {
-    long long v;
-    std::memcpy(&v, base + offset, 8);
-    return v;
-  };
-  return _mm256_setr_epi64x(at(static_cast<int32_t>(pair01)), at(pair01 >> 32),
-                            at(static_cast<int32_t>(pair23)), at(pair23 >> 32));
+  int64_t o[4];
+  split_offsets4(offsets, o);
+  return _mm256_setr_epi64x(read_at<long long>(base + o[0]), read_at<long long>(base + o[1]),
+                            read_at<long long>(base + o[2]), read_at<long long>(base + o[3]));
 }
 #endif
 
@@ -192,7 +201,7 @@ template <int k> inline VI i_byte(VI a) {
 inline VI i_round_f(VF a) { return _mm512_cvtps_epi32(a); }
 inline VF f_min(VF a, VF b) { return _mm512_min_ps(a, b); }
 inline VF f_max(VF a, VF b) { return _mm512_max_ps(a, b); }
-// Eight 8-byte reads at base + the int32 byte offsets in `offsets` (see load_qwords4).
+// Eight 8-byte reads at base + the int32 byte offsets in `offsets` (see split_offsets4).
 inline __m512i load_qwords8(const uint8_t* base, __m256i offsets) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(load_qwords4(base, _mm256_castsi256_si128(offsets))),
                             load_qwords4(base, _mm256_extracti128_si256(offsets, 1)), 1);
