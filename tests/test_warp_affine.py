@@ -276,6 +276,26 @@ def test_fixed_point_rounding_just_below_zero_reads_the_edge(simd_level, rng, ch
             check_against_scipy(got, src, m, 1, mode, 0.0, (8, 64))
 
 
+# Entries whose products and sums land exactly on the image's edges and on order-0 ties,
+# or a rounding step away, depending on the order of the additions.
+EDGE_ENTRIES = (0.1, 0.2, 0.3, -0.1, -0.3, 0.7, 1 / 3, -1 / 3, 0.5, 1.0, -1.0)
+EDGE_OFFSETS = (0.0, -1e-17, 1e-17, -1.4e-45, 0.3, -0.3, 0.1, -0.2, 2.9999999999999996)
+
+
+@pytest.mark.parametrize("mode", ["constant", "nearest", "reflect"])
+@pytest.mark.parametrize("shape", [(6, 7), (20, 37)])
+def test_coordinates_add_the_offset_first_as_scipy_does(simd_level, rng, mode, shape):
+    """scipy forms an input coordinate as (offset + r*m0) + c*m1: adding the offset last
+    instead moves some coordinates by a rounding step, which flips `constant`'s edge test
+    (-1.4e-45 is outside) and order-0 ties. Order 0 must pick scipy's pixel exactly."""
+    img = random_image(rng, shape + (3,), np.uint8)
+    for _ in range(150):
+        lin = rng.choice(EDGE_ENTRIES, size=(2, 2)) * rng.choice([1.0, 2.0, 4.0])
+        m = np.hstack([lin, rng.choice(EDGE_OFFSETS, size=(2, 1))])
+        got = kernels.warp_affine(img, m, order=0, fill_mode=mode, cval=7.0)
+        check_against_scipy(got, img, m, 0, mode, 7.0)
+
+
 @pytest.mark.parametrize("order", [0, 1])
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])
 def test_fixed_point_inlier_blocks_match_scipy(simd_level, rng, channels, order):

@@ -125,13 +125,12 @@ void reference_row_impl(const ImageView<const Tin>& src, const ImageView<Tout>& 
   const double rd = static_cast<double>(r);
   for (int64_t c = c_begin; c < c_end; ++c) {
     const double cd = static_cast<double>(c);
-    // scipy's operation order, so order-0 ties round exactly as scipy's do.
-    double y = rd * m[0];
+    // scipy's operation order (the offset first, then r, then c), so order-0 ties round and
+    // `constant` edges fall exactly as scipy's do.
+    double y = m[2] + rd * m[0];
     y += cd * m[1];
-    y += m[2];
-    double x = rd * m[3];
+    double x = m[5] + rd * m[3];
     x += cd * m[4];
-    x += m[5];
     Tout* out = dst.pixel(r, c);
     AxisTaps ty, tx;
     if (!axis_taps(y, src.height, p, &ty) || !axis_taps(x, src.width, p, &tx)) {
@@ -217,11 +216,7 @@ void inlier_columns(const WarpParams& p, int64_t height, int64_t width, int64_t 
     const double last = static_cast<double>((axis == 0 ? height : width) - 1);
     // The coordinate, computed as the kernels do, is monotone in c (every rounding step is),
     // so each bound holds on a prefix or a suffix of the row.
-    auto coord = [&](int64_t c) {
-      double v = a;
-      v += static_cast<double>(c) * slope;
-      return v + offset;
-    };
+    auto coord = [&](int64_t c) { return (offset + a) + static_cast<double>(c) * slope; };
     auto below_low = [&](int64_t c) { return !(coord(c) >= 0.0); };
     auto above_high = [&](int64_t c) {
       const double v = coord(c);

@@ -699,8 +699,7 @@ inline VI map_tap(VI i, bool reflect, const AxisMap& a) {
 
 // Row state: the double parts of the coordinate formula that do not change along a row.
 struct RowCoords {
-  VD y_base, x_base;  // r * m[0], r * m[3]
-  VD m2, m5;
+  VD y_base, x_base;  // m[2] + r * m[0], m[5] + r * m[3]
   VD last_row, last_col, zero, half;
 };
 
@@ -717,11 +716,11 @@ struct ColumnProducts {
 template <typename Tin, typename Tout, int C, bool kBilinear, bool kBorder>
 void warp_block(const Setup& s, const RowCoords& rc, const ColumnProducts& cp,
                 const ImageView<Tout>& dst, int64_t r, int64_t c) {
-  // scipy's order: (r*m0 + c*m1) + m2.
-  VD y_lo = d_add(d_add(rc.y_base, cp.m1_lo), rc.m2);
-  VD y_hi = d_add(d_add(rc.y_base, cp.m1_hi), rc.m2);
-  VD x_lo = d_add(d_add(rc.x_base, cp.m4_lo), rc.m5);
-  VD x_hi = d_add(d_add(rc.x_base, cp.m4_hi), rc.m5);
+  // scipy's order: (m2 + r*m0) + c*m1.
+  VD y_lo = d_add(rc.y_base, cp.m1_lo);
+  VD y_hi = d_add(rc.y_base, cp.m1_hi);
+  VD x_lo = d_add(rc.x_base, cp.m4_lo);
+  VD x_hi = d_add(rc.x_base, cp.m4_hi);
   unsigned inside = kAllLanes;
   const VI zero_i = i_set1(0);
   VI t00, t01, t10, t11;  // tap handles: gathered uint8 pixels, or float byte offsets
@@ -1240,8 +1239,6 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
   const double* m = p.matrix.m;
   const bool vector_borders = dst.width >= kLanes;
   RowCoords rc;
-  rc.m2 = d_set1(m[2]);
-  rc.m5 = d_set1(m[5]);
   rc.last_row = d_set1(static_cast<double>(src.height - 1));
   rc.last_col = d_set1(static_cast<double>(src.width - 1));
   rc.zero = d_set1(0.0);
@@ -1267,7 +1264,7 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
   const bool clamped_rows = fixed && kBilinear && p.fill == FillMode::nearest;
   auto fixed_range = [&](double rd, int64_t c) {
     constexpr double kLimit = 32000.0;  // 16.16 in int32, with room for the steps' rounding
-    const double y = (rd * m[0] + products.m1(c)) + m[2], x = (rd * m[3] + products.m4(c)) + m[5];
+    const double y = (m[2] + rd * m[0]) + products.m1(c), x = (m[5] + rd * m[3]) + products.m4(c);
     return y > -kLimit && y < kLimit && x > -kLimit && x < kLimit;
   };
   // Each row's inlier span, found on first use (-1 until then): the rows fill "nearest" runs
@@ -1297,8 +1294,8 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
         begin = clip(begin);
         end = clip(end);
       }
-      rc.y_base = d_set1(rd * m[0]);
-      rc.x_base = d_set1(rd * m[3]);
+      rc.y_base = d_set1(m[2] + rd * m[0]);
+      rc.x_base = d_set1(m[5] + rd * m[3]);
       int64_t c = begin;
       // Order-0 copies: consecutive blocks' offsets collected, then copied in one go.
       int64_t run_begin = c, run_length = 0, y_fixed = 0, x_fixed = 0;
@@ -1308,8 +1305,8 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
         run_length = 0;
       };
       if (fixed && c < end) {  // the coordinates as warp_block forms them
-        y_fixed = fs.fixed32((rd * m[0] + products.m1(c)) + m[2]);
-        x_fixed = fs.fixed32((rd * m[3] + products.m4(c)) + m[5]);
+        y_fixed = fs.fixed32((m[2] + rd * m[0]) + products.m1(c));
+        x_fixed = fs.fixed32((m[5] + rd * m[3]) + products.m4(c));
       }
       if constexpr (std::is_same<Tout, uint8_t>::value && kBilinear) {
         if (fixed && c + kLanes <= end) {
@@ -1569,8 +1566,8 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
   const double* m = p.matrix.m;
   AxisAlignedScratch<C> w(dst.width, dst.height);
   const VD lane = d_lane_index();
-  // Coordinates exactly as warp_block forms them: (r*m0 + c*m1) + m2 with c*m1 = 0*m1
-  // (m1 is +-0), and (r*m3 + c*m4) + m5 with r*m3 = 0*m3.
+  // Coordinates exactly as warp_block forms them: (m2 + r*m0) + c*m1 with c*m1 = 0*m1
+  // (m1 is +-0), and (m5 + r*m3) + c*m4 with r*m3 = 0*m3.
   const VD zero_m1 = d_mul(d_set1(0.0), d_set1(m[1]));
   const VD zero_m3 = d_set1(0.0 * m[3]);
   for (int64_t b = 0; b < w.blocks; ++b) {
@@ -1578,8 +1575,8 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
     const VD col_lo = d_add(d_set1(static_cast<double>(c)), lane);
     const VD col_hi = d_add(d_set1(static_cast<double>(c + kHalf)), lane);
     const VD m4 = d_set1(m[4]), m5 = d_set1(m[5]);
-    w.cols[b] = axis_block<kBilinear>(s, s.xmap, d_add(d_add(zero_m3, d_mul(col_lo, m4)), m5),
-                                      d_add(d_add(zero_m3, d_mul(col_hi, m4)), m5), s.col_bytes,
+    w.cols[b] = axis_block<kBilinear>(s, s.xmap, d_add(d_add(m5, zero_m3), d_mul(col_lo, m4)),
+                                      d_add(d_add(m5, zero_m3), d_mul(col_hi, m4)), s.col_bytes,
                                       s.last_col);
 #if defined(__AVX2__)
     plan_window<Tin, C>(&w.cols[b], s, src.width);
@@ -1589,8 +1586,8 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
     const VD row_lo = d_add(d_set1(static_cast<double>(r)), lane);
     const VD row_hi = d_add(d_set1(static_cast<double>(r + kHalf)), lane);
     const VD m0 = d_set1(m[0]), m2 = d_set1(m[2]);
-    const AxisBlock t = axis_block<kBilinear>(s, s.ymap, d_add(d_add(d_mul(row_lo, m0), zero_m1), m2),
-                                              d_add(d_add(d_mul(row_hi, m0), zero_m1), m2),
+    const AxisBlock t = axis_block<kBilinear>(s, s.ymap, d_add(d_add(m2, d_mul(row_lo, m0)), zero_m1),
+                                              d_add(d_add(m2, d_mul(row_hi, m0)), zero_m1),
                                               s.row_bytes, s.last_row);
     i_store(w.row_off0 + r, t.off0);
     i_store(w.row_off1 + r, t.off1);
