@@ -20,11 +20,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Sequence, Tuple
 
 from benchmarks._common import BATCH_LABEL, Geometry, Threads, make_batch, usable_cores
 
-PAIRS = 31
+PAIRS = 61
 CALLS_PER_SIDE = 3  # calls timed together on each side of a pair
 WARMUP_CALLS = 1    # untimed calls before them
 
@@ -40,12 +40,14 @@ class PairedScaling:
     ratio_hi: float
 
 
-def paired_ratios(run_one: Callable[[], object], run_all: Callable[[], object], *,
+def paired_ratios(sides: Sequence[Tuple[Callable[[], object], Callable[[], object]]], *,
                   pairs: int = PAIRS, calls: int = CALLS_PER_SIDE, warmup: int = WARMUP_CALLS,
                   clock: Callable[[], float] = time.perf_counter):
-    """(one-thread seconds per call, all-cores seconds per call, per-pair ratios). Each side
-    of a pair runs ``warmup`` untimed calls, then ``calls`` timed ones. The side that goes
-    first alternates, so a drift within a pair does not favour one side."""
+    """For each workload's (one-thread call, all-cores call) in ``sides``: (one-thread
+    seconds per call, all-cores seconds per call, per-pair ratios). Each side of a pair runs
+    ``warmup`` untimed calls, then ``calls`` timed ones. The side that goes first alternates,
+    so a drift within a pair does not favour one side, and the workloads take turns pair by
+    pair, so a slow spell of the machine falls on all of them alike rather than on one."""
     def timed(run):
         for _ in range(warmup):
             run()
@@ -54,18 +56,19 @@ def paired_ratios(run_one: Callable[[], object], run_all: Callable[[], object], 
             run()
         return (clock() - start) / calls
 
-    one, every, ratios = [], [], []
+    results = [([], [], []) for _ in sides]
     for i in range(pairs):
-        if i % 2 == 0:
-            a = timed(run_one)
-            b = timed(run_all)
-        else:
-            b = timed(run_all)
-            a = timed(run_one)
-        one.append(a)
-        every.append(b)
-        ratios.append(a / b)
-    return one, every, ratios
+        for (run_one, run_all), (one, every, ratios) in zip(sides, results):
+            if i % 2 == 0:
+                a = timed(run_one)
+                b = timed(run_all)
+            else:
+                b = timed(run_all)
+                a = timed(run_one)
+            one.append(a)
+            every.append(b)
+            ratios.append(a / b)
+    return results
 
 
 def _summary(workload: str, cores: int, one: Sequence[float], every: Sequence[float],
@@ -91,14 +94,13 @@ def measure(pairs: int = PAIRS) -> List[PairedScaling]:
     for dtype in ("uint8", "float32"):
         workloads.append((f"generator, {dtype} out", lambda t, dtype=dtype: _fastaug_flow(
             {"batch": batch, "dtype": dtype, "threads": t})))
-    results = []
-    for workload, make in workloads:
-        run_one, run_all = make(one), make(every)
+    sides = [(make(one), make(every)) for _, make in workloads]
+    for run_one, run_all in sides:
         for _ in range(3):  # warm up: pool threads, caches, allocator
             run_one()
             run_all()
-        results.append(_summary(workload, cores, *paired_ratios(run_one, run_all, pairs=pairs)))
-    return results
+    return [_summary(workload, cores, *measured)
+            for (workload, _), measured in zip(workloads, paired_ratios(sides, pairs=pairs))]
 
 
 def measure_in_subprocess(env_overrides: Dict[str, str], cwd: str) -> List[PairedScaling]:
@@ -116,8 +118,9 @@ def markdown(results: Sequence[PairedScaling]) -> List[str]:
         return []
     lines = [
         "## Thread scaling, paired", "",
-        f"fastaug only, {BATCH_LABEL}: {PAIRS} pairs in one fresh process (BLAS and OpenMP "
-        f"pools held to one thread), each pair one block at "
+        f"fastaug only, {BATCH_LABEL}: {PAIRS} pairs per workload in one fresh process (BLAS "
+        f"and OpenMP pools held to one thread), the workloads taking turns pair by pair; each "
+        f"pair one block at "
         f"one thread and one at every core ({WARMUP_CALLS} untimed call, then {CALLS_PER_SIDE} "
         "timed), the side going first alternating. The ratio is the median of the pairs' "
         "ratios (quartiles in brackets). The thread-scaling targets above are judged on these "

@@ -64,13 +64,17 @@ def test_paired_ratios_alternate_sides_and_pair_the_timings():
             now[0] += seconds
         return run
 
-    one, every, ratios = paired_ratios(side("one", 2.0), side("all", 1.0), pairs=4, calls=2,
-                                       warmup=1, clock=clock)
+    (one, every, ratios), (one_b, every_b, ratios_b) = paired_ratios(
+        [(side("one", 2.0), side("all", 1.0)), (side("one-b", 3.0), side("all-b", 1.0))],
+        pairs=4, calls=2, warmup=1, clock=clock)
     # The untimed warm-up call of each block is not in its time.
     assert one == [2.0] * 4 and every == [1.0] * 4 and ratios == [2.0] * 4
-    # Each side's calls run together; the side going first alternates pair by pair.
-    assert order == ["one"] * 3 + ["all"] * 3 + ["all"] * 3 + ["one"] * 3 + \
-        ["one"] * 3 + ["all"] * 3 + ["all"] * 3 + ["one"] * 3
+    assert one_b == [3.0] * 4 and every_b == [1.0] * 4 and ratios_b == [3.0] * 4
+    # Each side's calls run together; the side going first alternates pair by pair; the
+    # workloads take turns.
+    pair_even = ["one"] * 3 + ["all"] * 3 + ["one-b"] * 3 + ["all-b"] * 3
+    pair_odd = ["all"] * 3 + ["one"] * 3 + ["all-b"] * 3 + ["one-b"] * 3
+    assert order == (pair_even + pair_odd) * 2
 
 
 def test_paired_measurement_runs_in_a_subprocess_with_the_given_environment(monkeypatch):
