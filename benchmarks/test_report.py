@@ -95,3 +95,16 @@ def test_paired_measurement_runs_in_a_subprocess_with_the_given_environment(monk
     assert got == [result]
     assert seen["cmd"][1:] == ["-m", "benchmarks.paired_scaling"]
     assert seen["env"]["OMP_NUM_THREADS"] == "1"
+
+
+def test_lowest_of_passes_keeps_each_benchmarks_lowest_median():
+    from benchmarks.report import lowest_of_passes
+
+    def row(library, median_s, rounds):
+        return Row(WORKLOAD, "32x224x224x3", "1 thread", 1, library, "v", library, median_s,
+                   0.0, rounds, 32)
+
+    merged = lowest_of_passes([row("fastaug", 2.0, 1), row("OpenCV", 3.0, 2),
+                               row("fastaug", 1.5, 3), row("OpenCV", 4.0, 4)])
+    assert sorted((r.library, r.median_s, r.rounds) for r in merged) == [
+        ("OpenCV", 3.0, 2), ("fastaug", 1.5, 3)]
