@@ -106,6 +106,24 @@ def test_uint8_brightness_is_exact_for_every_byte_and_many_factors(simd_level, r
                         np_brightness(img, factor, rounding))
 
 
+def test_uint8_brightness_takes_its_fast_path_on_every_simd_level(simd_level):
+    """The integer forms are checked against the float results for all 256 bytes before
+    use, so a broken one still gives the right pixels, only slowly: this pins which form
+    each level takes (x0.7 and x0.5 round products to exact ties, x1.3 too, from above 1)."""
+    method = _core._brightness_u8_method
+    if simd_level == "scalar":
+        expected = {0.7: "float", 0.8: "float", 1.3: "float", 2.5: "float"}
+    elif simd_level == "avx512" and _core._avx512vbmi():
+        expected = {0.7: "table", 0.8: "table", 1.3: "table", 2.5: "table"}
+    else:
+        expected = {0.7: "multiply+parity", 0.5: "multiply+parity", 0.8: "multiply",
+                    1.3: "multiply+map", 2.5: "float"}
+    assert {f: method(f, "nearest") for f in expected} == expected
+    if simd_level != "scalar" and expected[0.7] != "table":
+        assert method(0.5, "floor") == "multiply"
+        assert method(0.7, "floor") == "multiply+map"
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_brightness_accepts_any_strides_and_works_in_place(simd_level, rng, layout, dtype):

@@ -66,6 +66,8 @@ void adjust_brightness_kernel(const ConstImageF32& src, const ImageF32& dst, flo
     for_each_element(src, dst, [&](float v, int64_t) { return v * factor; });
 }
 
+const char* brightness_u8_method_kernel(float, BrightnessRounding) { return "float"; }
+
 void channel_shift_kernel(const ConstImageU8& src, const ImageU8& dst, const float* shift,
                           float lo, float hi) {
   lo = std::ceil(lo > 0.0f ? (lo < 255.0f ? lo : 255.0f) : 0.0f);
@@ -152,6 +154,10 @@ template <typename T>
 void adjust_brightness(const ImageView<const T>& src, const ImageView<T>& dst, float factor,
                        BrightnessRounding rounding) {
   FASTAUG_DISPATCH(adjust_brightness_kernel, src, dst, factor, rounding);
+}
+
+const char* brightness_u8_method(float factor, BrightnessRounding rounding) {
+  FASTAUG_DISPATCH(brightness_u8_method_kernel, factor, rounding);
 }
 
 template <typename T>

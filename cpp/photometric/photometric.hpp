@@ -21,6 +21,13 @@ template <typename T>
 void adjust_brightness(const ImageView<const T>& src, const ImageView<T>& dst, float factor,
                        BrightnessRounding rounding);
 
+// How the active SIMD level computes uint8 adjust_brightness for this factor (same results
+// whichever): "float" (float32 arithmetic per element), "table" (AVX-512 VBMI byte-table
+// lookups), or 16-bit integer multiplies checked against the float results for all 256
+// bytes: "multiply", "multiply+parity" (ties to even by a second multiply), "multiply+map"
+// (a 256-bit correction map). For tests and benchmarks that watch the fast paths.
+const char* brightness_u8_method(float factor, BrightnessRounding rounding);
+
 // dst = clamp(src + shift[c], lo, hi) per channel c (shift has `channels` entries), in float32;
 // uint8 rounds half to even before clamping, and lo/hi are clamped to [0, 255] first, then
 // rounded inward (ceil(lo), floor(hi)) so the output stays within [lo, hi]. The clamp is
@@ -48,6 +55,7 @@ void scale_offset(const ImageView<const Tin>& src, const ImageView<Tout>& dst, f
 // combination). Callers use the public functions, which dispatch on the active SIMD level.
 FASTAUG_DECLARE_PER_ISA(void adjust_brightness_kernel(const ConstImageU8& src, const ImageU8& dst, float factor, BrightnessRounding rounding))
 FASTAUG_DECLARE_PER_ISA(void adjust_brightness_kernel(const ConstImageF32& src, const ImageF32& dst, float factor, BrightnessRounding rounding))
+FASTAUG_DECLARE_PER_ISA(const char* brightness_u8_method_kernel(float factor, BrightnessRounding rounding))
 FASTAUG_DECLARE_PER_ISA(void channel_shift_kernel(const ConstImageU8& src, const ImageU8& dst, const float* shift, float lo, float hi))
 FASTAUG_DECLARE_PER_ISA(void channel_shift_kernel(const ConstImageF32& src, const ImageF32& dst, const float* shift, float lo, float hi))
 FASTAUG_DECLARE_PER_ISA(void min_max_kernel(const ConstImageU8& img, float* lo, float* hi))

@@ -68,11 +68,15 @@ inline VI vi_set16(uint16_t x) { return _mm512_set1_epi16(static_cast<short>(x))
 inline VI vi_mulhi_u16(VI a, VI b) { return _mm512_mulhi_epu16(a, b); }
 inline VI vi_mulhrs16(VI a, VI b) { return _mm512_mulhrs_epi16(a, b); }
 inline VI vi_srli16(VI a, int n) { return _mm512_srli_epi16(a, static_cast<unsigned>(n)); }
-inline VI vi_slli16(VI a, int n) { return _mm512_slli_epi16(a, static_cast<unsigned>(n)); }
 inline VI vi_and(VI a, VI b) { return _mm512_and_si512(a, b); }
 inline VI vi_or(VI a, VI b) { return _mm512_or_si512(a, b); }
 inline VI vi_xor(VI a, VI b) { return _mm512_xor_si512(a, b); }
 inline VI vi_andnot(VI a, VI b) { return _mm512_andnot_si512(a, b); }  // ~a & b
+inline VI vi_unpacklo8(VI a) { return _mm512_unpacklo_epi8(a, _mm512_setzero_si512()); }
+inline VI vi_unpackhi8(VI a) { return _mm512_unpackhi_epi8(a, _mm512_setzero_si512()); }
+inline VI vi_packus16(VI a, VI b) { return _mm512_packus_epi16(a, b); }
+inline VI vi_add16(VI a, VI b) { return _mm512_add_epi16(a, b); }
+inline VI vi_sub8(VI a, VI b) { return _mm512_sub_epi8(a, b); }
 // pshufb within each 16-byte lane, the 16-byte table repeated in every lane.
 inline VI vi_lookup16(const uint8_t* table, VI index) {
   return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))), index);
@@ -116,11 +120,15 @@ inline VI vi_set16(uint16_t x) { return _mm256_set1_epi16(static_cast<short>(x))
 inline VI vi_mulhi_u16(VI a, VI b) { return _mm256_mulhi_epu16(a, b); }
 inline VI vi_mulhrs16(VI a, VI b) { return _mm256_mulhrs_epi16(a, b); }
 inline VI vi_srli16(VI a, int n) { return _mm256_srli_epi16(a, n); }
-inline VI vi_slli16(VI a, int n) { return _mm256_slli_epi16(a, n); }
 inline VI vi_and(VI a, VI b) { return _mm256_and_si256(a, b); }
 inline VI vi_or(VI a, VI b) { return _mm256_or_si256(a, b); }
 inline VI vi_xor(VI a, VI b) { return _mm256_xor_si256(a, b); }
 inline VI vi_andnot(VI a, VI b) { return _mm256_andnot_si256(a, b); }
+inline VI vi_unpacklo8(VI a) { return _mm256_unpacklo_epi8(a, _mm256_setzero_si256()); }
+inline VI vi_unpackhi8(VI a) { return _mm256_unpackhi_epi8(a, _mm256_setzero_si256()); }
+inline VI vi_packus16(VI a, VI b) { return _mm256_packus_epi16(a, b); }
+inline VI vi_add16(VI a, VI b) { return _mm256_add_epi16(a, b); }
+inline VI vi_sub8(VI a, VI b) { return _mm256_sub_epi8(a, b); }
 inline VI vi_lookup16(const uint8_t* table, VI index) {
   return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))), index);
 }
@@ -163,11 +171,15 @@ inline VI vi_set16(uint16_t x) { return _mm_set1_epi16(static_cast<short>(x)); }
 inline VI vi_mulhi_u16(VI a, VI b) { return _mm_mulhi_epu16(a, b); }
 inline VI vi_mulhrs16(VI a, VI b) { return _mm_mulhrs_epi16(a, b); }
 inline VI vi_srli16(VI a, int n) { return _mm_srli_epi16(a, n); }
-inline VI vi_slli16(VI a, int n) { return _mm_slli_epi16(a, n); }
 inline VI vi_and(VI a, VI b) { return _mm_and_si128(a, b); }
 inline VI vi_or(VI a, VI b) { return _mm_or_si128(a, b); }
 inline VI vi_xor(VI a, VI b) { return _mm_xor_si128(a, b); }
 inline VI vi_andnot(VI a, VI b) { return _mm_andnot_si128(a, b); }
+inline VI vi_unpacklo8(VI a) { return _mm_unpacklo_epi8(a, _mm_setzero_si128()); }
+inline VI vi_unpackhi8(VI a) { return _mm_unpackhi_epi8(a, _mm_setzero_si128()); }
+inline VI vi_packus16(VI a, VI b) { return _mm_packus_epi16(a, b); }
+inline VI vi_add16(VI a, VI b) { return _mm_add_epi16(a, b); }
+inline VI vi_sub8(VI a, VI b) { return _mm_sub_epi8(a, b); }
 inline VI vi_lookup16(const uint8_t* table, VI index) {
   return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table)), index);
 }
@@ -415,29 +427,70 @@ struct FixedScale {
 
 alignas(16) constexpr uint8_t kBitOf[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
 
-inline uint32_t fixed_scale_base(const FixedScale& fs, uint32_t x, uint32_t a) {
-  const uint32_t h = fs.round ? (x * a + 16384) >> 15 : (x * a) >> 16;
-  const uint32_t y = (fs.add_x ? x : 0) + h;
-  return y < 255 ? y : 255;
+// Vector blocks by fs; the elements after the last block are looked up in `exact` (the
+// float kernel's results, which the fit has checked the blocks against).
+template <bool kRound, int kStep, bool kParity = false>
+void fixed_scale_run(const uint8_t* s, uint8_t* d, int64_t n, const FixedScale& fs,
+                     const uint8_t* exact) {
+  constexpr int64_t kBytes = sizeof(VI);
+  const VI a = vi_set16(fs.a), a_low = vi_set16(fs.a_low);
+  const VI low_nibble_and_top = vi_set(0x8F), top = vi_set(0x80), seven = vi_set(7), one = vi_set(1);
+  const bool add_x = fs.add_x;
+  int64_t i = 0;
+  for (; i + kBytes <= n; i += kBytes) {
+    const VI v = vi_load(s + i);
+    // Bytes widened to 16-bit lanes; unpack and pack both work per 128-bit lane, so the pack
+    // puts the results back in order, and its unsigned saturation is the clamp to 255.
+    const VI lo = vi_unpacklo8(v), hi = vi_unpackhi8(v);
+    auto scaled = [&](VI m) {
+      VI l = kRound ? vi_mulhrs16(lo, m) : vi_mulhi_u16(lo, m);
+      VI u = kRound ? vi_mulhrs16(hi, m) : vi_mulhi_u16(hi, m);
+      if (add_x) l = vi_add16(l, lo), u = vi_add16(u, hi);
+      return vi_packus16(l, u);
+    };
+    VI y = scaled(a);
+    if constexpr (kParity) {
+      const VI y0 = scaled(a_low);
+      y = vi_sub8(y, vi_and(vi_andnot(y0, y), one));  // y0 is y or y - 1: keep the even one
+    }
+    if constexpr (kStep != 0) {
+      const VI t = vi_and(v, low_nibble_and_top);
+      const VI bits = vi_or(vi_lookup16(fs.lo, t), vi_lookup16(fs.hi, vi_xor(t, top)));
+      const VI mask = vi_lookup16(kBitOf, vi_and(vi_srli16(v, 4), seven));
+      const VI bit = vi_min_u8(vi_and(bits, mask), one);
+      y = kStep > 0 ? vi_adds_u8(y, bit) : vi_subs_u8(y, bit);
+    }
+    vi_store(d + i, y);
+  }
+  for (; i < n; ++i) d[i] = exact[s[i]];
 }
-inline uint32_t fixed_scale_base(const FixedScale& fs, uint32_t x) {
-  const uint32_t y1 = fixed_scale_base(fs, x, fs.a);
-  return fs.parity ? y1 - (y1 & ~fixed_scale_base(fs, x, fs.a_low) & 1) : y1;
-}
-inline bool fixed_scale_bit(const FixedScale& fs, uint32_t x) {
-  const uint32_t l = x & 15, h = x >> 4;
-  return ((h < 8 ? fs.lo[l] : fs.hi[l]) >> (h & 7)) & 1;
-}
-inline uint8_t fixed_scale_value(const FixedScale& fs, uint32_t x) {
-  return static_cast<uint8_t>(static_cast<int>(fixed_scale_base(fs, x)) + (fixed_scale_bit(fs, x) ? fs.step : 0));
+
+// fs without its map, for every byte value, computed by the vector loop that will run it (a
+// scalar loop over the 256 values cost about a microsecond per candidate, paid per call).
+void fixed_scale_bases(const FixedScale& fs, uint8_t* base) {
+  static_assert(256 % sizeof(VI) == 0, "whole vector blocks: the run's tail never reads `exact`");
+  FixedScale plain = fs;
+  plain.step = 0;
+  if (fs.parity)
+    fixed_scale_run<true, 0, true>(kAllBytes.v, base, 256, plain, nullptr);
+  else if (fs.round)
+    fixed_scale_run<true, 0>(kAllBytes.v, base, 256, plain, nullptr);
+  else
+    fixed_scale_run<false, 0>(kAllBytes.v, base, 256, plain, nullptr);
 }
 
 // Fills fs's map for `table` if the multiply is within one of it, in one direction.
 bool fit_correction(const uint8_t* table, FixedScale* fs) {
+  alignas(64) uint8_t base[256];
+  fixed_scale_bases(*fs, base);
+  if (std::memcmp(base, table, 256) == 0) {
+    fs->step = 0;
+    return true;
+  }
   bool up = false, down = false;
   for (int l = 0; l < 16; ++l) fs->lo[l] = fs->hi[l] = 0;
   for (uint32_t x = 0; x < 256; ++x) {
-    const int d = static_cast<int>(table[x]) - static_cast<int>(fixed_scale_base(*fs, x));
+    const int d = static_cast<int>(table[x]) - static_cast<int>(base[x]);
     if (d == 0) continue;
     if (d != 1 && d != -1) return false;
     (d > 0 ? up : down) = true;
@@ -485,39 +538,9 @@ bool fit_fixed_scale(const uint8_t* table, float factor, bool nearest, FixedScal
   return fit_correction(table, out);
 }
 
-template <bool kRound, int kStep, bool kParity = false>
-void fixed_scale_run(const uint8_t* s, uint8_t* d, int64_t n, const FixedScale& fs) {
-  constexpr int64_t kBytes = sizeof(VI);
-  const VI a = vi_set16(fs.a), low_bytes = vi_set16(0x00FF);
-  const VI low_nibble_and_top = vi_set(0x8F), top = vi_set(0x80), seven = vi_set(7), one = vi_set(1);
-  const bool add_x = fs.add_x;
-  auto h = [&](VI x16, VI m) { return kRound ? vi_mulhrs16(x16, m) : vi_mulhi_u16(x16, m); };
-  int64_t i = 0;
-  for (; i + kBytes <= n; i += kBytes) {
-    const VI v = vi_load(s + i);
-    // Even and odd bytes as 16-bit lanes, no shuffles; each h is below 256, so the odd
-    // results shift back into the high bytes, and q*x + h saturates as a byte add.
-    const VI h8 = vi_or(h(vi_and(v, low_bytes), a), vi_slli16(h(vi_srli16(v, 8), a), 8));
-    VI y = add_x ? vi_adds_u8(v, h8) : h8;
-    if constexpr (kParity) {  // factors below 1 only (add_x false)
-      const VI a_low = vi_set16(fs.a_low);
-      const VI y0 = vi_or(h(vi_and(v, low_bytes), a_low), vi_slli16(h(vi_srli16(v, 8), a_low), 8));
-      y = vi_subs_u8(y, vi_and(vi_andnot(y0, y), one));
-    }
-    if constexpr (kStep != 0) {
-      const VI t = vi_and(v, low_nibble_and_top);
-      const VI bits = vi_or(vi_lookup16(fs.lo, t), vi_lookup16(fs.hi, vi_xor(t, top)));
-      const VI mask = vi_lookup16(kBitOf, vi_and(vi_srli16(v, 4), seven));
-      const VI bit = vi_min_u8(vi_and(bits, mask), one);
-      y = kStep > 0 ? vi_adds_u8(y, bit) : vi_subs_u8(y, bit);
-    }
-    vi_store(d + i, y);
-  }
-  for (; i < n; ++i) d[i] = fixed_scale_value(fs, s[i]);
-}
-
-void fixed_scale_image(const ConstImageU8& src, const ImageU8& dst, const FixedScale& fs) {
-  auto apply = [&](auto run) { for_each_run(src, dst, [&](const uint8_t* s, uint8_t* d, int64_t n) { run(s, d, n, fs); }); };
+void fixed_scale_image(const ConstImageU8& src, const ImageU8& dst, const FixedScale& fs,
+                       const uint8_t* exact) {
+  auto apply = [&](auto run) { for_each_run(src, dst, [&](const uint8_t* s, uint8_t* d, int64_t n) { run(s, d, n, fs, exact); }); };
   if (fs.parity) return apply(fixed_scale_run<true, 0, true>);
   if (fs.round) {
     if (fs.step == 0) return apply(fixed_scale_run<true, 0>);
@@ -527,38 +550,57 @@ void fixed_scale_image(const ConstImageU8& src, const ImageU8& dst, const FixedS
   return fs.step > 0 ? apply(fixed_scale_run<false, 1>) : apply(fixed_scale_run<false, -1>);
 }
 
+enum class U8Brightness { float_ops, table_lookup, multiply };
+
+// How the uint8 kernel applies this factor at this level: VBMI table lookups, a FixedScale
+// (then `exact` holds the float results for every byte and `fs` the fit), or float arithmetic.
+U8Brightness plan_u8_brightness(float factor, BrightnessRounding rounding, uint8_t* exact,
+                                FixedScale* fs) {
+#if defined(FASTAUG_BYTE_TABLES)
+  if (avx512vbmi_enabled()) return U8Brightness::table_lookup;
+#endif
+  const VF f = vset(factor);
+  auto block = [](auto op) { return [op](VF* v, int64_t) { for (int k = 0; k < 4; ++k) v[k] = op(v[k]); }; };
+  if (rounding == BrightnessRounding::floor)
+    map_run(kAllBytes.v, exact, 256, block([&](VF v) { return vfloor(vmul(f, v)); }),
+            [&](float x, int64_t) { return floor_brightness(factor, x); });
+  else
+    map_run(kAllBytes.v, exact, 256, block([&](VF v) { return vmul(v, f); }),
+            [&](float x, int64_t) { return x * factor; });
+  return fit_fixed_scale(exact, factor, rounding == BrightnessRounding::nearest, fs)
+             ? U8Brightness::multiply
+             : U8Brightness::float_ops;
+}
+
 }  // namespace
 
 void adjust_brightness_kernel(const ConstImageU8& src, const ImageU8& dst, float factor,
                               BrightnessRounding rounding) {
+  alignas(64) uint8_t exact[256];
+  FixedScale fs;
+  if (plan_u8_brightness(factor, rounding, exact, &fs) == U8Brightness::multiply) {
+    fixed_scale_image(src, dst, fs, exact);
+    return;
+  }
   const VF f = vset(factor);
   // The uint8 store clamps to [0, 255] (prepare_store), so the floor needs no clamp here.
-  auto vec_floor = [&](VF v) { return vfloor(vmul(f, v)); };
-  auto scalar_floor = [&](float v) { return floor_brightness(factor, v); };
-  auto vec_nearest = [&](VF v) { return vmul(v, f); };
-  auto scalar_nearest = [&](float v) { return v * factor; };
-#if defined(FASTAUG_BYTE_TABLES)
-  const bool try_fixed = !avx512vbmi_enabled();
-#else
-  const bool try_fixed = true;
-#endif
-  if (try_fixed) {
-    alignas(64) uint8_t table[256];
-    auto block = [&](auto op) { return [op](VF* v, int64_t) { for (int k = 0; k < 4; ++k) v[k] = op(v[k]); }; };
-    if (rounding == BrightnessRounding::floor)
-      map_run(kAllBytes.v, table, 256, block(vec_floor), [&](float x, int64_t) { return scalar_floor(x); });
-    else
-      map_run(kAllBytes.v, table, 256, block(vec_nearest), [&](float x, int64_t) { return scalar_nearest(x); });
-    FixedScale fs;
-    if (fit_fixed_scale(table, factor, rounding == BrightnessRounding::nearest, &fs)) {
-      fixed_scale_image(src, dst, fs);
-      return;
-    }
-  }
   if (rounding == BrightnessRounding::floor)
-    map_elements(src, dst, vec_floor, scalar_floor);
+    map_elements(
+        src, dst, [&](VF v) { return vfloor(vmul(f, v)); },
+        [&](float v) { return floor_brightness(factor, v); });
   else
-    map_elements(src, dst, vec_nearest, scalar_nearest);
+    map_elements(
+        src, dst, [&](VF v) { return vmul(v, f); }, [&](float v) { return v * factor; });
+}
+
+const char* brightness_u8_method_kernel(float factor, BrightnessRounding rounding) {
+  alignas(64) uint8_t exact[256];
+  FixedScale fs;
+  switch (plan_u8_brightness(factor, rounding, exact, &fs)) {
+    case U8Brightness::table_lookup: return "table";
+    case U8Brightness::float_ops: return "float";
+    default: return fs.parity ? "multiply+parity" : fs.step != 0 ? "multiply+map" : "multiply";
+  }
 }
 
 void adjust_brightness_kernel(const ConstImageF32& src, const ImageF32& dst, float factor,

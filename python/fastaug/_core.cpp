@@ -487,6 +487,13 @@ float finite_float_arg(double v, const char* name) {
   return static_cast<float>(v);
 }
 
+BrightnessRounding rounding_arg(const std::string& rounding) {
+  if (rounding == "nearest") return BrightnessRounding::nearest;
+  if (rounding != "floor")
+    fail_value("rounding must be 'nearest' or 'floor', got '" + rounding + "'");
+  return BrightnessRounding::floor;
+}
+
 template <typename T>
 void brightness_typed(const py::array& image, const py::array& out, float factor,
                       BrightnessRounding rounding) {
@@ -504,13 +511,7 @@ void brightness_binding(const py::object& image_obj, const py::object& out_obj, 
   if (!image.dtype().equal(out.dtype())) fail_type("out must have the same dtype as image");
   const float f = finite_float_arg(factor, "factor");
   if (f < 0.0f) fail_value("factor must be >= 0, got " + std::to_string(factor));
-  BrightnessRounding mode;
-  if (rounding == "nearest")
-    mode = BrightnessRounding::nearest;
-  else if (rounding == "floor")
-    mode = BrightnessRounding::floor;
-  else
-    fail_value("rounding must be 'nearest' or 'floor', got '" + rounding + "'");
+  const BrightnessRounding mode = rounding_arg(rounding);
   if (is_u8(image))
     brightness_typed<uint8_t>(image, out, f, mode);
   else
@@ -654,6 +655,14 @@ void register_photometric(py::module_& m) {
   m.def("keras_brightness_inplace", &keras_brightness_binding, py::arg("image"),
         py::arg("factor"), py::arg("keep_alpha"),
         "keras-preprocessing 1.1.2 brightness (stretch, truncate, Pillow blend), in place.");
+  m.def(
+      "_brightness_u8_method",
+      [](double factor, const std::string& rounding) {
+        return std::string(brightness_u8_method(finite_float_arg(factor, "factor"), rounding_arg(rounding)));
+      },
+      py::arg("factor"), py::arg("rounding"),
+      "Testing hook: how uint8 adjust_brightness runs for this factor at the active SIMD level "
+      "('float', 'table', 'multiply', 'multiply+parity' or 'multiply+map').");
   m.def("_set_avx512vbmi", &set_avx512vbmi_enabled, py::arg("enabled"),
         "Testing hook: allow (default) or forbid the AVX-512 kernels' VBMI paths (byte "
         "tables, byte permutes); returns the previous setting.");
