@@ -32,15 +32,17 @@ class TransformBatch:
     __slots__ = ("theta", "tx", "ty", "shear", "zx", "zy", "flip_h", "flip_v", "channel_shift",
                  "brightness")
 
-    def __init__(self, size: int):
-        for name in ("theta", "tx", "ty", "shear", "channel_shift", "brightness"):
-            setattr(self, name, np.zeros(size))
-        self.channel_shift[:] = np.nan
-        self.brightness[:] = np.nan
-        self.zx = np.ones(size)
-        self.zy = np.ones(size)
-        self.flip_h = np.zeros(size, dtype=bool)
-        self.flip_v = np.zeros(size, dtype=bool)
+    def __init__(self, size: int, **drawn: np.ndarray):
+        """Every field absent (no transform), except those given in ``drawn`` (arrays of
+        ``size``, kept as given)."""
+        for name in self.__slots__:
+            value = drawn.get(name)
+            if value is None:
+                value = (np.ones(size) if name in ("zx", "zy")
+                         else np.full(size, np.nan) if name in ("channel_shift", "brightness")
+                         else np.zeros(size, dtype=bool) if name in ("flip_h", "flip_v")
+                         else np.zeros(size))
+            setattr(self, name, value)
 
     @property
     def size(self) -> int:
@@ -150,18 +152,20 @@ def draw_transforms(gen, img_shape: Sequence[int], count: int) -> TransformBatch
     if plan is None:
         return TransformBatch.from_dicts(
             [keras_random_transform(gen, img_shape) for _ in range(count)])
-    tb = TransformBatch(count)
-    draws = np.random.random_sample((count, len(plan.columns)))
-    # The ranges' columns all at once, as np.random.uniform maps them: low + (high - low) * u.
+    draws = np.random.random_sample((count, len(plan.columns))).T
+    # The ranges' columns all at once, as np.random.uniform maps them: low + (high - low) * u;
+    # rows of the transposed result are each parameter's values, contiguous.
     lows = np.array([low for _, low, _ in plan.columns])
     spans = np.array([high - low for _, low, high in plan.columns])
-    values = lows + spans * draws
+    values = lows[:, np.newaxis] + spans[:, np.newaxis] * draws
+    drawn = {}
     for k, (name, _, _) in enumerate(plan.columns):
         if name in ("flip_h", "flip_v"):
             enabled = gen.horizontal_flip if name == "flip_h" else gen.vertical_flip
-            setattr(tb, name, (draws[:, k] < 0.5) & bool(enabled))
+            drawn[name] = (draws[k] < 0.5) & bool(enabled)
         else:
-            setattr(tb, name, values[:, k].copy())
+            drawn[name] = values[k]
+    tb = TransformBatch(count, **drawn)
     # Keras: fractions of the image size when every value is below 1, else pixels.
     if gen.height_shift_range and _largest(gen.height_shift_range) < 1:
         tb.tx *= img_shape[gen.row_axis - 1]
@@ -244,8 +248,11 @@ def affine_matrices(tb: TransformBatch, h: int, w: int, compat: str = "1.1.2",
     size = tb.size
     if has_affine is None:
         has_affine = tb.has_affine()
-    factors = []
     rotate = tb.theta != 0
+    shear = tb.shear != 0
+    if not rotate.any() and not shear.any():
+        return _centred_shift_zoom(tb, h, w, compat, has_affine)
+    factors = []
     if rotate.any():
         t = np.deg2rad(np.where(rotate, tb.theta, 0.0))
         c, s = np.cos(t), np.sin(t)
@@ -256,7 +263,6 @@ def affine_matrices(tb: TransformBatch, h: int, w: int, compat: str = "1.1.2",
         t = _identities(size)
         t[:, 0, 2], t[:, 1, 2] = tb.tx, tb.ty
         factors.append(t)
-    shear = tb.shear != 0
     if shear.any():
         t = np.deg2rad(np.where(shear, tb.shear, 0.0))
         sh = _identities(size)
@@ -271,12 +277,22 @@ def affine_matrices(tb: TransformBatch, h: int, w: int, compat: str = "1.1.2",
     matrix = factors[0]
     for factor in factors[1:]:
         matrix = np.matmul(matrix, factor)
-    half = 0.5 if compat == "1.1.2" else -0.5
-    o_r = float(h) / 2 + half
-    o_c = float(w) / 2 + half
+    o_r, o_c = _centre(h, w, compat)
     offset = np.array([[1, 0, o_r], [0, 1, o_c], [0, 0, 1]], dtype=np.float64)
+    return _finish_centring(np.matmul(offset, matrix), o_r, o_c, compat, has_affine)
+
+
+def _centre(h: int, w: int, compat: str) -> Tuple[float, float]:
+    half = 0.5 if compat == "1.1.2" else -0.5
+    return float(h) / 2 + half, float(w) / 2 + half
+
+
+def _finish_centring(shifted: np.ndarray, o_r: float, o_c: float, compat: str,
+                     has_affine: np.ndarray) -> np.ndarray:
+    """``shifted · reset`` (``shifted`` = offset · M), then 2.9's axis swap and identities
+    for the images without an affine."""
     reset = np.array([[1, 0, -o_r], [0, 1, -o_c], [0, 0, 1]], dtype=np.float64)
-    centred = np.matmul(np.matmul(offset, matrix), reset)
+    centred = np.matmul(shifted, reset)
     if compat != "1.1.2":
         # Keras 2.9+ builds M in (x, y) order and swaps to (row, col) after centring, so the
         # centre's coordinates are swapped too (wrong for non-square images, as in Keras).
@@ -284,6 +300,23 @@ def affine_matrices(tb: TransformBatch, h: int, w: int, compat: str = "1.1.2",
     if not has_affine.all():
         centred[~has_affine] = np.eye(3)
     return centred
+
+
+def _centred_shift_zoom(tb: TransformBatch, h: int, w: int, compat: str,
+                        has_affine: np.ndarray) -> np.ndarray:
+    """affine_matrices for batches without rotation or shear, without the products that only
+    multiply by 0 and 1: T·Z is [[zx, 0, tx], [0, zy, ty], [0, 0, 1]] exactly, and so is
+    offset · T·Z with tx + o_r and ty + o_c (each entry has one nonzero product besides an
+    exact one, so BLAS's summation order and FMA cannot change it). The last product, by
+    ``reset``, sums two rounded terms and stays a matmul, as Keras's np.dot computes it."""
+    o_r, o_c = _centre(h, w, compat)
+    shifted = np.zeros((tb.size, 3, 3))
+    shifted[:, 0, 0] = tb.zx
+    shifted[:, 1, 1] = tb.zy
+    shifted[:, 0, 2] = tb.tx + o_r
+    shifted[:, 1, 2] = tb.ty + o_c
+    shifted[:, 2, 2] = 1.0
+    return _finish_centring(shifted, o_r, o_c, compat, has_affine)
 
 
 def pull_rows(matrices: np.ndarray, flip_h: np.ndarray, flip_v: np.ndarray, h: int,
