@@ -239,11 +239,20 @@ def test_bad_out_is_refused_by_name(name):
             calls[name](out)
 
 
+# Overlapping windows of one buffer: strided ones, and row ranges (C-contiguous, so the
+# pointwise kernels' plain-array fast path sees them).
+WINDOWS = {
+    "strided": lambda buf: (buf[:5, :6], buf[3:8, 2:8]),
+    "rows": lambda buf: (buf[:5], buf[3:8]),
+}
+
+
+@pytest.mark.parametrize("window", sorted(WINDOWS))
 @pytest.mark.parametrize("name", [n for n in KERNELS if n != "augment_batch"])
-def test_out_overlapping_the_input_is_refused_and_nothing_written(name):
+def test_out_overlapping_the_input_is_refused_and_nothing_written(name, window):
     buf = _image((10, 10, 3), np.uint8)
     before = buf.copy()
-    image, out = buf[:5, :6], buf[3:8, 2:8]  # overlapping windows of one buffer
+    image, out = WINDOWS[window](buf)
     calls = {
         "flip_horizontal": lambda: kernels.flip_horizontal(image, out=out),
         "flip_vertical": lambda: kernels.flip_vertical(image, out=out),

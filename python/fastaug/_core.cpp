@@ -133,8 +133,15 @@ bool plain_array(const py::handle& h) {
   if (Py_TYPE(h.ptr()) != py::detail::npy_api::get().PyArray_Type_) return false;
   const auto a = py::reinterpret_borrow<py::array>(h);
   constexpr int kLayout = py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
-  return a.ndim() == 3 && (a.flags() & kLayout) == kLayout && is_native(a) &&
+  return a.ndim() == 3 && a.shape(2) >= 1 && (a.flags() & kLayout) == kLayout && is_native(a) &&
          (is_dtype(a, py::dtype::of<uint8_t>()) || is_dtype(a, py::dtype::of<float>()));
+}
+
+// A plain array (see plain_array) as ImageView<T>: C order gives the strides.
+template <typename T>
+ImageView<T> plain_view(const py::array& a) {
+  const int64_t h = a.shape(0), w = a.shape(1), c = a.shape(2);
+  return ImageView<T>{static_cast<T*>(const_cast<void*>(a.data())), h, w, c, w * c, c};
 }
 
 // The array a plain call writes: `out` itself if it is plain with image's dtype and shape,
@@ -151,6 +158,20 @@ py::object plain_output(const py::handle& image_h, const py::handle& out_h) {
   if (!out.dtype().is(image.dtype()) && !out.dtype().equal(image.dtype())) return py::none();
   if (!std::equal(image.shape(), image.shape() + 3, out.shape())) return py::none();
   return py::reinterpret_borrow<py::object>(out_h);
+}
+
+// Views of a plain image and the output plain_output returned for it (same shape and
+// dtype, both plain); the checks left are out's writability and overlap, which image_arg
+// would otherwise repeat with the layout checks plain_array has done.
+template <typename T>
+std::pair<ImageView<const T>, ImageView<T>> plain_views(const py::handle& image,
+                                                        const py::object& out,
+                                                        bool allow_in_place) {
+  const auto img = py::reinterpret_borrow<py::array>(image);
+  const auto dst = py::reinterpret_borrow<py::array>(out);
+  if (!dst.writeable()) fail_value("out is read-only");
+  check_no_overlap(img, dst, "image", "out", allow_in_place);
+  return {plain_view<T>(img), plain_view<T>(dst)};
 }
 
 // ---------------------------------------------------------------- dispatch control
@@ -204,10 +225,23 @@ void flip_binding(const py::array& image, const py::array& out, bool horizontal)
     fail_type("image must be uint8 or float32, got dtype " + dtype_name(image));
 }
 
+template <typename T>
+void flip_plain_typed(const py::handle& image, const py::object& out, bool horizontal) {
+  const auto [src, dst] = plain_views<T>(image, out, /*allow_in_place=*/false);
+  py::gil_scoped_release release;
+  if (horizontal)
+    flip_horizontal<T>(src, dst);
+  else
+    flip_vertical<T>(src, dst);
+}
+
 py::object flip_plain(const py::handle& image, const py::handle& out, bool horizontal) {
   py::object dst = plain_output(image, out);
-  if (!dst.is_none())
-    flip_binding(py::reinterpret_borrow<py::array>(image), py::reinterpret_borrow<py::array>(dst), horizontal);
+  if (dst.is_none()) return dst;
+  if (is_dtype(py::reinterpret_borrow<py::array>(image), py::dtype::of<uint8_t>()))
+    flip_plain_typed<uint8_t>(image, dst, horizontal);
+  else
+    flip_plain_typed<float>(image, dst, horizontal);
   return dst;
 }
 
@@ -518,10 +552,34 @@ void brightness_binding(const py::object& image_obj, const py::object& out_obj, 
     brightness_typed<float>(image, out, f, mode);
 }
 
-py::object brightness_plain(const py::handle& image, const py::handle& out, double factor,
-                            const std::string& rounding) {
+template <typename T>
+void brightness_plain_typed(const py::handle& image, const py::object& out, float factor,
+                            BrightnessRounding rounding) {
+  const auto [src, dst] = plain_views<T>(image, out, /*allow_in_place=*/true);
+  py::gil_scoped_release release;
+  adjust_brightness<T>(src, dst, factor, rounding);
+}
+
+// Only a float factor in [0, float32 max] and rounding 'nearest' or 'floor' (exact types);
+// anything else returns None for the Python path to convert or report.
+py::object brightness_plain(const py::handle& image, const py::handle& out,
+                            const py::handle& factor, const py::handle& rounding) {
+  if (!PyFloat_CheckExact(factor.ptr()) || !PyUnicode_CheckExact(rounding.ptr())) return py::none();
+  const double f = PyFloat_AS_DOUBLE(factor.ptr());
+  if (!(f >= 0.0 && f <= 3.4028234663852886e38)) return py::none();
+  BrightnessRounding mode;
+  if (PyUnicode_CompareWithASCIIString(rounding.ptr(), "nearest") == 0)
+    mode = BrightnessRounding::nearest;
+  else if (PyUnicode_CompareWithASCIIString(rounding.ptr(), "floor") == 0)
+    mode = BrightnessRounding::floor;
+  else
+    return py::none();
   py::object dst = plain_output(image, out);
-  if (!dst.is_none()) brightness_binding(py::reinterpret_borrow<py::object>(image), dst, factor, rounding);
+  if (dst.is_none()) return dst;
+  if (is_u8(py::reinterpret_borrow<py::array>(image)))
+    brightness_plain_typed<uint8_t>(image, dst, static_cast<float>(f), mode);
+  else
+    brightness_plain_typed<float>(image, dst, static_cast<float>(f), mode);
   return dst;
 }
 

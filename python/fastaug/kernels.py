@@ -73,11 +73,10 @@ def adjust_brightness(
     ``ImageEnhance.Brightness`` (what Keras uses): ``clip(floor(f * image), 0, 255)`` for both
     dtypes. ``out=image`` works in place.
     """
-    if type(factor) is float and type(rounding) is str:
-        # Plain arrays go straight to the kernel; the binding checks factor and rounding.
-        dst = _core.adjust_brightness_plain(image, out, factor, rounding)
-        if dst is not None:
-            return dst
+    # Plain arrays with a float factor and a valid rounding go straight to the kernel.
+    dst = _core.adjust_brightness_plain(image, out, factor, rounding)
+    if dst is not None:
+        return dst
     f = _finite_real(factor, "factor")
     if f < 0:
         raise ValueError(f"factor must be >= 0, got {factor!r}")
