@@ -108,3 +108,14 @@ def test_lowest_of_passes_keeps_each_benchmarks_lowest_median():
                                row("fastaug", 1.5, 3), row("OpenCV", 4.0, 4)])
     assert sorted((r.library, r.median_s, r.rounds) for r in merged) == [
         ("OpenCV", 3.0, 2), ("fastaug", 1.5, 3)]
+
+
+def test_the_16_core_target_is_reported_as_not_measured_without_a_16_core_run(monkeypatch):
+    monkeypatch.setattr("benchmarks.report.usable_cores", lambda: 2)
+    two = [t for t in evaluate_targets(group_rows(_rows(2, 1.0, 0.5)))
+           if t.target.endswith("to 16")]
+    assert len(two) == 1 and two[0].measured is None and two[0].passed is None
+    assert two[0].missing == "not measured: this run had 2 usable cores"
+    sixteen = [t for t in evaluate_targets(group_rows(_rows(16, 1.0, 1 / 13)))
+               if t.target.endswith("to 16")]
+    assert [t.passed for t in sixteen] == [True]
