@@ -187,7 +187,8 @@ def test_channel_shift_matches_numpy_on_every_simd_level(simd_level, rng, shape,
     per_channel = list(rng.uniform(-80, 80, channels).astype(np.float32))
     # Just below 0.5, v + s rounds to a tie for some v only: not a plain integer add.
     below_half = float(np.nextafter(np.float32(0.5), np.float32(0)))
-    for shift in (per_channel, 0.5, -0.5, 2.5, -300.0, below_half):
+    # numpy scalars take the general parsing, a tuple of Python floats the plain-array path.
+    for shift in (per_channel, tuple(map(float, per_channel)), 0.5, -0.5, 2.5, -300.0, below_half):
         for clip in (None, (10, 200), (10.4, 199.6), (-1e9, 1e9)):
             assert_same(kernels.channel_shift(img, shift, clip=clip),
                         np_channel_shift(img, shift, clip))
@@ -214,6 +215,7 @@ def test_channel_shift_many_channels(simd_level, rng, dtype):
     img = random_image(rng, (3, 4, 70), dtype)
     shift = rng.uniform(-50, 50, 70)
     assert_same(kernels.channel_shift(img, shift, clip=(5, 250)), np_channel_shift(img, shift, (5, 250)))
+    assert_same(kernels.channel_shift(img, [float(v) for v in shift]), np_channel_shift(img, shift))
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])

@@ -137,6 +137,15 @@ bool plain_array(const py::handle& h) {
          (is_dtype(a, py::dtype::of<uint8_t>()) || is_dtype(a, py::dtype::of<float>()));
 }
 
+// A finite float32 value from an exact Python float, or false.
+bool plain_float(PyObject* obj, float* value) {
+  if (!PyFloat_CheckExact(obj)) return false;
+  const double v = PyFloat_AS_DOUBLE(obj);
+  if (!(std::fabs(v) <= 3.4028234663852886e38)) return false;  // NaN and inf fail too
+  *value = static_cast<float>(v);
+  return true;
+}
+
 // A plain array (see plain_array) as ImageView<T>: C order gives the strides.
 template <typename T>
 ImageView<T> plain_view(const py::array& a) {
@@ -564,9 +573,9 @@ void brightness_plain_typed(const py::handle& image, const py::object& out, floa
 // anything else returns None for the Python path to convert or report.
 py::object brightness_plain(const py::handle& image, const py::handle& out,
                             const py::handle& factor, const py::handle& rounding) {
-  if (!PyFloat_CheckExact(factor.ptr()) || !PyUnicode_CheckExact(rounding.ptr())) return py::none();
-  const double f = PyFloat_AS_DOUBLE(factor.ptr());
-  if (!(f >= 0.0 && f <= 3.4028234663852886e38)) return py::none();
+  float f;
+  if (!plain_float(factor.ptr(), &f) || !(f >= 0.0f) || !PyUnicode_CheckExact(rounding.ptr()))
+    return py::none();
   BrightnessRounding mode;
   if (PyUnicode_CompareWithASCIIString(rounding.ptr(), "nearest") == 0)
     mode = BrightnessRounding::nearest;
@@ -577,9 +586,9 @@ py::object brightness_plain(const py::handle& image, const py::handle& out,
   py::object dst = plain_output(image, out);
   if (dst.is_none()) return dst;
   if (is_u8(py::reinterpret_borrow<py::array>(image)))
-    brightness_plain_typed<uint8_t>(image, dst, static_cast<float>(f), mode);
+    brightness_plain_typed<uint8_t>(image, dst, f, mode);
   else
-    brightness_plain_typed<float>(image, dst, static_cast<float>(f), mode);
+    brightness_plain_typed<float>(image, dst, f, mode);
   return dst;
 }
 
@@ -616,19 +625,41 @@ void channel_shift_binding(const py::object& image_obj, const py::object& out_ob
     channel_shift_typed<float>(image, out, shift_f, lo_f, hi_f);
 }
 
-// channel_shift with the dtype's range (uint8 [0, 255], float32 unclipped); `shift` is a
-// float (every channel) or a sequence of one float per channel.
+template <typename T>
+void channel_shift_plain_typed(const py::handle& image, const py::object& out,
+                               const std::vector<float>& shift) {
+  const auto [src, dst] = plain_views<T>(image, out, /*allow_in_place=*/true);
+  const bool u8 = std::is_same<T, uint8_t>::value;
+  py::gil_scoped_release release;
+  channel_shift<T>(src, dst, shift.data(), u8 ? 0.0f : -INFINITY, u8 ? 255.0f : INFINITY);
+}
+
+// channel_shift with the dtype's range (uint8 [0, 255], float32 unclipped) for plain
+// arrays and a shift that is a finite float or a tuple or list of one finite float per
+// channel (exact types); anything else returns None for the Python path to convert or report.
 py::object channel_shift_plain(const py::handle& image, const py::handle& out,
                                const py::handle& shift) {
+  if (!plain_array(image)) return py::none();
+  const auto channels = static_cast<size_t>(py::reinterpret_borrow<py::array>(image).shape(2));
+  std::vector<float> shifts(channels);
+  PyObject* const obj = shift.ptr();
+  if (PyFloat_CheckExact(obj)) {
+    if (!plain_float(obj, &shifts[0])) return py::none();
+    std::fill(shifts.begin(), shifts.end(), shifts[0]);
+  } else if (PyTuple_CheckExact(obj) || PyList_CheckExact(obj)) {
+    if (static_cast<size_t>(PySequence_Fast_GET_SIZE(obj)) != channels) return py::none();
+    for (size_t k = 0; k < channels; ++k)
+      if (!plain_float(PySequence_Fast_GET_ITEM(obj, static_cast<Py_ssize_t>(k)), &shifts[k]))
+        return py::none();
+  } else {
+    return py::none();
+  }
   py::object dst = plain_output(image, out);
   if (dst.is_none()) return dst;
-  const auto img = py::reinterpret_borrow<py::array>(image);
-  const std::vector<double> shifts =
-      PyFloat_Check(shift.ptr())
-          ? std::vector<double>(static_cast<size_t>(img.shape(2)), shift.cast<double>())
-          : shift.cast<std::vector<double>>();
-  const bool u8 = is_u8(img);
-  channel_shift_binding(img, dst, shifts, u8 ? 0.0 : -INFINITY, u8 ? 255.0 : INFINITY);
+  if (is_u8(py::reinterpret_borrow<py::array>(image)))
+    channel_shift_plain_typed<uint8_t>(image, dst, shifts);
+  else
+    channel_shift_plain_typed<float>(image, dst, shifts);
   return dst;
 }
 

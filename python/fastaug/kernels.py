@@ -88,20 +88,6 @@ def adjust_brightness(
     return finish()
 
 
-def _plain_shifts(shift: object) -> Union[None, float, Sequence[float]]:
-    """``shift`` itself when it already is finite floats (one for every channel, or a list
-    or tuple whose length the binding checks against the channels); None sends the caller
-    down the general parsing."""
-    if type(shift) is float:
-        return shift if math.isfinite(shift) else None
-    if type(shift) is tuple or type(shift) is list:
-        for v in shift:
-            if type(v) is not float or not math.isfinite(v):
-                return None
-        return shift
-    return None
-
-
 def channel_shift(
     image: np.ndarray,
     shift: Union[float, Sequence[float]],
@@ -119,12 +105,11 @@ def channel_shift(
     image.max())`` with one scalar shift. ``out=image`` works in place.
     """
     if clip is None:
-        # The common call (plain arrays, the dtype's range) without the general parsing below.
-        shifts = _plain_shifts(shift)
-        if shifts is not None:
-            dst = _core.channel_shift_plain(image, out, shifts)
-            if dst is not None:
-                return dst
+        # The common call (plain arrays, float shifts, the dtype's range) goes straight to
+        # the kernel; the binding returns None for anything the general parsing must see.
+        dst = _core.channel_shift_plain(image, out, shift)
+        if dst is not None:
+            return dst
     img, was_2d = as_kernel_image(image)
     channels = img.shape[2]
     if np.ndim(shift) == 0:
