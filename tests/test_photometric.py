@@ -98,18 +98,25 @@ def test_uint8_brightness_is_exact_for_every_byte_and_many_factors(simd_level, r
     range) and beyond, both roundings, vector body and scalar tail."""
     img = np.concatenate([np.arange(256, dtype=np.uint8)] * 3 + [rng.integers(0, 256, 77, dtype=np.uint8)])
     img = img.reshape(1, -1, 1)
+    out_buffer = np.empty(img.size + 128, np.uint8)
+    out_buffer = out_buffer[-out_buffer.ctypes.data % 64:]  # starts on a 64-byte boundary
     factors = [0.0, 0.5, 0.7, 0.999, 1.0, 1.25, 1.999, 2.0, 3.7]
     factors += [float(f) for f in rng.uniform(0, 2, 60)] + [k / 256 for k in range(0, 512, 37)]
     for factor in factors:
         for rounding in ("nearest", "floor"):
-            assert_same(kernels.adjust_brightness(img, factor, rounding=rounding),
-                        np_brightness(img, factor, rounding))
+            # Outputs at several offsets from a 64-byte boundary: the elements before the
+            # first vector boundary take the exact table.
+            for start in (0, 1, 5, 17, 40):
+                out = out_buffer[start:start + img.size].reshape(img.shape)
+                kernels.adjust_brightness(img, factor, rounding=rounding, out=out)
+                assert_same(out, np_brightness(img, factor, rounding))
 
 
 def test_uint8_brightness_takes_its_fast_path_on_every_simd_level(simd_level):
     """The integer forms are checked against the float results for all 256 bytes before
     use, so a broken one still gives the right pixels, only slowly: this pins which form
-    each level takes (x0.7 and x0.5 round products to exact ties, x1.3 too, from above 1)."""
+    each level takes (x0.7, x0.5 and x1.5 round products to exact ties; x1.3's float
+    products land on both sides of them, so only the map reproduces it)."""
     method = _core._brightness_u8_method
     if simd_level == "scalar":
         expected = {0.7: "float", 0.8: "float", 1.3: "float", 2.5: "float"}
@@ -117,7 +124,7 @@ def test_uint8_brightness_takes_its_fast_path_on_every_simd_level(simd_level):
         expected = {0.7: "table", 0.8: "table", 1.3: "table", 2.5: "table"}
     else:
         expected = {0.7: "multiply+parity", 0.5: "multiply+parity", 0.8: "multiply",
-                    1.3: "multiply+map", 2.5: "float"}
+                    1.5: "multiply+parity", 1.3: "multiply+map", 2.5: "float"}
     assert {f: method(f, "nearest") for f in expected} == expected
     if simd_level != "scalar" and expected[0.7] != "table":
         assert method(0.5, "floor") == "multiply"

@@ -424,13 +424,16 @@ struct FixedScale {
   // adjacent results and leaves equal ones alone (3 vector ops against the map's 11).
   bool parity = false;
   uint16_t a_low = 0;
+  // Factors in [1, 2) by parity: h = round(2x * a / 2^15), a ~ factor * 2^14 (q = 0), one
+  // 16-bit add per half before the multiplies instead of adding x to both products.
+  bool doubled = false;
 };
 
 alignas(16) constexpr uint8_t kBitOf[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
 
 // Vector blocks by fs; the elements after the last block are looked up in `exact` (the
 // float kernel's results, which the fit has checked the blocks against).
-template <bool kRound, int kStep, bool kParity = false>
+template <bool kRound, int kStep, bool kParity = false, bool kDoubled = false>
 void fixed_scale_run(const uint8_t* s, uint8_t* d, int64_t n, const FixedScale& fs,
                      const uint8_t* exact) {
   constexpr int64_t kBytes = sizeof(VI);
@@ -447,7 +450,8 @@ void fixed_scale_run(const uint8_t* s, uint8_t* d, int64_t n, const FixedScale& 
     const VI v = vi_load(s + i);
     // Bytes widened to 16-bit lanes; unpack and pack both work per 128-bit lane, so the pack
     // puts the results back in order, and its unsigned saturation is the clamp to 255.
-    const VI lo = vi_unpacklo8(v), hi = vi_unpackhi8(v);
+    VI lo = vi_unpacklo8(v), hi = vi_unpackhi8(v);
+    if constexpr (kDoubled) lo = vi_add16(lo, lo), hi = vi_add16(hi, hi);
     auto scaled = [&](VI m) {
       VI l = kRound ? vi_mulhrs16(lo, m) : vi_mulhi_u16(lo, m);
       VI u = kRound ? vi_mulhrs16(hi, m) : vi_mulhi_u16(hi, m);
@@ -478,7 +482,9 @@ void fixed_scale_bases(const FixedScale& fs, uint8_t* base) {
   // `base` is vector-aligned, so the run has no head either.
   FixedScale plain = fs;
   plain.step = 0;
-  if (fs.parity)
+  if (fs.parity && fs.doubled)
+    fixed_scale_run<true, 0, true, true>(kAllBytes.v, base, 256, plain, nullptr);
+  else if (fs.parity)
     fixed_scale_run<true, 0, true>(kAllBytes.v, base, 256, plain, nullptr);
   else if (fs.round)
     fixed_scale_run<true, 0>(kAllBytes.v, base, 256, plain, nullptr);
@@ -525,14 +531,16 @@ bool fit_fixed_scale(const uint8_t* table, float factor, bool nearest, FixedScal
   const FixedScale by_floor{false, add_x, 0, static_cast<uint16_t>(static_cast<int64_t>(frac * 65536.0)), {}, {}};
   *out = nearest ? by_round : by_floor;
   if (fit_correction(table, out, /*exact_only=*/true)) return true;
-  if (nearest && !add_x) {
+  if (nearest) {
     // Ties to even by parity (see FixedScale), for the rounded multiplier and its neighbours.
-    // Not for factors >= 1: with the byte adds of x it measured slower than the map (AVX2
-    // x1.3 at 224x224: 7.7 -> 10.4 us).
-    for (int64_t a1 = rounded; a1 <= rounded + 1 && a1 <= 32767; ++a1)
+    // Factors >= 1 double x first (with adds of x after both multiplies instead, it measured
+    // slower than the map: AVX2 x1.3 at 224x224, 7.7 -> 10.4 us).
+    const int64_t centre = add_x ? std::llround(static_cast<double>(factor) * 16384.0) : rounded;
+    for (int64_t a1 = centre; a1 <= centre + 1 && a1 <= 32767; ++a1)
       for (int64_t a0 = a1 - 2; a0 < a1; ++a0) {
         if (a0 < 0) continue;
-        FixedScale parity{true, add_x, 0, static_cast<uint16_t>(a1), {}, {}, true, static_cast<uint16_t>(a0)};
+        FixedScale parity{true, false, 0, static_cast<uint16_t>(a1), {}, {}, true,
+                          static_cast<uint16_t>(a0), add_x};
         if (fit_correction(table, &parity, /*exact_only=*/true)) {
           *out = parity;
           return true;
@@ -547,7 +555,7 @@ bool fit_fixed_scale(const uint8_t* table, float factor, bool nearest, FixedScal
 void fixed_scale_image(const ConstImageU8& src, const ImageU8& dst, const FixedScale& fs,
                        const uint8_t* exact) {
   auto apply = [&](auto run) { for_each_run(src, dst, [&](const uint8_t* s, uint8_t* d, int64_t n) { run(s, d, n, fs, exact); }); };
-  if (fs.parity) return apply(fixed_scale_run<true, 0, true>);
+  if (fs.parity) return fs.doubled ? apply(fixed_scale_run<true, 0, true, true>) : apply(fixed_scale_run<true, 0, true>);
   if (fs.round) {
     if (fs.step == 0) return apply(fixed_scale_run<true, 0>);
     return fs.step > 0 ? apply(fixed_scale_run<true, 1>) : apply(fixed_scale_run<true, -1>);
