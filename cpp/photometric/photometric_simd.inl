@@ -520,8 +520,8 @@ bool fit_correction(const uint8_t* table, FixedScale* fs, bool exact_only = fals
 
 // A FixedScale equal to `table` (the arithmetic kernel's results for every byte) for a
 // scale near `factor`, or false (then the float path runs). Forms without a map go first
-// (the multiply that matches the rounding, then the parity pairs), each decided by one vector
-// pass and a memcmp; the maps are built only if none of them fits.
+// (the multiply that matches the rounding, the parity pairs, the neighbouring multipliers),
+// each decided by one vector pass and a memcmp; the maps are built only if none of them fits.
 bool fit_fixed_scale(const uint8_t* table, float factor, bool nearest, FixedScale* out) {
   if (!(factor >= 0.0f && factor < 2.0f)) return false;
   const bool add_x = factor >= 1.0f;
@@ -546,6 +546,18 @@ bool fit_fixed_scale(const uint8_t* table, float factor, bool nearest, FixedScal
           return true;
         }
       }
+  }
+  // The neighbouring multipliers: where a product lies a hair from a rounding boundary, one
+  // of them may round it as float32 did.
+  for (const int delta : {-1, 1}) {
+    FixedScale near = nearest ? by_round : by_floor;
+    const int64_t a = static_cast<int64_t>(near.a) + delta;
+    if (a < 0 || a > (near.round ? 32767 : 65535)) continue;
+    near.a = static_cast<uint16_t>(a);
+    if (fit_correction(table, &near, /*exact_only=*/true)) {
+      *out = near;
+      return true;
+    }
   }
   if (fit_correction(table, out)) return true;
   *out = nearest ? by_floor : by_round;
