@@ -520,7 +520,7 @@ bool fit_correction(const uint8_t* table, FixedScale* fs, bool exact_only = fals
 
 // A FixedScale equal to `table` (the arithmetic kernel's results for every byte) for a
 // scale near `factor`, or false (then the float path runs). Forms without a map go first
-// (the multiply that matches the rounding, the parity pairs, the neighbouring multipliers),
+// (the multiply that matches the rounding, the neighbouring multipliers, the parity pairs),
 // each decided by one vector pass and a memcmp; the maps are built only if none of them fits.
 bool fit_fixed_scale(const uint8_t* table, float factor, bool nearest, FixedScale* out) {
   if (!(factor >= 0.0f && factor < 2.0f)) return false;
@@ -531,6 +531,19 @@ bool fit_fixed_scale(const uint8_t* table, float factor, bool nearest, FixedScal
   const FixedScale by_floor{false, add_x, 0, static_cast<uint16_t>(static_cast<int64_t>(frac * 65536.0)), {}, {}};
   *out = nearest ? by_round : by_floor;
   if (fit_correction(table, out, /*exact_only=*/true)) return true;
+  // The neighbouring multipliers: where a product lies a hair from a rounding boundary, one
+  // of them may round it as float32 did. Before the parity pairs, whose kernel costs half as
+  // much again (AVX2 224x224: 3.0 against 4.6 us) where both would fit.
+  for (const int delta : {-1, 1}) {
+    FixedScale near = nearest ? by_round : by_floor;
+    const int64_t a = static_cast<int64_t>(near.a) + delta;
+    if (a < 0 || a > (near.round ? 32767 : 65535)) continue;
+    near.a = static_cast<uint16_t>(a);
+    if (fit_correction(table, &near, /*exact_only=*/true)) {
+      *out = near;
+      return true;
+    }
+  }
   if (nearest) {
     // Ties to even by parity (see FixedScale), for the rounded multiplier and its neighbours.
     // Factors >= 1 double x first (with adds of x after both multiplies instead, it measured
@@ -546,18 +559,6 @@ bool fit_fixed_scale(const uint8_t* table, float factor, bool nearest, FixedScal
           return true;
         }
       }
-  }
-  // The neighbouring multipliers: where a product lies a hair from a rounding boundary, one
-  // of them may round it as float32 did.
-  for (const int delta : {-1, 1}) {
-    FixedScale near = nearest ? by_round : by_floor;
-    const int64_t a = static_cast<int64_t>(near.a) + delta;
-    if (a < 0 || a > (near.round ? 32767 : 65535)) continue;
-    near.a = static_cast<uint16_t>(a);
-    if (fit_correction(table, &near, /*exact_only=*/true)) {
-      *out = near;
-      return true;
-    }
   }
   if (fit_correction(table, out)) return true;
   *out = nearest ? by_floor : by_round;
