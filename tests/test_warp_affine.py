@@ -409,6 +409,12 @@ BAD_CALLS = [
     (lambda: kernels.warp_affine(IMG, np.ones((3, 3))), ValueError, "matrix's last row"),
     (lambda: kernels.warp_affine(IMG, [[1, 0, np.nan], [0, 1, 0]]), ValueError, "matrix must contain only finite"),
     (lambda: kernels.warp_affine(IMG, [[1, 0, np.inf], [0, 1, 0]]), ValueError, "matrix must contain only finite"),
+    # float64 (2, 3) arrays go through the binding's plain-argument path.
+    (lambda: kernels.warp_affine(IMG, np.array([[1, 0, np.nan], [0, 1, 0]])), ValueError, "matrix must contain only finite"),
+    (lambda: kernels.warp_affine(IMG, np.array([[1, 0, 0], [0, 1, -np.inf]])), ValueError, "matrix must contain only finite"),
+    (lambda: kernels.warp_affine(IMG, M, order=True), TypeError, "order must be an int"),
+    (lambda: kernels.warp_affine(IMG, M, order=2 ** 70), ValueError, "order must be 0 or 1"),
+    (lambda: kernels.warp_affine(IMG, M, cval=float("inf")), ValueError, "cval must be finite"),
     (lambda: kernels.warp_affine(IMG, "abc"), ValueError, "matrix"),
     (lambda: kernels.warp_affine(IMG, M, order=3), ValueError, "higher spline orders are not native"),
     (lambda: kernels.warp_affine(IMG, M, order=-1), ValueError, "order must be 0 or 1"),

@@ -13,7 +13,6 @@ from . import _core
 
 SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
 _U8, _F32 = SUPPORTED_DTYPES
-_F64 = np.dtype(np.float64)
 
 
 def as_kernel_image(image: object, name: str = "image") -> Tuple[np.ndarray, bool]:
@@ -27,27 +26,6 @@ def as_kernel_image(image: object, name: str = "image") -> Tuple[np.ndarray, boo
         if image.ndim == 3 and image.shape[2] >= 1 and _kernel_ready(image):
             return image, False
     return _as_kernel_image_slow(image, name)
-
-
-def plain_arrays(image: object, out: object) -> bool:
-    """Whether ``image`` and ``out`` (an array or None) can go to the binding untouched:
-    C-contiguous, aligned (H, W, C) arrays of one kernel dtype and, for ``out``, the same
-    shape. This is the per-call fast path: the binding still checks that ``out`` is
-    writable and shares no bytes with ``image``, raising ValueErrors that name ``out``."""
-    if type(image) is not np.ndarray or image.ndim != 3:
-        return False
-    dtype = image.dtype
-    if dtype is not _U8 and dtype is not _F32:
-        return False
-    flags = image.flags
-    if not (flags.c_contiguous and flags.aligned):
-        return False
-    if out is None:
-        return True
-    if type(out) is not np.ndarray or out.dtype is not dtype or out.shape != image.shape:
-        return False
-    flags = out.flags
-    return flags.c_contiguous and flags.aligned
 
 
 def _as_kernel_image_slow(image: object, name: str) -> Tuple[np.ndarray, bool]:

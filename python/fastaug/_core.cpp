@@ -848,11 +848,64 @@ void warp_affine_binding(const py::object& image_obj, const py::object& out_obj,
     warp_typed<float, float>(image, out, p);
 }
 
+template <typename T>
+void warp_plain_typed(const py::handle& image, const py::object& out, const WarpParams& p) {
+  const auto [src, dst] = plain_views<T>(image, out, /*allow_in_place=*/false);
+  py::gil_scoped_release release;
+  warp_affine<T, T>(src, dst, p);
+}
+
+// warp_affine for plain arrays (out None: allocated with image's shape) with a (2, 3)
+// float64 ndarray matrix, an int order 0 or 1, a fill-mode name and a finite float cval
+// (exact types); None for anything else, which the Python path converts or reports. The
+// matrix's values are checked here, with the general binding's message.
+py::object warp_affine_plain(const py::handle& image, const py::handle& out,
+                             const py::handle& matrix, const py::handle& order,
+                             const py::handle& fill_mode, const py::handle& cval) {
+  if (!PyLong_CheckExact(order.ptr()) || !PyUnicode_CheckExact(fill_mode.ptr()) ||
+      !PyFloat_CheckExact(cval.ptr()) ||
+      Py_TYPE(matrix.ptr()) != py::detail::npy_api::get().PyArray_Type_)
+    return py::none();
+  WarpParams p;
+  const long interp = PyLong_AsLong(order.ptr());
+  if (interp != 0 && interp != 1) {
+    PyErr_Clear();  // an int too large for a long
+    return py::none();
+  }
+  p.interp = static_cast<Interp>(interp);
+  static const char* const names[] = {"constant", "nearest", "reflect", "wrap", "mirror"};
+  int fill = 0;
+  while (fill < 5 && PyUnicode_CompareWithASCIIString(fill_mode.ptr(), names[fill]) != 0) ++fill;
+  if (fill == 5) return py::none();
+  p.fill = static_cast<FillMode>(fill);
+  p.cval = PyFloat_AS_DOUBLE(cval.ptr());
+  if (!std::isfinite(p.cval)) return py::none();
+  const auto m = py::reinterpret_borrow<py::array>(matrix);
+  if (!is_dtype(m, py::dtype::of<double>()) || !is_native(m) || m.ndim() != 2 ||
+      m.shape(0) != 2 || m.shape(1) != 3)
+    return py::none();
+  if (!plain_array(image)) return py::none();
+  const auto img = py::reinterpret_borrow<py::array>(image);
+  if (img.shape(0) < 1 || img.shape(1) < 1) return py::none();
+  p.matrix = warp_matrix_arg(py::reinterpret_borrow<py::object>(matrix));
+  py::object dst = plain_output(image, out);
+  if (dst.is_none()) return dst;
+  if (is_dtype(img, py::dtype::of<uint8_t>()))
+    warp_plain_typed<uint8_t>(image, dst, p);
+  else
+    warp_plain_typed<float>(image, dst, p);
+  return dst;
+}
+
 void register_warp(py::module_& m) {
   m.def("warp_affine", &warp_affine_binding, py::arg("image"), py::arg("out"), py::arg("matrix"),
         py::arg("order"), py::arg("fill_mode"), py::arg("cval"),
         "out[r, c] = image sampled at matrix @ (r, c, 1), scipy.ndimage.affine_transform "
         "semantics (order 0 or 1). image and out: (H, W, C) uint8 or float32, any pairing.");
+  m.def("warp_affine_plain", &warp_affine_plain, py::arg("image"), py::arg("out"),
+        py::arg("matrix"), py::arg("order"), py::arg("fill_mode"), py::arg("cval"),
+        "warp_affine for plain arrays, a (2, 3) float64 matrix and plain scalars (out None: "
+        "allocated); None if the arguments are not plain.");
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ from typing import Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._arrays import _F64, as_kernel_image, plain_arrays, prepare_out
+from ._arrays import as_kernel_image, prepare_out
 
 __all__ = ["warp_affine", "flip_horizontal", "flip_vertical", "adjust_brightness", "channel_shift"]
 
@@ -175,24 +175,11 @@ def warp_affine(
     n-1) or mirror, with ``cval`` for constant. ``output_shape`` is (height, width),
     default the input's. A uint8 result rounds half up and saturates, as scipy casts.
     """
-    if (
-        type(matrix) is np.ndarray
-        and matrix.dtype is _F64
-        and matrix.shape == (2, 3)
-        and output_shape is None
-        and type(order) is int
-        and (order == 0 or order == 1)
-        and type(fill_mode) is str
-        and fill_mode in _FILL_MODES
-        and type(cval) is float
-        and math.isfinite(cval)
-        and plain_arrays(image, out)
-    ):
-        # The common call without the general parsing below (the binding still checks the
-        # matrix's values and `out`).
-        dst = np.empty_like(image) if out is None else out
-        _core.warp_affine(image, dst, matrix, order, fill_mode, cval)
-        return dst
+    if output_shape is None:
+        # Plain arrays, a (2, 3) float64 matrix and plain scalars go straight to the kernel.
+        dst = _core.warp_affine_plain(image, out, matrix, order, fill_mode, cval)
+        if dst is not None:
+            return dst
     img, was_2d = as_kernel_image(image)
     m = _warp_matrix(matrix)
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)):
