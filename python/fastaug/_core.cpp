@@ -794,10 +794,13 @@ AffineMatrix warp_matrix_arg(const py::object& obj) {
   return m;
 }
 
+// FillMode's names, in its order.
+constexpr const char* kFillModeNames[] = {"constant", "nearest", "reflect", "wrap", "mirror"};
+constexpr int kFillModes = sizeof(kFillModeNames) / sizeof(kFillModeNames[0]);
+
 FillMode warp_fill_arg(const std::string& name) {
-  static const char* const names[] = {"constant", "nearest", "reflect", "wrap", "mirror"};
-  for (int k = 0; k < 5; ++k)
-    if (name == names[k]) return static_cast<FillMode>(k);
+  for (int k = 0; k < kFillModes; ++k)
+    if (name == kFillModeNames[k]) return static_cast<FillMode>(k);
   fail_value("fill_mode must be one of 'constant', 'nearest', 'reflect', 'wrap', 'mirror', got '" +
              name + "'");
 }
@@ -873,10 +876,11 @@ py::object warp_affine_plain(const py::handle& image, const py::handle& out,
     return py::none();
   }
   p.interp = static_cast<Interp>(interp);
-  static const char* const names[] = {"constant", "nearest", "reflect", "wrap", "mirror"};
   int fill = 0;
-  while (fill < 5 && PyUnicode_CompareWithASCIIString(fill_mode.ptr(), names[fill]) != 0) ++fill;
-  if (fill == 5) return py::none();
+  while (fill < kFillModes &&
+         PyUnicode_CompareWithASCIIString(fill_mode.ptr(), kFillModeNames[fill]) != 0)
+    ++fill;
+  if (fill == kFillModes) return py::none();
   p.fill = static_cast<FillMode>(fill);
   p.cval = PyFloat_AS_DOUBLE(cval.ptr());
   if (!std::isfinite(p.cval)) return py::none();
