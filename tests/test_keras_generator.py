@@ -275,13 +275,13 @@ def test_native_call_reads_the_dataset_in_place_or_only_the_batch(layout, monkey
         x = np.ascontiguousarray(x[..., :1] if layout.endswith("1ch") else x).transpose(0, 3, 1, 2)
         x = np.ascontiguousarray(x)
     seen = []
-    real = _pipeline._augment_batch_prepared
+    real = _pipeline.run_plans
 
-    def spy(src, indices, matrices, **kwargs):
+    def spy(src, indices, *args, **kwargs):
         seen.append((src, np.asarray(indices)))
-        return real(src, indices, matrices, **kwargs)
+        return real(src, indices, *args, **kwargs)
 
-    monkeypatch.setattr(_pipeline, "_augment_batch_prepared", spy)
+    monkeypatch.setattr(_pipeline, "run_plans", spy)
     it = ImageDataGenerator(rotation_range=10, data_format=data_format).flow(x, batch_size=4,
                                                                             seed=0)
     next(it)

@@ -519,11 +519,19 @@ def test_out_read_only_or_overlapping_src_is_rejected():
 
 def core_args(**kw):
     args = dict(src=SRC, indices=np.array([0, 2], np.int64), out=np.zeros((2, 5, 6, 3), np.float32),
-                matrices=EYE.copy(), order=1, fill_mode=1, cval=0.0,
-                channel_shift=np.full(2, np.nan, np.float32),
-                brightness=np.full(2, np.nan, np.float32), rescale=1.0, num_threads=0)
+                matrices=EYE.copy(), op_codes=np.zeros((2, 1), np.int32),
+                op_args=np.zeros((2, 2), np.float32), order=1, fill_mode=1, cval=0.0,
+                rescale=1.0, num_threads=0)
     args.update(kw)
     return args
+
+
+def keras_step(code, values):
+    """op_codes/op_args for one Keras step per image (NaN = off)."""
+    values = np.asarray(values, np.float32)
+    on = ~np.isnan(values)
+    return dict(op_codes=np.where(on, code, 0).astype(np.int32)[:, None],
+                op_args=np.stack([np.where(on, values, 0), np.zeros_like(values)], 1))
 
 
 CORE_BAD = [
@@ -552,28 +560,38 @@ CORE_BAD = [
     (dict(rescale=np.inf), ValueError, "rescale must be finite"),
     (dict(num_threads=-2), ValueError, "num_threads must be between"),
     (dict(num_threads=100000), ValueError, "num_threads must be between"),
-    (dict(channel_shift=np.zeros(2, np.float64)), TypeError, "channel_shift must have dtype float32"),
-    (dict(channel_shift=np.zeros(3, np.float32)), ValueError, "channel_shift must have shape"),
-    (dict(brightness=np.array([np.inf, 1], np.float32)), ValueError, r"brightness\[0\] must be finite or NaN"),
+    (dict(op_codes=np.zeros((2, 1), np.int64)), TypeError, "op_codes must have dtype int32"),
+    (dict(op_codes=np.zeros((3, 1), np.int32)), ValueError, "op_codes must have shape"),
+    (dict(op_codes=np.zeros((2, 9), np.int32), op_args=np.zeros((2, 18), np.float32)),
+     ValueError, "at most 8 ops"),
+    (dict(op_codes=np.full((2, 1), 99, np.int32)), ValueError, r"op_codes\[0, 0\] = 99 is not a colour op"),
+    (dict(op_codes=np.full((2, 1), -1, np.int32)), ValueError, r"op_codes\[0, 0\] = -1 is not a colour op"),
+    (dict(op_args=np.zeros((2, 2), np.float64)), TypeError, "op_args must have dtype float32"),
+    (dict(op_args=np.zeros((2, 4), np.float32)), ValueError, "op_args must have shape"),
+    (keras_step(2, [np.inf, 1]), ValueError, r"colour op arguments must be finite \(plan 0\)"),
+    (dict(op_codes=np.array([[2, 1], [0, 0]], np.int32), op_args=np.zeros((2, 4), np.float32)),
+     ValueError, "Keras ops come at most once each, channel shift first"),
+    (dict(op_codes=np.array([[0, 0], [4, 1]], np.int32), op_args=np.zeros((2, 4), np.float32)),
+     ValueError, r"must be all Keras ops, all float-stage ops, or all in-dtype ops \(plan 1\)"),
     (dict(src=np.zeros((3, 5, 6, 5), np.uint8), out=np.zeros((2, 5, 6, 5), np.float32),
-          brightness=np.array([np.nan, 1.0], np.float32)), ValueError, "Unsupported channel number: 5"),
+          **keras_step(2, [np.nan, 1.0])), ValueError, "Unsupported channel number: 5"),
 ]
 
 
 @pytest.mark.parametrize("kwargs,exc,msg", CORE_BAD)
 def test_core_binding_validates_everything(kwargs, exc, msg):
     with pytest.raises(exc, match=msg):
-        _core.augment_batch(**core_args(**kwargs))
+        _core.run_plans(**core_args(**kwargs))
 
 
 def test_core_binding_rejects_read_only_and_overlapping_out():
     out = np.zeros((2, 5, 6, 3), np.float32)
     out.flags.writeable = False
     with pytest.raises(ValueError, match="out is read-only"):
-        _core.augment_batch(**core_args(out=out))
+        _core.run_plans(**core_args(out=out))
     buf = np.zeros((3, 5, 6, 3), np.uint8)
     with pytest.raises(ValueError, match="out overlaps src"):
-        _core.augment_batch(**core_args(src=buf, out=buf[:2]))
+        _core.run_plans(**core_args(src=buf, out=buf[:2]))
 
 
 def test_huge_finite_matrix_does_not_crash(rng):

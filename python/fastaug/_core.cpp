@@ -273,12 +273,13 @@ void register_flip(py::module_& m) {
 
 }  // namespace
 
-// ---------------------------------------------------------------- pipeline (augment_batch)
+// ---------------------------------------------------------------- pipeline (run_plans)
 #include <cmath>
 #include <cstring>
 #include <vector>
 
-#include "pipeline/augment_batch.hpp"
+#include "pipeline/color_ops.hpp"
+#include "pipeline/run_plans.hpp"
 #include "pipeline/thread_pool.hpp"
 
 namespace {
@@ -366,34 +367,59 @@ std::vector<T> copy_array_arg(const py::object& obj, const char* name,
   return values;
 }
 
-// Per-image step parameters: finite, or NaN for "step off".
-std::vector<float> step_arg(const py::object& obj, const char* name, py::ssize_t batch) {
-  std::vector<float> values = copy_array_arg<float>(obj, name, {batch}, "float32 of shape (batch,)");
-  for (size_t i = 0; i < values.size(); ++i)
-    if (std::isinf(values[i]))
-      fail_value(std::string(name) + "[" + std::to_string(i) + "] must be finite or NaN (off)");
-  return values;
-}
-
 template <typename Tin, typename Tout>
-void augment_batch_typed(const py::array& src, const py::array& out, const std::vector<int64_t>& indices,
-                         const std::vector<AffineMatrix>& matrices, const std::vector<float>& shift,
-                         const std::vector<float>& brightness, const AugmentSettings& settings) {
+void run_plans_typed(const py::array& src, const py::array& out, const std::vector<int64_t>& indices,
+                     const std::vector<AffineMatrix>& matrices, const std::vector<ImageOps>& ops,
+                     const PlanSettings& settings) {
   const ImageStack<Tin> in = stack_arg<Tin>(src, "src");
   const ImageStack<Tout> dst = stack_arg<Tout>(out, "out");
   const ImageStack<const Tin> in_const{in.data,         in.count,      in.height,     in.width,
                                        in.channels,     in.image_stride, in.row_stride, in.col_stride};
   py::gil_scoped_release release;
-  augment_batch<Tin, Tout>(in_const, dst, indices.data(), matrices.data(), shift.data(),
-                           brightness.data(), settings);
+  run_plans<Tin, Tout>(in_const, dst, indices.data(), matrices.data(), ops.data(), settings);
 }
 
 constexpr int kMaxThreads = 1024;
 
-void augment_batch_binding(const py::object& src_obj, const py::object& indices_obj,
-                           const py::object& out_obj, const py::object& matrices_obj, int order,
-                           int fill_mode, double cval, const py::object& channel_shift_obj,
-                           const py::object& brightness_obj, double rescale, int num_threads) {
+// Per image i, the non-zero entries of op_codes[i] (int32, (batch, K)) with their arguments
+// op_args[i, k] = (a, b) (float32, (batch, K, 2)), checked by validate_plan_ops.
+std::vector<ImageOps> plan_ops_arg(const py::object& codes_obj, const py::object& args_obj,
+                                   py::ssize_t batch, int64_t channels) {
+  const py::array codes_array = ndarray_arg(codes_obj, "op_codes");
+  if (codes_array.ndim() != 2 || codes_array.shape(0) != batch)
+    fail_value("op_codes must have shape (batch, ops) with batch = " + std::to_string(batch));
+  const py::ssize_t width = codes_array.shape(1);
+  if (width > kMaxColorOps)
+    fail_value("op_codes may hold at most " + std::to_string(kMaxColorOps) + " ops per image, got " +
+               std::to_string(width));
+  const std::vector<int32_t> codes =
+      copy_array_arg<int32_t>(codes_obj, "op_codes", {batch, width}, "int32 of shape (batch, ops)");
+  const std::vector<float> args = copy_array_arg<float>(
+      args_obj, "op_args", {batch, width * 2}, "float32 of shape (batch, ops * 2)");
+  std::vector<ImageOps> ops(static_cast<size_t>(batch));
+  for (py::ssize_t i = 0; i < batch; ++i) {
+    ImageOps& o = ops[static_cast<size_t>(i)];
+    for (py::ssize_t k = 0; k < width; ++k) {
+      const int32_t code = codes[static_cast<size_t>(i * width + k)];
+      if (code == 0) continue;
+      if (code < 0 || code >= color_op_count())
+        fail_value("op_codes[" + std::to_string(i) + ", " + std::to_string(k) + "] = " +
+                   std::to_string(code) + " is not a colour op code");
+      ColorOp& op = o.ops[o.count++];
+      op.code = code;
+      op.a = args[static_cast<size_t>((i * width + k) * 2)];
+      op.b = args[static_cast<size_t>((i * width + k) * 2 + 1)];
+    }
+    const std::string problem = validate_plan_ops(o, channels);
+    if (!problem.empty()) fail_value(problem + " (plan " + std::to_string(i) + ")");
+  }
+  return ops;
+}
+
+void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
+                       const py::object& out_obj, const py::object& matrices_obj,
+                       const py::object& op_codes_obj, const py::object& op_args_obj, int order,
+                       int fill_mode, double cval, double rescale, int num_threads) {
   const py::array src = ndarray_arg(src_obj, "src");
   const py::array out = ndarray_arg(out_obj, "out");
   const PixelType src_type = pixel_type(src, "src");
@@ -443,30 +469,37 @@ void augment_batch_binding(const py::object& src_obj, const py::object& indices_
   if (num_threads < 0 || num_threads > kMaxThreads)
     fail_value("num_threads must be between 0 (all CPUs) and " + std::to_string(kMaxThreads) +
                ", got " + std::to_string(num_threads));
-  const std::vector<float> shift = step_arg(channel_shift_obj, "channel_shift", batch);
-  const std::vector<float> brightness = step_arg(brightness_obj, "brightness", batch);
+  const std::vector<ImageOps> ops = plan_ops_arg(op_codes_obj, op_args_obj, batch, src.shape(3));
 
-  AugmentSettings settings;
+  PlanSettings settings;
   settings.interp = static_cast<Interp>(order);
   settings.fill = static_cast<FillMode>(fill_mode);
   settings.cval = cval;
   settings.rescale = static_cast<float>(rescale);
   settings.num_threads = num_threads;
   if (src_type == PixelType::u8 && out_type == PixelType::u8)
-    augment_batch_typed<uint8_t, uint8_t>(src, out, indices, matrices, shift, brightness, settings);
+    run_plans_typed<uint8_t, uint8_t>(src, out, indices, matrices, ops, settings);
   else if (src_type == PixelType::u8)
-    augment_batch_typed<uint8_t, float>(src, out, indices, matrices, shift, brightness, settings);
+    run_plans_typed<uint8_t, float>(src, out, indices, matrices, ops, settings);
   else if (out_type == PixelType::u8)
-    augment_batch_typed<float, uint8_t>(src, out, indices, matrices, shift, brightness, settings);
+    run_plans_typed<float, uint8_t>(src, out, indices, matrices, ops, settings);
   else
-    augment_batch_typed<float, float>(src, out, indices, matrices, shift, brightness, settings);
+    run_plans_typed<float, float>(src, out, indices, matrices, ops, settings);
 }
 
 void register_pipeline(py::module_& m) {
-  m.def("augment_batch", &augment_batch_binding, py::arg("src"), py::arg("indices"), py::arg("out"),
-        py::arg("matrices"), py::arg("order"), py::arg("fill_mode"), py::arg("cval"),
-        py::arg("channel_shift"), py::arg("brightness"), py::arg("rescale"), py::arg("num_threads"),
-        "Warp, channel-shift, brighten, rescale and store a batch (see fastaug._pipeline).");
+  m.def("run_plans", &run_plans_binding, py::arg("src"), py::arg("indices"), py::arg("out"),
+        py::arg("matrices"), py::arg("op_codes"), py::arg("op_args"), py::arg("order"),
+        py::arg("fill_mode"), py::arg("cval"), py::arg("rescale"), py::arg("num_threads"),
+        "Run one plan per output image: warp, colour ops, rescale, store (see fastaug._pipeline).");
+  m.def(
+      "color_ops",
+      [] {
+        py::dict table;
+        for (int32_t code = 1; code < color_op_count(); ++code) table[color_op(code).name] = code;
+        return table;
+      },
+      "The executor's colour-op table: name -> code (0 means no op).");
   m.def("available_cpus", &available_cpus, "CPUs this process may run on.");
   m.def(
       "_parallel_for_selftest",

@@ -1,8 +1,11 @@
-"""Batch augmentation: one native call warps, shifts, brightens and rescales a whole batch.
+"""The native plan executor's Python side: one call runs a whole batch of per-image plans.
 
-Each output image is computed as keras-preprocessing 1.1.2's ``apply_transform`` followed
-by ``standardize``'s rescale, all in float32, with the GIL released and the images spread
-over a persistent thread pool.
+A plan is, per output image, a source index, a pull matrix (scipy's (row, col) convention,
+flips folded in) and a short list of colour ops; per batch, the output size and dtype, the
+interpolation order, the fill mode and value, and a rescale factor. ``_core.run_plans`` runs
+every image's warp, ops, rescale and store in one pass, with the GIL released and the images
+spread over a persistent thread pool. Every front end (``Compose``, ``Augment``,
+``ImageDataGenerator``) reaches the kernels through :func:`run_plans`.
 """
 from __future__ import annotations
 
@@ -14,13 +17,20 @@ import numpy as np
 from . import _core
 from ._arrays import SUPPORTED_DTYPES
 
-__all__ = ["augment_batch", "FILL_MODES"]
+__all__ = ["augment_batch", "run_plans", "FILL_MODES", "COLOR_OPS", "MAX_COLOR_OPS"]
 
 # The native pool's limit (kMaxThreads in _core.cpp).
 _MAX_THREADS = 1024
 
 # Order matches fastaug::FillMode.
 FILL_MODES = ("constant", "nearest", "reflect", "wrap", "mirror")
+
+# The executor's op table, name -> code, as the core defines it (cpp/pipeline/color_ops.cpp
+# says what each op computes). Keras and float-stage ops work on the unrounded float32 warp;
+# in-dtype ops on the warped image in the source's dtype.
+COLOR_OPS = dict(_core.color_ops())
+MAX_COLOR_OPS = 8
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 ArrayLike = Union[np.ndarray, Sequence[float], float, None]
 
@@ -195,30 +205,50 @@ def augment_batch(
     if was_3d:
         kernel_out = kernel_out[..., np.newaxis]
 
-    _core.augment_batch(src, idx, kernel_out, mats, order, FILL_MODES.index(fill_mode), cval,
-                        shifts, factors, rescale, threads)
+    codes, args = keras_ops(shifts, factors, batch)
+    _core.run_plans(src, idx, kernel_out, mats, codes, args.reshape(batch, codes.shape[1] * 2), order,
+                    FILL_MODES.index(fill_mode), cval, rescale, threads)
     if copy_back:
         out[...] = kernel_out[..., 0] if was_3d else kernel_out
     return out
 
 
-def _augment_batch_prepared(src: np.ndarray, indices: np.ndarray, matrices: np.ndarray, *,
-                            out_dtype, order: int, fill_mode: str, cval: float,
-                            channel_shift: Optional[np.ndarray], brightness: Optional[np.ndarray],
-                            rescale: float, num_threads: Optional[int]) -> np.ndarray:
-    """``augment_batch`` for internal callers whose arguments already have the core's form:
-    ``src`` (N, H, W, C) uint8 or float32, aligned, channels contiguous; ``indices`` int64
-    (B,); ``matrices`` float64 C-contiguous (B, 6); per-image steps (B,) floats (NaN = off)
-    or None. The core still checks every value (bounds, finiteness) and raises the same
-    errors; this only skips the Python-side conversions, about 15 us a batch, which a
-    generator pays serially on every batch."""
-    batch = indices.shape[0]
-    off = np.full(batch, np.nan, np.float32)
-    out = np.empty((batch,) + src.shape[1:], out_dtype)
-    _core.augment_batch(
-        src, indices, out, matrices, order, FILL_MODES.index(fill_mode), cval,
-        off if channel_shift is None else channel_shift.astype(np.float32),
-        off if brightness is None else brightness.astype(np.float32),
-        rescale, 0 if num_threads is None else num_threads)
-    return out
+def keras_ops(channel_shift: Optional[np.ndarray], brightness: Optional[np.ndarray],
+              batch: int):
+    """(op_codes, op_args) for Keras's steps: channel shift then brightness, NaN = off."""
+    steps = [(name, values) for name, values in (("keras_channel_shift", channel_shift),
+                                                 ("keras_brightness", brightness))
+             if values is not None]
+    codes = np.zeros((batch, len(steps)), np.int32)
+    args = np.zeros((batch, len(steps), 2), np.float32)
+    for k, (name, values) in enumerate(steps):
+        on = ~np.isnan(values)
+        bad = np.flatnonzero(on & ~(np.abs(values) <= _FLOAT32_MAX))
+        if bad.size:
+            step = name[len("keras_"):]
+            raise ValueError(f"{step}[{bad[0]}] must be finite or NaN (off), got "
+                             f"{float(values[bad[0]])!r} (beyond float32's range)")
+        codes[:, k] = np.where(on, COLOR_OPS[name], 0)
+        args[:, k, 0] = np.where(on, values, 0)
+    return codes, args
 
+
+def run_plans(src: np.ndarray, indices: np.ndarray, matrices: np.ndarray, op_codes: np.ndarray,
+              op_args: np.ndarray, *, out_dtype, output_shape=None, order: int = 1,
+              fill_mode: str = "nearest", cval: float = 0.0, rescale: float = 1.0,
+              num_threads: Optional[int] = None) -> np.ndarray:
+    """Run a batch of plans natively, for callers whose arguments already have the core's
+    form: ``src`` (N, H, W, C) uint8 or float32, aligned, channels contiguous; ``indices``
+    int64 (B,); ``matrices`` float64 C-contiguous (B, 6); ``op_codes`` int32 (B, K) codes of
+    :data:`COLOR_OPS` (0 = no op) and ``op_args`` float32 (B, K, 2) their arguments. The core
+    checks every value (bounds, finiteness, which ops may go together) and raises a
+    ValueError naming the argument; this only skips the Python-side conversions, which a
+    training loop would pay serially on every batch. Returns the new (B, H2, W2, C) batch."""
+    batch = indices.shape[0]
+    height, width = src.shape[1:3] if output_shape is None else output_shape
+    out = np.empty((batch, height, width, src.shape[3]), out_dtype)
+    _core.run_plans(src, indices, out, matrices, op_codes,
+                    op_args.reshape(batch, op_codes.shape[1] * 2), order,
+                    FILL_MODES.index(fill_mode), cval, rescale,
+                    0 if num_threads is None else num_threads)
+    return out

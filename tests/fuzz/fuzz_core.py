@@ -30,7 +30,7 @@ FILL_MODES = ("constant", "nearest", "reflect", "wrap", "mirror")
 DTYPES = (np.uint8, np.float32)
 SENTINEL = {np.dtype(np.uint8): 0x5A, np.dtype(np.float32): np.float32(-3.25e37)}
 ENTRY_POINTS = ("flip_horizontal", "flip_vertical", "adjust_brightness", "channel_shift",
-                "warp_affine", "augment_batch", "min_max", "scale_offset", "keras_brightness",
+                "warp_affine", "run_plans", "min_max", "scale_offset", "keras_brightness",
                 "kernels_warp", "kernels_shift")
 SPECIAL_FLOATS = (0.0, -0.0, 1.0, -1.0, 0.5, 255.0, 1e-310, 3.4e38, 1e39, 1e300, -1e300,
                   float("inf"), float("-inf"), float("nan"), 2.0 ** 31, -(2.0 ** 31), 2.0 ** 63)
@@ -135,7 +135,7 @@ def run_one(data: bytes) -> bool:
             matrix = np.array([reader.float() for _ in range(6)]).reshape(2, 3)
             _core.warp_affine(image, out, matrix, reader.int(0, 2), reader.pick(FILL_MODES),
                               reader.float())
-        elif entry == "augment_batch":
+        elif entry == "run_plans":
             batch = reader.int(0, 4)
             h2, w2 = reader.int(1, 24), reader.int(1, 24)
             out_buf = np.full((batch + 2, h2 + 2, w2 + 2, shape[2] + 1),
@@ -145,12 +145,14 @@ def run_one(data: bytes) -> bool:
                 out = out[:, ::-1, ::-1]
             src = np.stack([image, image[::-1]])
             matrices = np.array([reader.float() for _ in range(6 * batch)]).reshape(batch, 6)
-            steps = [np.array([reader.float() if reader.int(0, 1) else float("nan")
-                               for _ in range(batch)], np.float32) for _ in range(2)]
+            width = reader.int(0, 3)
+            codes = np.array([reader.int(-1, 6) for _ in range(batch * width)],
+                             np.int32).reshape(batch, width)
+            args = np.array([reader.float() for _ in range(batch * width * 2)],
+                            np.float32).reshape(batch, width * 2)
             indices = np.array([reader.int(-1, 2) for _ in range(batch)], np.int64)
-            _core.augment_batch(src, indices, out, matrices, reader.int(0, 1), reader.int(0, 5),
-                                reader.float(), steps[0], steps[1], reader.float(),
-                                reader.int(0, 3))
+            _core.run_plans(src, indices, out, matrices, codes, args, reader.int(0, 1),
+                            reader.int(0, 5), reader.float(), reader.float(), reader.int(0, 3))
         elif entry == "min_max":
             lo, hi = _core.min_max(image)
             if dtype == np.uint8:

@@ -774,12 +774,13 @@ class ImageDataGenerator:
         channel_shift = None if np.isnan(tb.channel_shift).all() else tb.channel_shift
         if brightness is not None and np.isnan(brightness).all():
             brightness = None
-        out = _pipeline._augment_batch_prepared(
-            src, indices, matrices, out_dtype=out_dtype,
+        op_codes, op_args = _pipeline.keras_ops(channel_shift, brightness, len(indices))
+        out = _pipeline.run_plans(
+            src, indices, matrices, op_codes, op_args, out_dtype=out_dtype,
             order=int(self.interpolation_order) if any_affine else 1,
             fill_mode=_NATIVE_FILL_MODES[self.fill_mode] if any_affine else "nearest",
-            cval=float(self.cval), channel_shift=channel_shift, brightness=brightness,
-            rescale=1.0 if rescale is None else float(rescale), num_threads=self.num_threads)
+            cval=float(self.cval), rescale=1.0 if rescale is None else float(rescale),
+            num_threads=self.num_threads)
         if channels_first:
             out = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
         if python_brightness and self.compat != "1.1.2":

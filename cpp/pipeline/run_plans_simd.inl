@@ -1,11 +1,11 @@
-// augment_batch's fused finishing pass (see FinishParams), compiled once per ISA; the
+// run_plans's fused Keras finishing pass (see FinishParams), compiled once per ISA; the
 // including file defines FASTAUG_ISA_NS and is compiled with that ISA's flags.
 #include <immintrin.h>
 
 #include <cmath>
 #include <cstdint>
 
-#include "pipeline/augment_batch.hpp"
+#include "pipeline/run_plans.hpp"
 
 namespace fastaug {
 namespace FASTAUG_ISA_NS {

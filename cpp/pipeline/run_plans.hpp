@@ -1,7 +1,8 @@
-// Fused per-image augmentation (warp, channel shift, brightness, rescale, store) over a
-// batch, images spread over the shared thread pool.
+// The native plan executor: per image one warp, its colour ops, rescale and the store, in
+// one pass, images spread over the shared thread pool.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "core/image.hpp"
 #include "core/isa_namespaces.hpp"
@@ -26,31 +27,46 @@ struct ImageStack {
   }
 };
 
-struct AugmentSettings {
+// One pointwise colour op of an image's plan: a code of the op table (color_ops.hpp) and
+// its two arguments.
+struct ColorOp {
+  int32_t code = 0;
+  float a = 0.0f, b = 0.0f;
+};
+
+// The ops of one image: the non-zero entries, in order. An image's ops are all of one
+// family (checked by validate_plan_ops); the Keras ops come at most once each, channel
+// shift first.
+constexpr int kMaxColorOps = 8;
+struct ImageOps {
+  ColorOp ops[kMaxColorOps];
+  int count = 0;
+};
+
+struct PlanSettings {
   Interp interp = Interp::bilinear;
   FillMode fill = FillMode::nearest;
   double cval = 0.0;
-  float rescale = 1.0f;
-  int num_threads = 0;  // 0 = every CPU available to the process
+  float rescale = 1.0f;  // applied last, in float32: out = x * rescale
+  int num_threads = 0;   // 0 = every CPU available to the process
 };
 
-// For every output image i in [0, out.count), in float32 as keras-preprocessing 1.1.2 does:
-//   x = warp of src.image(indices[i]) with matrices[i] (flips folded in) to out's size;
-//   if channel_shift[i] is not NaN: x = clamp(x + channel_shift[i], min(x), max(x));
-//   if brightness[i] is not NaN:    keras_brightness_inplace(x, brightness[i], channels == 4);
-//   if rescale != 1:                x *= rescale;
-//   out.image(i) = x (uint8: round half to even and saturate).
-// A uint8 out with neither photometric step nor rescale is warped straight to uint8, which
-// rounds as warp_affine does (half up).
+// An empty string if `ops` is a plan this executor runs, else why not.
+std::string validate_plan_ops(const ImageOps& ops, int64_t channels);
+
+// The native plan executor. For every output image i in [0, out.count), in one pass:
+//   x = warp of src.image(indices[i]) with matrices[i] to out's size, unrounded float32 for
+//       Keras and float-stage ops, else in the source's dtype (uint8 rounds half up);
+//   x = ops[i] applied in order (color_ops.hpp; Keras's with keras-preprocessing 1.1.2's
+//       formulas: channel shift clip(x + a, min(x), max(x)), then its PIL brightness);
+//   out.image(i) = x * rescale (uint8: round half to even and saturate).
 // The caller has validated everything: indices in [0, src.count), equal channel counts,
-// out not overlapping src or itself, finite matrices. Throws std::invalid_argument if a
-// brightness is set and channels is not 1, 3 or 4. Instantiated for Tin, Tout in
-// {uint8_t, float}.
+// out not overlapping src or itself, finite matrices, ops accepted by validate_plan_ops.
+// Instantiated for Tin, Tout in {uint8_t, float}.
 template <typename Tin, typename Tout>
-void augment_batch(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
-                   const int64_t* indices, const AffineMatrix* matrices,
-                   const float* channel_shift, const float* brightness,
-                   const AugmentSettings& settings);
+void run_plans(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
+               const int64_t* indices, const AffineMatrix* matrices, const ImageOps* ops,
+               const PlanSettings& settings);
 
 // The steps after the warp, fused into one pass from the dense float32 image x (the warp's
 // output) to dst of the same size (channels contiguous, any strides), each element:

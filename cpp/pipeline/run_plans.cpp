@@ -1,0 +1,296 @@
+#include "pipeline/run_plans.hpp"
+#include "pipeline/color_ops.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "geometry/warp_affine.hpp"
+#include "photometric/photometric.hpp"
+#include "core/simd_level.hpp"
+#include "pipeline/thread_pool.hpp"
+
+namespace fastaug {
+
+namespace scalar {
+namespace {
+
+// finish_image's formula, one element at a time.
+float finish_value(float x, int64_t channel, const FinishParams& f) {
+  if (f.brightness) {
+    x = (x - f.lo) / f.divisor * 255.0f;
+    const float u = x > 0.0f ? (x < 255.0f ? std::trunc(x) : 255.0f) : 0.0f;
+    if (f.keep_alpha && channel == 3) {
+      x = u;
+    } else {
+      x = std::floor(f.factor * u);
+      x = x < 0.0f ? 0.0f : x;
+      x = x > 255.0f ? 255.0f : x;
+    }
+  }
+  if (f.rescale != 1.0f) x = x * f.rescale + 0.0f;
+  return x;
+}
+void store_value(float* p, float x) { *p = x; }
+void store_value(uint8_t* p, float x) {
+  x = x > 0.0f ? x : 0.0f;
+  x = x < 255.0f ? x : 255.0f;
+  *p = static_cast<uint8_t>(std::nearbyint(x));
+}
+
+template <typename Tout>
+void finish_impl(const ConstImageF32& x, const ImageView<Tout>& dst, const FinishParams& f) {
+  for (int64_t r = 0; r < dst.height; ++r)
+    for (int64_t c = 0; c < dst.width; ++c)
+      for (int64_t k = 0; k < dst.channels; ++k)
+        store_value(dst.pixel(r, c) + k, finish_value(x.pixel(r, c)[k], k, f));
+}
+
+}  // namespace
+
+void finish_image(const ConstImageF32& x, const ImageU8& dst, const FinishParams& f) {
+  finish_impl(x, dst, f);
+}
+void finish_image(const ConstImageF32& x, const ImageF32& dst, const FinishParams& f) {
+  finish_impl(x, dst, f);
+}
+
+void brightness_stretch_u8(const ConstImageF32& x, const ImageU8& dst, float lo, float divisor) {
+  FinishParams f;
+  f.brightness = true;
+  f.lo = lo;
+  f.divisor = divisor;
+  f.factor = 1.0f;  // floor(1 * u) == u
+  finish_impl(x, dst, f);
+}
+
+}  // namespace scalar
+
+namespace {
+
+// Per-thread working memory, reused across images and calls so the hot loop never allocates.
+struct Scratch {
+  std::vector<float> image;           // float32 staging image for uint8 outputs
+  std::vector<unsigned char> source_dtype;  // the warp in the source's dtype, when it differs
+  std::vector<float> shifts;          // channel_shift's per-channel argument
+};
+
+Scratch& thread_scratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+// A dense float32 image of dst's size in the thread's staging buffer.
+template <typename T>
+ImageF32 staging(Scratch& scratch, const ImageView<T>& dst) {
+  const size_t size = static_cast<size_t>(dst.height * dst.width * dst.channels);
+  if (scratch.image.size() < size) scratch.image.resize(size);
+  return ImageF32{scratch.image.data(), dst.height, dst.width, dst.channels,
+                  dst.width * dst.channels, dst.channels};
+}
+
+// Keras's channel shift, then its brightness, in place on the warped float32 image.
+void photometric_steps(const ImageF32& x, float shift, float brightness, Scratch& scratch) {
+  if (!std::isnan(shift)) {
+    float lo, hi;
+    min_max<float>(x, &lo, &hi);
+    scratch.shifts.assign(static_cast<size_t>(x.channels), shift);
+    channel_shift<float>(x, x, scratch.shifts.data(), lo, hi);
+  }
+  if (!std::isnan(brightness)) keras_brightness_inplace(x, brightness, x.channels == 4);
+}
+
+template <typename Tout>
+void finish(const ConstImageF32& x, const ImageView<Tout>& dst, const FinishParams& f) {
+  FASTAUG_DISPATCH(finish_image, x, dst, f);
+}
+
+void stretch_to_u8(const ConstImageF32& x, const ImageU8& dst, const FinishParams& f) {
+  FASTAUG_DISPATCH(brightness_stretch_u8, x, dst, f.lo, f.divisor);
+}
+
+// Keras's steps (channel shift, then brightness, then rescale) on the float32 warp.
+template <typename Tin, typename Tout>
+void keras_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& warp,
+                float shift, float brightness, float rescale) {
+  const bool photometric = !std::isnan(shift) || !std::isnan(brightness);
+  // Without a channel shift, the steps after the warp are one pass from a float32 staging
+  // image that stays in cache to dst (written once).
+  if (std::isnan(shift) && (!std::isnan(brightness) || (!std::is_same<Tout, float>::value && rescale != 1.0f))) {
+    Scratch& scratch = thread_scratch();
+    const ImageF32 x = staging(scratch, dst);
+    FinishParams f;
+    f.rescale = rescale;
+    float lo, hi;
+    if constexpr (std::is_same<Tin, uint8_t>::value) {
+      if (!std::isnan(brightness)) warp_affine_with_range(src, x, warp, &lo, &hi);
+      else warp_affine<Tin, float>(src, x, warp);
+    } else {
+      warp_affine<Tin, float>(src, x, warp);
+      if (!std::isnan(brightness)) min_max<float>(x, &lo, &hi);
+    }
+    if (!std::isnan(brightness)) {
+      const float range = hi - lo;  // == max(x - lo): float subtraction is monotonic
+      f.brightness = true;
+      f.lo = lo;
+      // x / 1 == x exactly, so dividing by 1 when the range is 0 matches skipping the division.
+      f.divisor = range != 0.0f ? range : 1.0f;
+      f.factor = brightness;
+      f.keep_alpha = dst.channels == 4;
+    }
+    if constexpr (std::is_same<Tout, uint8_t>::value) {
+      if (f.brightness && !f.keep_alpha && rescale == 1.0f) {
+        stretch_to_u8(x, dst, f);
+        adjust_brightness<uint8_t>(dst, dst, brightness, BrightnessRounding::floor);
+        return;
+      }
+    }
+    finish<Tout>(x, dst, f);
+    return;
+  }
+  if constexpr (std::is_same<Tout, float>::value) {
+    // Warp straight into the output, then finish in place while it is still in cache.
+    warp_affine<Tin, float>(src, dst, warp);
+    Scratch& scratch = thread_scratch();
+    photometric_steps(dst, shift, brightness, scratch);
+    if (rescale != 1.0f) scale_offset<float, float>(dst, dst, rescale, 0.0f);
+  } else {
+    if (!photometric && rescale == 1.0f) {
+      warp_affine<Tin, uint8_t>(src, dst, warp);
+      return;
+    }
+    Scratch& scratch = thread_scratch();
+    const ImageF32 x = staging(scratch, dst);
+    warp_affine<Tin, float>(src, x, warp);
+    photometric_steps(x, shift, brightness, scratch);
+    scale_offset<float, uint8_t>(x, dst, rescale, 0.0f);
+  }
+}
+
+ColorOpFamily family_of(const ImageOps& ops) { return color_op(ops.ops[0].code).family; }
+
+// Float-stage ops on the unrounded float32 warp, then rescale and the store.
+template <typename Tin, typename Tout>
+void float_stage_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst,
+                      const WarpParams& warp, const ImageOps& ops, float rescale) {
+  Scratch& scratch = thread_scratch();
+  const ImageF32 x = std::is_same<Tout, float>::value
+                         ? ImageF32{reinterpret_cast<float*>(dst.data), dst.height, dst.width,
+                                    dst.channels, dst.row_stride, dst.col_stride}
+                         : staging(scratch, dst);
+  warp_affine<Tin, float>(src, x, warp);
+  // A last multiply_add goes with the store when no rescale follows it: scale_offset computes
+  // x * a + b and then rounds, the same arithmetic as the op and the store one after another.
+  const ColorOp& last = ops.ops[ops.count - 1];
+  const bool fused = rescale == 1.0f && color_op(last.code).multiply_add;
+  for (int k = 0; k + fused < ops.count; ++k)
+    color_op(ops.ops[k].code).apply_f32(x, ops.ops[k].a, ops.ops[k].b);
+  const float a = fused ? last.a : rescale, b = fused ? last.b : 0.0f;
+  if constexpr (std::is_same<Tout, float>::value)
+    scale_offset<float, float>(x, x, a, b);
+  else
+    scale_offset<float, uint8_t>(x, dst, a, b);
+}
+
+// In-dtype ops on an image of T, in place.
+template <typename T>
+void dtype_ops_inplace(const ImageView<T>& x, const ImageOps& ops) {
+  for (int k = 0; k < ops.count; ++k) {
+    const ColorOpInfo& op = color_op(ops.ops[k].code);
+    if constexpr (std::is_same<T, uint8_t>::value)
+      op.apply_u8(x, ops.ops[k].a, ops.ops[k].b);
+    else
+      op.apply_f32(x, ops.ops[k].a, ops.ops[k].b);
+  }
+}
+
+// The warp in the source's dtype (uint8 rounds as warp_affine does), in-dtype ops in place,
+// then rescale and the conversion to the output's dtype.
+template <typename Tin, typename Tout>
+void dtype_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& warp,
+                const ImageOps& ops, float rescale) {
+  if constexpr (std::is_same<Tin, Tout>::value) {
+    warp_affine<Tin, Tout>(src, dst, warp);
+    dtype_ops_inplace<Tout>(dst, ops);
+    if (rescale != 1.0f) scale_offset<Tout, Tout>(dst, dst, rescale, 0.0f);
+  } else {
+    Scratch& scratch = thread_scratch();
+    const size_t size = static_cast<size_t>(dst.height * dst.width * dst.channels);
+    if (scratch.source_dtype.size() < size * sizeof(Tin)) scratch.source_dtype.resize(size * sizeof(Tin));
+    const ImageView<Tin> x{reinterpret_cast<Tin*>(scratch.source_dtype.data()), dst.height, dst.width,
+                           dst.channels, dst.width * dst.channels, dst.channels};
+    warp_affine<Tin, Tin>(src, x, warp);
+    dtype_ops_inplace<Tin>(x, ops);
+    scale_offset<Tin, Tout>(x, dst, rescale, 0.0f);
+  }
+}
+
+template <typename Tin, typename Tout>
+void run_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& warp,
+              const ImageOps& ops, float rescale) {
+  if (ops.count == 0 || family_of(ops) == ColorOpFamily::keras) {
+    float shift = NAN, brightness = NAN;
+    for (int k = 0; k < ops.count; ++k)
+      (ops.ops[k].code == kKerasChannelShift ? shift : brightness) = ops.ops[k].a;
+    keras_plan<Tin, Tout>(src, dst, warp, shift, brightness, rescale);
+  } else if (family_of(ops) == ColorOpFamily::float_stage) {
+    float_stage_plan<Tin, Tout>(src, dst, warp, ops, rescale);
+  } else {
+    dtype_plan<Tin, Tout>(src, dst, warp, ops, rescale);
+  }
+}
+
+}  // namespace
+
+std::string validate_plan_ops(const ImageOps& ops, int64_t channels) {
+  if (ops.count < 0 || ops.count > kMaxColorOps) return "too many colour ops for one image";
+  int shifts = 0, brightness = 0;
+  for (int k = 0; k < ops.count; ++k) {
+    const int32_t c = ops.ops[k].code;
+    if (c <= 0 || c >= color_op_count()) return "unknown colour op code";
+    if (!std::isfinite(ops.ops[k].a) || !std::isfinite(ops.ops[k].b))
+      return "colour op arguments must be finite";
+    if (color_op(c).family != family_of(ops))
+      return "an image's colour ops must be all Keras ops, all float-stage ops, or all "
+             "in-dtype ops";
+    if (c == kKerasChannelShift) {
+      if (brightness || shifts) return "Keras ops come at most once each, channel shift first";
+      ++shifts;
+    } else if (c == kKerasBrightness) {
+      if (brightness) return "Keras ops come at most once each, channel shift first";
+      if (channels != 1 && channels != 3 && channels != 4)
+        return "Unsupported channel number: " + std::to_string(channels) +
+               " (brightness needs 1, 3 or 4 channels)";
+      ++brightness;
+    }
+  }
+  return "";
+}
+
+template <typename Tin, typename Tout>
+void run_plans(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
+               const int64_t* indices, const AffineMatrix* matrices, const ImageOps* ops,
+               const PlanSettings& settings) {
+  parallel_for(out.count, settings.num_threads, [&](int64_t i) {
+    WarpParams warp;
+    warp.matrix = matrices[i];
+    warp.interp = settings.interp;
+    warp.fill = settings.fill;
+    warp.cval = settings.cval;
+    run_plan<Tin, Tout>(src.image(indices[i]), out.image(i), warp, ops[i], settings.rescale);
+  });
+}
+
+#define FASTAUG_INSTANTIATE_RUN_PLANS(Tin, Tout)                                                    \
+  template void run_plans<Tin, Tout>(const ImageStack<const Tin>&, const ImageStack<Tout>&,        \
+                                     const int64_t*, const AffineMatrix*, const ImageOps*, \
+                                     const PlanSettings&);
+FASTAUG_INSTANTIATE_RUN_PLANS(uint8_t, uint8_t)
+FASTAUG_INSTANTIATE_RUN_PLANS(uint8_t, float)
+FASTAUG_INSTANTIATE_RUN_PLANS(float, uint8_t)
+FASTAUG_INSTANTIATE_RUN_PLANS(float, float)
+#undef FASTAUG_INSTANTIATE_RUN_PLANS
+
+}  // namespace fastaug
