@@ -79,9 +79,10 @@ def _summary(workload: str, cores: int, one: Sequence[float], every: Sequence[fl
 
 
 def measure(pairs: int = PAIRS) -> List[PairedScaling]:
-    """The batch warp and the generator (uint8 and float32 out), one thread against every
-    core this process may use; empty on a one-core machine."""
-    from benchmarks.test_batch import _augment_batch, _fastaug_flow
+    """The batch warp, the generator (uint8 and float32 out) and Compose with the
+    generator's transforms, one thread against every core this process may use; empty on a
+    one-core machine."""
+    from benchmarks.test_batch import _augment_batch, _fastaug_compose, _fastaug_flow
 
     cores = usable_cores()
     if cores < 2:
@@ -94,6 +95,8 @@ def measure(pairs: int = PAIRS) -> List[PairedScaling]:
     for dtype in ("uint8", "float32"):
         workloads.append((f"generator, {dtype} out", lambda t, dtype=dtype: _fastaug_flow(
             {"batch": batch, "dtype": dtype, "threads": t})))
+    workloads.append(("Compose, uint8 out", lambda t: _fastaug_compose(
+        {"batch": batch, "dtype": "uint8", "threads": t})))
     sides = [(make(one), make(every)) for _, make in workloads]
     for run_one, run_all in sides:
         for _ in range(3):  # warm up: pool threads, caches, allocator

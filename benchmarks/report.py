@@ -178,6 +178,17 @@ def _speedup_case(target, case, members, baseline_family, need, baseline_variant
     return TargetCase(target, case, f">= {need}x", ratio, ratio >= need)
 
 
+def _relative_case(target, case, members, variant, baseline_variant, limit):
+    """fastaug's ``variant`` row must take at most ``limit`` times its ``baseline_variant``."""
+    ours = fastest(members, "fastaug", variant) if members else None
+    base = fastest(members, "fastaug", baseline_variant) if members else None
+    if ours is None or base is None:
+        return TargetCase(target, case, f"<= {limit}x", None, None,
+                          f"no {variant if ours is None else baseline_variant} row")
+    ratio = ours.median_s / base.median_s
+    return TargetCase(target, case, f"<= {limit}x", ratio, ratio <= limit)
+
+
 def evaluate_targets(groups: Dict[Group, List[Row]],
                      paired: Sequence[PairedScaling] = ()) -> List[TargetCase]:
     """Every target's verdict from the pytest rows; the thread-scaling ones from ``paired``
@@ -220,14 +231,19 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
                 ratio = ours.median_s / copy.median_s
                 out.append(TargetCase("within 1.5x of memcpy of the same bytes", case,
                                       "<= 1.5x memcpy", ratio, ratio <= 1.5))
+    flow = "ImageDataGenerator.flow"
     for size, members in cases("generator, uint8 out"):
         out.append(_speedup_case("generator uint8 out vs albumentations Compose", size,
-                                 members, "albumentations", 3.0))
+                                 members, "albumentations", 3.0, fastaug_variant=flow))
         out.append(_speedup_case("generator uint8 out vs Keras, per core", size, members,
-                                 "scipy", 50.0))
+                                 "scipy", 50.0, fastaug_variant=flow))
+        for variant in ("Compose", "Augment"):
+            out.append(_relative_case(f"{variant} (Keras-equivalent transforms) vs "
+                                      "ImageDataGenerator.flow, uint8 out", size, members,
+                                      variant, flow, 1.15))
     for size, members in cases("generator, float32 out"):
         out.append(_speedup_case("generator float32 out vs Keras, per core", size, members,
-                                 "scipy", 30.0))
+                                 "scipy", 30.0, fastaug_variant=flow))
     for workload in SCALING_WORKLOADS:
         out.extend(_scaling_cases(groups, workload, judged=not paired))
     out.extend(_paired_scaling_cases(paired))
@@ -245,6 +261,10 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
 SCALING_TARGETS = {2: 1.8, 16: 12.0}
 SCALING_WORKLOADS = ("batch affine bilinear, fill nearest", "generator, uint8 out",
                      "generator, float32 out")
+# The fastaug row each scaling workload is judged on (the generator workloads also have
+# Compose and Augment rows).
+SCALING_VARIANTS = {"generator, uint8 out": "ImageDataGenerator.flow",
+                    "generator, float32 out": "ImageDataGenerator.flow"}
 UNPAIRED_NOTE = "unpaired; judged on the paired measurement"
 
 
@@ -271,7 +291,9 @@ def _scaling_cases(groups, workload, judged: bool = True) -> List[TargetCase]:
     for (w, size, threads), members in groups.items():
         if w != workload or threads == "1 thread" or size not in singles:
             continue
-        ours_all, ours_one = fastest(members, "fastaug"), fastest(singles[size], "fastaug")
+        variant = SCALING_VARIANTS.get(workload)
+        ours_all = fastest(members, "fastaug", variant)
+        ours_one = fastest(singles[size], "fastaug", variant)
         count = members[0].thread_count
         case = f"{workload}, {size}, 1 -> {count} cores"
         if ours_all is None or ours_one is None:

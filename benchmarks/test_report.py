@@ -119,3 +119,15 @@ def test_the_16_core_target_is_reported_as_not_measured_without_a_16_core_run(mo
     sixteen = [t for t in evaluate_targets(group_rows(_rows(16, 1.0, 1 / 13)))
                if t.target.endswith("to 16")]
     assert [t.passed for t in sixteen] == [True]
+
+
+def test_compose_is_judged_against_the_generator_row():
+    def row(variant, median_s):
+        return Row("generator, uint8 out", "32x224x224x3", "1 thread", 1, "fastaug", variant,
+                   "fastaug", median_s, 0.0, 10, 32)
+    groups = group_rows([row("ImageDataGenerator.flow", 1.0), row("Compose", 1.1),
+                         row("Augment", 1.2)])
+    cases = {c.target.split(" ")[0]: c for c in evaluate_targets(groups)
+             if "vs ImageDataGenerator.flow" in c.target}
+    assert cases["Compose"].measured == pytest.approx(1.1) and cases["Compose"].passed is True
+    assert cases["Augment"].measured == pytest.approx(1.2) and cases["Augment"].passed is False

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from typing import Dict
 
-from . import _core, kernels
-from ._augment import Augment, AugmentParams, AugmentResult
+from . import _core, kernels, transforms
+from ._augment import Augment, AugmentParams
 from ._keras import ImageDataGenerator, Iterator, NumpyArrayIterator
+from .compose import AugmentResult, Compose, ComposeParams
+from .transforms import *  # noqa: F401,F403  (every transform, by transforms.__all__)
 
 __version__ = "0.1.0"
 
-__all__ = ["kernels", "simd_info", "__version__", "ImageDataGenerator", "Iterator",
-           "NumpyArrayIterator", "Augment", "AugmentParams", "AugmentResult"]
+__all__ = ["kernels", "transforms", "simd_info", "__version__", "ImageDataGenerator", "Iterator",
+           "NumpyArrayIterator", "Compose", "ComposeParams", "Augment", "AugmentParams",
+           "AugmentResult"] + transforms.__all__
 
 _LEVELS = ("scalar", "sse4", "avx2", "avx512")
 

@@ -1,0 +1,431 @@
+"""``fastaug.Compose``: a pipeline of transforms, reproducible per sample, run natively.
+
+Every random number comes from Philox-4x32-10 (``_random``) keyed by ``(seed, epoch, sample
+index)`` and the transform's own stream slot, never from a shared generator, so a sample's
+transform does not depend on its batch, its neighbours, the thread count, the worker or the
+access order, and adding a transform never changes the draws of the others.
+
+A call draws every transform's parameters (``sample``), lets each contribute to one plan per
+image (``Plan``: a pull matrix, colour ops, the output size) and runs the whole batch in one
+native call (``_pipeline.run_plans``): per image one warp, its colour ops and the store, with
+the GIL released and the images spread over a thread pool. Masks follow through the same
+matrices (nearest neighbour, no colour ops); keypoints and boxes through the forward maps.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _checks, _pipeline
+from ._arrays import SUPPORTED_DTYPES
+from ._random import stream_uniforms
+from ._targets import transform_boxes, transform_keypoints
+from .transforms import _base
+from .transforms._base import INTERPOLATIONS, Plan, Transform
+
+__all__ = ["Compose", "ComposeParams", "AugmentResult"]
+
+_U8, _F32 = SUPPORTED_DTYPES
+_FLOAT32_EXACT = 2 ** 24  # integers up to this magnitude survive a float32 round trip
+LAYOUTS = ("NHWC", "NCHW")
+
+
+@dataclass(eq=False)
+class ComposeParams:
+    """Sampled parameters of B images: ``transforms[k]`` holds transform k's (arrays of shape
+    (B,), ``applied`` among them). ``single_image`` says one image (a scalar index) was
+    sampled rather than a batch."""
+
+    indices: np.ndarray
+    epoch: int
+    image_shape: Tuple[int, int]
+    transforms: List[Dict[str, np.ndarray]] = field(default_factory=list)
+    single_image: bool = False
+
+    def __len__(self) -> int:
+        return int(self.indices.shape[0])
+
+
+@dataclass(eq=False)
+class AugmentResult:
+    """What :class:`Compose` and :class:`Augment` return; a field is None where its input was
+    not given.
+
+    ``keypoints_visible`` is True where a keypoint landed inside the image; ``box_indices``
+    gives, per image, the positions in the input of the boxes that were kept; ``params`` are
+    the sampled parameters (``ComposeParams``, or ``AugmentParams`` for ``Augment``).
+    """
+
+    images: np.ndarray
+    masks: Optional[np.ndarray]
+    keypoints: Optional[Union[np.ndarray, List[np.ndarray]]]
+    keypoints_visible: Optional[Union[np.ndarray, List[np.ndarray]]]
+    boxes: Optional[Union[np.ndarray, List[np.ndarray]]]
+    box_indices: Optional[Union[np.ndarray, List[np.ndarray]]]
+    params: Any
+
+
+def _registry() -> Dict[str, type]:
+    """Transform classes by name, for ``from_dict``: every public transform."""
+    from . import transforms
+
+    return {name: getattr(transforms, name) for name in transforms.__all__
+            if isinstance(getattr(transforms, name), type)
+            and issubclass(getattr(transforms, name), Transform)
+            and getattr(transforms, name) is not Transform}
+
+
+def _out_dtype_arg(value: object) -> Optional[np.dtype]:
+    if value is None:
+        return None
+    try:
+        dtype = np.dtype(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"out_dtype must be None, uint8 or float32, got {value!r}") from None
+    if dtype not in SUPPORTED_DTYPES:
+        raise TypeError(f"out_dtype must be None, uint8 or float32, got {dtype}")
+    return dtype
+
+
+# ---------------------------------------------------------------- masks
+
+def _mask_fill_for(dtype: np.dtype, fill: float) -> None:
+    """Raise unless ``fill`` is a value of ``dtype``."""
+    if dtype == bool:
+        ok = fill in (0, 1)
+    elif np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        ok = float(fill).is_integer() and info.min <= fill <= info.max
+    else:
+        ok = True
+    if not ok:
+        raise ValueError(f"mask_fill={fill!r} is not a value of the masks' dtype {dtype}")
+
+
+def _warp_masks(masks: np.ndarray, rows: np.ndarray, size: Tuple[int, int], fill: float,
+                num_threads: Optional[int]) -> np.ndarray:
+    """Nearest-neighbour warp of (B, H, W[, K]) masks to ``size``, ``fill`` outside, dtype
+    kept. The native kernel takes uint8 and float32; other dtypes travel as float32 when
+    every value is an integer float32 holds exactly, else as float32 codes into their
+    unique values."""
+    dtype = masks.dtype
+    _mask_fill_for(dtype, fill)
+    batch = np.arange(masks.shape[0])
+
+    def warp(src, cval):
+        return _pipeline.augment_batch(src, batch, rows, out_dtype=src.dtype, output_shape=size,
+                                       order=0, fill_mode="constant", cval=cval,
+                                       num_threads=num_threads)
+
+    if dtype in (_U8, _F32):
+        return warp(masks, fill)
+    if dtype == bool:
+        return warp(masks.view(np.uint8), fill).view(bool)
+    if dtype == np.float16 or (
+            np.issubdtype(dtype, np.integer)
+            and (masks.size == 0 or (-_FLOAT32_EXACT <= min(masks.min(), fill)
+                                     and max(masks.max(), fill) <= _FLOAT32_EXACT))):
+        return warp(masks.astype(np.float32), fill).astype(dtype)
+    values, codes = np.unique(np.concatenate([masks.ravel(), np.array([fill], dtype)]),
+                              return_inverse=True)
+    if values.size > _FLOAT32_EXACT:
+        raise ValueError(f"masks hold too many distinct values ({values.size}) to warp")
+    codes = codes.reshape(-1)
+    warped = warp(codes[:-1].astype(np.float32).reshape(masks.shape), float(codes[-1]))
+    return values[warped.astype(np.int64)]
+
+
+def _kernel_source(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, C) images as the native executor reads them (aligned, contiguous
+    channels), copied only when they are not."""
+    if images.ndim == 3:
+        images = images[..., np.newaxis]
+    if (not images.flags.aligned or (images.shape[3] > 1 and images.strides[3] != images.itemsize)
+            or any(s % images.itemsize for s in images.strides)):
+        images = np.array(images, order="C")
+    return images
+
+
+# ---------------------------------------------------------------- the pipeline
+
+class Compose:
+    """A pipeline of transforms applied to images (and their masks, keypoints, boxes).
+
+    Args:
+        transforms: the transforms, applied in order (see ``fastaug.transforms``).
+        seed: int in [0, 2**64): with (epoch, sample index) it names every random number.
+        num_threads: native threads (None or 0: every CPU available to the process).
+        out_dtype: None (the input's), np.uint8 or np.float32.
+        layout: ``"NHWC"`` (default) or ``"NCHW"``: how numpy batches are laid out, in and
+            out. A batch read as NHWC whose "height" is at most 4 while its "channels" exceed
+            4 is refused: it is almost surely NCHW.
+        mask_fill: mask value outside the source.
+        min_box_visibility: boxes whose clipped area is below this fraction of their
+            transformed area are dropped.
+
+    Calling it, ``compose(images, indices=None, epoch=0, masks=None, keypoints=None,
+    boxes=None)``, returns an :class:`AugmentResult`. The warp's fill mode, fill value and
+    interpolation come from the pipeline's geometric transforms (``Affine``); without one,
+    the warp is exact (flips copy pixels).
+    """
+
+    def __init__(self, transforms: Sequence[Transform], seed: int = 0,
+                 num_threads: Optional[int] = None, out_dtype=None, layout: str = "NHWC",
+                 mask_fill: float = 0, min_box_visibility: float = 0.0):
+        if isinstance(transforms, Transform) or not isinstance(transforms, (list, tuple)):
+            raise TypeError("transforms must be a list of fastaug.transforms objects, got "
+                            f"{type(transforms).__name__}")
+        for k, t in enumerate(transforms):
+            if not isinstance(t, Transform):
+                raise TypeError(f"transforms[{k}] must be a fastaug transform, got "
+                                f"{type(t).__name__}")
+        self.transforms = list(transforms)
+        self.seed = _checks.integer(seed, "seed", 0, 2 ** 64)
+        self.num_threads = _checks.num_threads_arg(num_threads)
+        self.out_dtype = _out_dtype_arg(out_dtype)
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be 'NHWC' or 'NCHW', got {layout!r}")
+        self.layout = layout
+        self.mask_fill = _checks.real(mask_fill, "mask_fill")
+        self.min_box_visibility = _checks.real(min_box_visibility, "min_box_visibility", 0.0, 1.0)
+        self._warp = self._warp_settings()
+        counts: Dict[str, int] = {}
+        self._slots = []
+        for t in self.transforms:
+            name = type(t).__name__
+            self._slots.append(_base.slot_of(name, counts.get(name, 0)))
+            counts[name] = counts.get(name, 0) + 1
+
+    def _warp_settings(self) -> Tuple[str, float, int]:
+        """(fill_mode, cval, order) of the one warp, from the geometric transforms."""
+        asked = {(t.fill_mode, t.fill, t.interpolation) for t in self.transforms
+                 if t.fill_mode is not None}
+        if len(asked) > 1:
+            raise ValueError("the geometric transforms of one Compose must agree on fill_mode, "
+                             f"fill and interpolation (one warp serves them all), got {asked}")
+        if not asked:
+            return "constant", 0.0, 1
+        fill_mode, fill, interpolation = asked.pop()
+        return fill_mode, fill, INTERPOLATIONS[interpolation]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(t) for t in self.transforms)
+        return f"{type(self).__name__}([{inner}], seed={self.seed})"
+
+    # ------------------------------------------------------------ serialisation
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Settings as plain data (JSON and TOML can hold it); ``from_dict`` reads it back."""
+        out: Dict[str, Any] = {"seed": self.seed}
+        if self.num_threads is not None:
+            out["num_threads"] = self.num_threads
+        if self.out_dtype is not None:
+            out["out_dtype"] = self.out_dtype.name
+        if self.layout != "NHWC":
+            out["layout"] = self.layout
+        if self.mask_fill != 0:
+            out["mask_fill"] = self.mask_fill
+        if self.min_box_visibility != 0:
+            out["min_box_visibility"] = self.min_box_visibility
+        out["transforms"] = [{"type": type(t).__name__, **t.get_config()}
+                             for t in self.transforms]
+        return out
+
+    @classmethod
+    def from_dict(cls, config: Dict[str, Any]) -> "Compose":
+        if not isinstance(config, dict):
+            raise TypeError(f"config must be a dict, got {type(config).__name__}")
+        known = {"seed", "num_threads", "out_dtype", "layout", "mask_fill",
+                 "min_box_visibility", "transforms"}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"unknown Compose settings {unknown}; expected some of {sorted(known)}")
+        entries = config.get("transforms", [])
+        if not isinstance(entries, list):
+            raise TypeError("config['transforms'] must be a list of transform tables")
+        registry = _registry()
+        transforms = []
+        for k, entry in enumerate(entries):
+            if not isinstance(entry, dict) or "type" not in entry:
+                raise ValueError(f"transforms[{k}] must be a table with a 'type' key, got {entry!r}")
+            args = dict(entry)
+            name = args.pop("type")
+            if name not in registry:
+                raise ValueError(f"transforms[{k}]: unknown transform {name!r}; known: "
+                                 f"{', '.join(sorted(registry))}")
+            try:
+                transforms.append(registry[name](**args))
+            except TypeError as e:
+                raise TypeError(f"transforms[{k}] ({name}): {e}") from None
+        rest = {k: v for k, v in config.items() if k != "transforms"}
+        return cls(transforms, **rest)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Compose":
+        return cls.from_dict(json.loads(text))
+
+    def to_toml(self) -> str:
+        from ._toml import dumps
+
+        return dumps(self.to_dict())
+
+    @classmethod
+    def from_toml(cls, text: str) -> "Compose":
+        from ._toml import loads
+
+        return cls.from_dict(loads(text))
+
+    # ------------------------------------------------------------ sampling
+
+    def sample(self, indices, epoch: int = 0, image_shape=None) -> ComposeParams:
+        """Draw every transform's parameters for samples ``indices`` (an int, or a 1-D
+        sequence) in ``epoch``, for images of ``image_shape`` (H, W[, C]); a pure function of
+        (seed, epoch, index) and each transform's slot."""
+        idx, single = _checks.indices_arg(indices)
+        epoch = _checks.integer(epoch, "epoch", 0, 2 ** 32)
+        size = _checks.image_shape_arg(image_shape)
+        blocks = [(slot, block) for t, slot in zip(self.transforms, self._slots)
+                  for block in range((t.words + 3) // 4)]
+        draws = stream_uniforms(self.seed, epoch, idx, [(slot << 8) | block
+                                                        for slot, block in blocks])
+        params = ComposeParams(indices=idx, epoch=epoch, image_shape=size, single_image=single)
+        start = 0
+        for t in self.transforms:
+            count = (t.words + 3) // 4
+            u = draws[start:start + count].reshape(4 * count, -1)[:t.words]
+            start += count
+            params.transforms.append(t.sample(u, size))
+            size = t.output_size(size)
+        return params
+
+    def _plan(self, params) -> Plan:
+        """The per-image plans of sampled ``params``."""
+        if not isinstance(params, ComposeParams):
+            raise TypeError(f"params must be ComposeParams (from Compose.sample), got "
+                            f"{type(params).__name__}")
+        if len(params.transforms) != len(self.transforms):
+            raise ValueError(f"params hold {len(params.transforms)} transforms' parameters, "
+                             f"this Compose has {len(self.transforms)}")
+        fill_mode, cval, order = self._warp
+        plan = Plan(len(params), params.image_shape, fill_mode, cval, order)
+        for t, p in zip(self.transforms, params.transforms):
+            t.contribute(p, plan)
+            plan.size = t.output_size(plan.size)
+        return plan
+
+    # ------------------------------------------------------------ applying
+
+    def _batch_view(self, images: np.ndarray, single: bool, name: str = "images") -> np.ndarray:
+        """The NHWC (or HWC) view of a batch laid out as ``self.layout``."""
+        if self.layout == "NCHW" and images.ndim == (3 if single else 4):
+            return np.moveaxis(images, -3, -1)
+        if not single and images.ndim == 4 and images.shape[1] <= 4 < images.shape[3]:
+            raise ValueError(
+                f"{name} of shape {images.shape} read as NHWC would have height "
+                f"{images.shape[1]} and {images.shape[3]} channels: it looks like NCHW; pass "
+                f"layout='NCHW' to Compose (or transpose to NHWC)")
+        return images
+
+    def _output_layout(self, out: np.ndarray, single: bool) -> np.ndarray:
+        if self.layout == "NCHW" and out.ndim == (3 if single else 4):
+            return np.ascontiguousarray(np.moveaxis(out, -1, -3))
+        return out
+
+    def __call__(self, images, indices=None, epoch: int = 0, masks=None, keypoints=None,
+                 boxes=None) -> AugmentResult:
+        """Sample transforms for ``indices`` (default ``arange(N)``, or 0 for one image) in
+        ``epoch`` and apply them: :meth:`sample` then :meth:`apply`.
+
+        A 3-D ``images`` is one (H, W, C) image when ``indices`` is an int, or when it is
+        None and the last axis has at most 4 entries; otherwise a (N, H, W) batch.
+        """
+        images = _checks.array_arg(images, "images")
+        if images.ndim not in (2, 3, 4):
+            raise ValueError(f"images must be (N, H, W[, C]) or (H, W[, C]), got shape "
+                             f"{images.shape}")
+        if indices is None:
+            if self.layout == "NCHW":
+                single = images.ndim == 3 and images.shape[0] <= 4
+            else:
+                single = images.ndim == 2 or (images.ndim == 3 and images.shape[-1] <= 4)
+            indices = 0 if single else np.arange(images.shape[0])
+        else:
+            idx, single = _checks.indices_arg(indices)
+            if not single and images.ndim in (3, 4) and idx.shape[0] != images.shape[0]:
+                raise ValueError(f"indices must have one entry per image ({images.shape[0]}), "
+                                 f"got {idx.shape[0]}")
+        if single and images.ndim == 4:
+            raise ValueError("indices must be a sequence (one per image) for a batch of images")
+        if not single and images.ndim == 2:
+            raise ValueError("indices must be an int for a single (H, W) image")
+        view = self._batch_view(images, single)
+        shape = view.shape[:2] if single else view.shape[1:3]
+        if 0 in shape:
+            raise ValueError(f"images must be non-empty, got shape {images.shape}")
+        params = self.sample(indices, epoch, image_shape=tuple(shape))
+        return self.apply(images, params, masks=masks, keypoints=keypoints, boxes=boxes)
+
+    def apply(self, images, params, masks=None, keypoints=None, boxes=None) -> AugmentResult:
+        """Apply sampled ``params`` to images and, where given, their masks, keypoints and
+        boxes; never writes to any input."""
+        plan = self._plan(params)
+        images = _checks.array_arg(images, "images")
+        if images.dtype not in SUPPORTED_DTYPES or not images.dtype.isnative:
+            raise TypeError(f"images must have dtype uint8 or float32, got {images.dtype}")
+        single = params.single_image
+        view = self._batch_view(images, single)
+        batch_images = view[np.newaxis] if single else view
+        if batch_images.ndim not in (3, 4):
+            expected = "(H, W[, C])" if single else "(N, H, W[, C])"
+            raise ValueError(f"images must have shape {expected}, got {images.shape}")
+        if batch_images.shape[0] != len(params) or batch_images.shape[1:3] != params.image_shape:
+            raise ValueError(
+                f"images of shape {images.shape} do not match params sampled for "
+                f"{len(params)} image(s) of shape {params.image_shape}")
+        if batch_images.ndim == 4 and batch_images.shape[3] == 0:
+            raise ValueError(f"images must have at least one channel, got shape {images.shape}")
+        out_dtype = images.dtype if self.out_dtype is None else self.out_dtype
+        rows = plan.kernel_rows()
+        codes, args = plan.ops()
+        src = _kernel_source(batch_images)
+        out = _pipeline.run_plans(src, np.arange(len(params), dtype=np.int64), rows, codes, args,
+                                  out_dtype=out_dtype, output_shape=plan.size, order=plan.order,
+                                  fill_mode=plan.fill_mode, cval=plan.cval,
+                                  num_threads=self.num_threads)
+        if batch_images.ndim == 3:
+            out = out[..., 0]
+        out = self._output_layout(out[0] if single else out, single)
+
+        out_masks = None
+        if masks is not None:
+            out_masks = self._apply_masks(masks, batch_images, rows, plan.size, single)
+        points = visible = kept_boxes = kept_indices = None
+        if keypoints is not None:
+            points, visible = transform_keypoints(keypoints, plan.forward, plan.size, single)
+        if boxes is not None:
+            kept_boxes, kept_indices = transform_boxes(boxes, plan.forward, plan.size,
+                                                       self.min_box_visibility, single)
+        return AugmentResult(images=out, masks=out_masks, keypoints=points,
+                             keypoints_visible=visible, boxes=kept_boxes,
+                             box_indices=kept_indices, params=params)
+
+    def _apply_masks(self, masks, batch_images, rows, size, single) -> np.ndarray:
+        masks = _checks.array_arg(masks, "masks")
+        if masks.dtype.kind not in "biuf":
+            raise TypeError(f"masks must have a bool, integer or float dtype, got {masks.dtype}")
+        batch_masks = masks[np.newaxis] if single else masks
+        if (batch_masks.ndim not in (3, 4) or batch_masks.shape[:3] != batch_images.shape[:3]
+                or 0 in batch_masks.shape[3:]):
+            expected = batch_images.shape[1:3] if single else batch_images.shape[:3]
+            raise ValueError(f"masks must have shape {tuple(expected)} or that plus a channel "
+                             f"axis of K >= 1, got {masks.shape}")
+        if not masks.dtype.isnative:
+            batch_masks = batch_masks.astype(masks.dtype.newbyteorder("="))
+        out = _warp_masks(batch_masks, rows, size, self.mask_fill, self.num_threads)
+        return out[0] if single else out

@@ -1,0 +1,12 @@
+"""Transforms for :class:`fastaug.Compose`, named as torchvision and albumentations name them.
+
+Each transform draws its parameters from its own keyed Philox stream and contributes to one
+per-image plan (a pull matrix, colour ops, the output size), which the native executor runs
+in one pass per image. See ``docs/adding-a-transform.md`` for how a transform is built.
+"""
+from . import color, geometric
+from ._base import Plan, Transform
+from .color import *  # noqa: F401,F403  (each family module's __all__ is its public API)
+from .geometric import *  # noqa: F401,F403
+
+__all__ = ["Transform", "Plan"] + geometric.__all__ + color.__all__

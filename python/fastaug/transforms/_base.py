@@ -1,0 +1,165 @@
+"""The transform model: a transform draws its parameters, then writes its part of a plan.
+
+Coordinates, once for every transform: (x, y) = (column, row) in pixels, pixel centres at
+integers, so an H x W image covers [-0.5, W - 0.5] x [-0.5, H - 0.5] and its centre is
+``((W - 1) / 2, (H - 1) / 2)``. A geometric transform gives its *forward* map (where a point
+of its input lands in its output) and that map's *pull* inverse, both (B, 3, 3) float64 over
+homogeneous (x, y, 1); the plan composes them right to left (the first transform's map is
+applied first). Images are pulled through the composed inverse in one warp; keypoints and
+boxes travel through the composed forward map.
+"""
+from __future__ import annotations
+
+import zlib
+from typing import Any, ClassVar, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .. import _checks
+from .._pipeline import COLOR_OPS, FILL_MODES, MAX_COLOR_OPS
+
+__all__ = ["Transform", "Plan", "slot_of"]
+
+Params = Dict[str, np.ndarray]
+
+INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
+
+
+def slot_of(name: str, occurrence: int) -> int:
+    """The Philox stream slot of the ``occurrence``-th transform of class ``name`` in a
+    pipeline: a fixed function of both, never 0 (slot 0 is ``Augment``'s), so a transform's
+    draws do not move when others are added, removed or reordered."""
+    return zlib.crc32(f"{name}/{occurrence}".encode()) % (2 ** 24 - 1) + 1
+
+
+class Plan:
+    """What one batch's transforms ask of the executor (struct of arrays, one row per image).
+
+    ``forward``/``pull``: (B, 3, 3) composed maps (see the module docstring); ``size``:
+    (H, W) of the image at this point of the pipeline (the output size once every transform
+    has contributed); ``op_codes``/``op_args``: per colour op, (B,) int32 codes of
+    ``COLOR_OPS`` (0 where the op is off for an image) and (B, 2) float32 arguments;
+    ``fill_mode``, ``cval`` and ``order`` of the one warp.
+    """
+
+    def __init__(self, batch: int, size: Tuple[int, int], fill_mode: str = "constant",
+                 cval: float = 0.0, order: int = 1):
+        self.batch = batch
+        self.size = size
+        eye = np.broadcast_to(np.eye(3), (batch, 3, 3))
+        self._forward = eye.copy()
+        self._forward_fn = None
+        self.pull = eye.copy()
+        self.op_codes: List[np.ndarray] = []
+        self.op_args: List[np.ndarray] = []
+        self.fill_mode = fill_mode
+        self.cval = cval
+        self.order = order
+
+    @property
+    def forward(self) -> np.ndarray:
+        if self._forward_fn is not None:
+            self._forward, self._forward_fn = self._forward_fn(), None
+        return self._forward
+
+    def forward_from(self, make) -> None:
+        """Set the forward maps to ``make()``, called only if they are asked for (only
+        keypoints and boxes need them)."""
+        self._forward_fn = make
+
+    def geometry(self, forward: np.ndarray, pull: np.ndarray) -> None:
+        """Append a map and its inverse (both (B, 3, 3)) after what is there."""
+        self._forward = forward @ self.forward
+        self.pull = self.pull @ pull
+
+    def color(self, op: str, on: np.ndarray, a: np.ndarray, b: Optional[np.ndarray] = None) -> None:
+        """Append colour op ``op`` (a key of ``COLOR_OPS``) for the images where ``on``."""
+        if len(self.op_codes) == MAX_COLOR_OPS:
+            raise ValueError(f"a pipeline may hold at most {MAX_COLOR_OPS} colour ops")
+        self.op_codes.append(np.where(on, COLOR_OPS[op], 0).astype(np.int32))
+        args = np.zeros((self.batch, 2), np.float32)
+        args[:, 0] = np.where(on, a, 0)
+        if b is not None:
+            args[:, 1] = np.where(on, b, 0)
+        self.op_args.append(args)
+
+    def ops(self) -> Tuple[np.ndarray, np.ndarray]:
+        """(B, K) int32 codes and (B, K, 2) float32 arguments, K colour ops per image."""
+        if not self.op_codes:
+            return np.zeros((self.batch, 0), np.int32), np.zeros((self.batch, 0, 2), np.float32)
+        return np.stack(self.op_codes, 1), np.stack(self.op_args, 1)
+
+    def kernel_rows(self) -> np.ndarray:
+        """(B, 6) pull rows in the kernels' (row, col) convention."""
+        p = self.pull
+        return np.ascontiguousarray(np.stack(
+            [p[:, 1, 1], p[:, 1, 0], p[:, 1, 2], p[:, 0, 1], p[:, 0, 0], p[:, 0, 2]], axis=1))
+
+
+class Transform:
+    """A random transform: ``sample`` draws its parameters, ``contribute`` writes them into a
+    :class:`Plan`. Subclasses set ``words`` (uniforms per image, word 0 being the ``p`` draw)
+    and list their constructor arguments in ``config_keys`` (for ``to_dict``)."""
+
+    words: ClassVar[int] = 1
+    config_keys: ClassVar[Tuple[str, ...]] = ("p",)
+    # The warp settings a geometric transform asks for (None: no preference).
+    fill_mode: Optional[str] = None
+    fill: float = 0.0
+    interpolation: Optional[str] = None
+
+    def __init__(self, p: float = 1.0):
+        self.p = _checks.real(p, "p", 0.0, 1.0)
+
+    # -- drawing
+
+    def applied(self, u: np.ndarray) -> np.ndarray:
+        """(B,) bool: where the transform applies, from word 0 (always drawn, whatever p)."""
+        return u[0] < self.p
+
+    def sample(self, u: np.ndarray, size: Tuple[int, int]) -> Params:
+        """Parameters for B images from ``u``, (words, B) uniforms in (0, 1) that are a pure
+        function of (seed, epoch, index, this transform's slot); ``size`` is (H, W) of the
+        image this transform receives."""
+        return {"applied": self.applied(u)}
+
+    def output_size(self, size: Tuple[int, int]) -> Tuple[int, int]:
+        """(H, W) of this transform's output for an input of ``size``."""
+        return size
+
+    def contribute(self, params: Params, plan: Plan) -> None:
+        raise NotImplementedError
+
+    # -- description
+
+    def get_config(self) -> Dict[str, Any]:
+        return {key: _plain(getattr(self, key)) for key in self.config_keys}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.get_config() == self.get_config()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, repr(self)))
+
+
+def _plain(value: Any) -> Any:
+    """A config value as JSON/TOML-friendly data (tuples become lists)."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def fill_mode_arg(value: object) -> str:
+    if not isinstance(value, str) or value not in FILL_MODES:
+        raise ValueError(f"fill_mode must be one of {', '.join(FILL_MODES)}, got {value!r}")
+    return value
+
+
+def interpolation_arg(value: object) -> str:
+    if not isinstance(value, str) or value not in INTERPOLATIONS:
+        raise ValueError(f"interpolation must be one of {', '.join(INTERPOLATIONS)}, got {value!r}")
+    return value

@@ -1,0 +1,172 @@
+"""Geometric transforms: each contributes a forward map and its inverse to the plan."""
+from __future__ import annotations
+
+import numbers
+from typing import Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .. import _checks
+from ._base import Params, Plan, Transform, fill_mode_arg, interpolation_arg
+
+__all__ = ["Affine", "HorizontalFlip", "VerticalFlip"]
+
+Range = Union[float, Tuple[float, float]]
+
+
+def _matrices(batch: int) -> np.ndarray:
+    out = np.zeros((batch, 3, 3))
+    out[:, 2, 2] = 1.0
+    return out
+
+
+class Affine(Transform):
+    """Random rotation, translation, scale and shear about the image centre, with
+    torchvision ``RandomAffine``'s meanings.
+
+    Args:
+        rotate: degrees, ``d`` meaning U(-d, d) or a range ``(lo, hi)``; positive angles
+            turn the content clockwise as displayed (torchvision's ``affine``).
+        translate: ``(a, b)``: shift by a whole number of pixels, ``round(U(-a W, a W))``
+            across and ``round(U(-b H, b H))`` down (torchvision rounds too).
+        scale: ``(lo, hi)``: zoom by U(lo, hi); above 1 enlarges the content (the opposite
+            of Keras's ``zoom_range``).
+        shear: degrees: ``s`` (x shear in U(-s, s)), ``(lo, hi)`` (x shear), or
+            ``(xlo, xhi, ylo, yhi)`` (x and y shear), as torchvision's.
+        fill: the value outside the source for ``fill_mode="constant"``.
+        fill_mode: ``constant`` (torchvision's only mode), ``nearest``, ``reflect``, ``wrap``
+            or ``mirror`` (scipy.ndimage's meanings).
+        interpolation: ``bilinear`` (default; torchvision's default is ``nearest``) or
+            ``nearest``.
+        p: probability of applying the transform (else the identity).
+
+    The forward map is ``x' = c + t + S R Sh (x - c)`` with ``c`` the image centre, built
+    exactly as torchvision's ``_get_inverse_affine_matrix`` builds it, and its exact inverse
+    (the product has determinant 1).
+    """
+
+    words = 7
+    config_keys = ("rotate", "translate", "scale", "shear", "fill", "fill_mode",
+                   "interpolation", "p")
+
+    def __init__(self, rotate: Range = 0.0, translate: Optional[Tuple[float, float]] = None,
+                 scale: Optional[Tuple[float, float]] = None,
+                 shear: Union[None, float, Sequence[float]] = None, fill: float = 0.0,
+                 fill_mode: str = "constant", interpolation: str = "bilinear", p: float = 1.0):
+        super().__init__(p)
+        self.rotate = _checks.symmetric_range(rotate, "rotate")
+        if translate is None:
+            self.translate: Optional[Tuple[float, float]] = None
+        else:
+            if not isinstance(translate, (tuple, list)) or len(translate) != 2:
+                raise ValueError(f"translate must be None or a pair (a, b) of fractions of "
+                                 f"width and height, got {translate!r}")
+            self.translate = (_checks.real(translate[0], "translate[0]", 0.0, 1.0),
+                              _checks.real(translate[1], "translate[1]", 0.0, 1.0))
+        if scale is None:
+            self.scale: Optional[Tuple[float, float]] = None
+        else:
+            if not isinstance(scale, (tuple, list)) or len(scale) != 2:
+                raise ValueError(f"scale must be None or a pair (lo, hi), got {scale!r}")
+            lo, hi = (_checks.real(v, "scale") for v in scale)
+            if not 0 < lo <= hi:
+                raise ValueError(f"scale must satisfy 0 < lo <= hi, got ({lo}, {hi})")
+            self.scale = (lo, hi)
+        self.shear = self._shear_arg(shear)
+        self.fill = _checks.real(fill, "fill")
+        self.fill_mode = fill_mode_arg(fill_mode)
+        self.interpolation = interpolation_arg(interpolation)
+
+    @staticmethod
+    def _shear_arg(shear) -> Optional[Tuple[float, ...]]:
+        if shear is None:
+            return None
+        if isinstance(shear, numbers.Real) and not isinstance(shear, bool):
+            lo, hi = _checks.symmetric_range(shear, "shear")
+            values: Tuple[float, ...] = (lo, hi, 0.0, 0.0)
+        elif isinstance(shear, (tuple, list)) and len(shear) in (2, 4):
+            values = tuple(_checks.real(v, "shear", -90.0, 90.0, high_open=True) for v in shear)
+            if len(values) == 2:
+                values += (0.0, 0.0)
+            if values[0] > values[1] or values[2] > values[3]:
+                raise ValueError(f"shear ranges must have lo <= hi, got {tuple(shear)!r}")
+        else:
+            raise ValueError(f"shear must be None, a number, or 2 or 4 numbers, got {shear!r}")
+        if max(abs(v) for v in values) >= 90:
+            raise ValueError(f"shear must be within (-90, 90) degrees, got {shear!r}")
+        return values
+
+    def sample(self, u: np.ndarray, size: Tuple[int, int]) -> Params:
+        height, width = size
+        applied = self.applied(u)
+
+        def uniform(word, lo, hi):
+            return np.where(applied, lo + (hi - lo) * u[word], 0.0)
+
+        angle = uniform(1, *self.rotate)
+        if self.translate is None:
+            tx = ty = np.zeros(u.shape[1])
+        else:
+            max_dx, max_dy = self.translate[0] * width, self.translate[1] * height
+            tx = np.round(uniform(2, -max_dx, max_dx))
+            ty = np.round(uniform(3, -max_dy, max_dy))
+        scale = np.ones(u.shape[1]) if self.scale is None else \
+            np.where(applied, self.scale[0] + (self.scale[1] - self.scale[0]) * u[4], 1.0)
+        if self.shear is None:
+            shear_x = shear_y = np.zeros(u.shape[1])
+        else:
+            shear_x = uniform(5, *self.shear[:2])
+            shear_y = uniform(6, *self.shear[2:])
+        return {"applied": applied, "angle": angle, "tx": tx, "ty": ty, "scale": scale,
+                "shear_x": shear_x, "shear_y": shear_y}
+
+    def contribute(self, params: Params, plan: Plan) -> None:
+        height, width = plan.size
+        cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+        rot = np.deg2rad(params["angle"])
+        sx, sy = np.deg2rad(params["shear_x"]), np.deg2rad(params["shear_y"])
+        s = params["scale"]
+        a = np.cos(rot - sy) / np.cos(sy)
+        b = -(a * np.tan(sx) + np.sin(rot))
+        c = np.sin(rot - sy) / np.cos(sy)
+        d = np.cos(rot) - c * np.tan(sx)
+        ox, oy = cx + params["tx"], cy + params["ty"]
+        batch = plan.batch
+        forward = _matrices(batch)
+        forward[:, 0, 0], forward[:, 0, 1] = a * s, b * s
+        forward[:, 1, 0], forward[:, 1, 1] = c * s, d * s
+        forward[:, 0, 2] = ox - forward[:, 0, 0] * cx - forward[:, 0, 1] * cy
+        forward[:, 1, 2] = oy - forward[:, 1, 0] * cx - forward[:, 1, 1] * cy
+        pull = _matrices(batch)
+        pull[:, 0, 0], pull[:, 0, 1] = d / s, -b / s
+        pull[:, 1, 0], pull[:, 1, 1] = -c / s, a / s
+        pull[:, 0, 2] = cx - pull[:, 0, 0] * ox - pull[:, 0, 1] * oy
+        pull[:, 1, 2] = cy - pull[:, 1, 0] * ox - pull[:, 1, 1] * oy
+        plan.geometry(forward, pull)
+
+
+class _Flip(Transform):
+    axis: int  # 0: x (horizontal flip), 1: y (vertical flip)
+
+    def __init__(self, p: float = 0.5):
+        super().__init__(p)
+
+    def contribute(self, params: Params, plan: Plan) -> None:
+        flip = params["applied"]
+        extent = plan.size[1 - self.axis] - 1.0  # W - 1 for x, H - 1 for y
+        m = np.broadcast_to(np.eye(3), (plan.batch, 3, 3)).copy()
+        m[:, self.axis, self.axis] = np.where(flip, -1.0, 1.0)
+        m[:, self.axis, 2] = np.where(flip, extent, 0.0)
+        plan.geometry(m, m)  # a flip is its own inverse
+
+
+class HorizontalFlip(_Flip):
+    """Mirror left-right with probability ``p`` (x -> W - 1 - x)."""
+
+    axis = 0
+
+
+class VerticalFlip(_Flip):
+    """Mirror top-bottom with probability ``p`` (y -> H - 1 - y)."""
+
+    axis = 1
