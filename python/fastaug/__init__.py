@@ -1,21 +1,28 @@
-"""fastaug: fast, faithful image augmentation on a SIMD C++ core."""
-from __future__ import annotations
+"""fastaug: fast, faithful image augmentation on a SIMD C++ core.
 
-from typing import Dict
-
+Besides ``Augment`` and the low-level ``kernels``, the package exports everything
+``keras.preprocessing.image`` (keras-preprocessing 1.1.2) does, under the same names;
+``fastaug.keras.image`` has them in Keras's module layout.
+"""
 from . import _core, kernels
 from ._augment import Augment, AugmentParams, AugmentResult
-from ._keras import ImageDataGenerator, Iterator, NumpyArrayIterator
+from .keras import image as _keras_image
+from .keras.image import (DataFrameIterator, DirectoryIterator, ImageDataGenerator, Iterator,
+                          NumpyArrayIterator, apply_affine_transform, apply_brightness_shift,
+                          apply_channel_shift, array_to_img, flip_axis, img_to_array,
+                          list_pictures, load_img, random_brightness, random_channel_shift,
+                          random_rotation, random_shear, random_shift, random_zoom, save_img,
+                          transform_matrix_offset_center, validate_filename)
 
 __version__ = "0.1.0"
 
-__all__ = ["kernels", "simd_info", "__version__", "ImageDataGenerator", "Iterator",
-           "NumpyArrayIterator", "Augment", "AugmentParams", "AugmentResult"]
+__all__ = ["kernels", "keras", "simd_info", "__version__", "Augment", "AugmentParams",
+           "AugmentResult"] + list(_keras_image.__all__)
 
 _LEVELS = ("scalar", "sse4", "avx2", "avx512")
 
 
-def simd_info() -> Dict[str, object]:
+def simd_info() -> "dict[str, object]":
     """What the CPU supports and what the kernels use.
 
     Returns a dict with ``cpu`` (best level this CPU runs), ``active`` (level in use, which
@@ -28,3 +35,8 @@ def simd_info() -> Dict[str, object]:
         "active": _core.active_simd_level(),
         "available": list(_LEVELS[: _LEVELS.index(cpu) + 1]),
     }
+
+
+def __dir__() -> "list[str]":
+    # The public API only: not the private modules and helpers this module imports.
+    return sorted(__all__)
