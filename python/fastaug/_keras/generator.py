@@ -1,6 +1,6 @@
 """``ImageDataGenerator``: keras-preprocessing 1.1.2's API and results, one native call per batch.
 
-What is the same as 1.1.2 (spec /work/shared/spec/keras-semantics.md): every constructor
+What is the same as 1.1.2 (docs/keras-semantics.md states it): every constructor
 argument and its checks, warnings and error messages; the random parameters (same global numpy
 stream, same order, same values); the affine (Keras's matrices and off-centre pivot, scipy's
 boundary rules for order 0 and 1); channel shift, flips, the brightness quirks (min-max stretch,
@@ -29,7 +29,7 @@ What differs, on purpose:
   geometry; see ``flow``.
 
 ``compat="2.9"`` reproduces instead the legacy generator of tf.keras 2.9-2.15 and Keras 3
-(``keras.src.legacy.preprocessing.image``), spec sections 0, 3.1 item 5, 3.4 and 5 item 7:
+(``keras.src.legacy.preprocessing.image``); docs/keras-semantics.md, "Versions":
 - the affine is centred on ``(h/2 - 0.5, w/2 - 0.5)`` and axis-swapped (P·M·P): ``tx``/``zx``
   (still drawn from ``height_shift_range``/``zoom_range``) act on columns, ``ty``/``zy`` on
   rows, a positive ``theta`` turns counter-clockwise, and a non-square image's centre has its

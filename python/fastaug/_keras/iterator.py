@@ -1,7 +1,7 @@
 """Keras 1.1.2's batch iterators: the index/seed sequence and ``NumpyArrayIterator``.
 
 The index sequence, reseeding and epoch handling reproduce ``keras_preprocessing.image.Iterator``
-exactly (spec section 6.1), so a seeded iterator yields the same batches as Keras. Difference on
+exactly (docs/keras-semantics.md, "Iterators"), so a seeded iterator yields the same batches as Keras. Difference on
 purpose: ``NumpyArrayIterator`` keeps ``x`` as the caller gave it (no up-front float32 copy of
 the whole dataset); each batch's images are read, converted if needed, and augmented at once.
 """
