@@ -48,6 +48,10 @@ def test_every_keras_name_is_exported_from_fastaug_and_fastaug_keras_image(name)
     assert hasattr(kimage, name)
 
 
+def test_fastaug_keras_image_exports_exactly_the_keras_names():
+    assert sorted(fimage.__all__) == sorted(KERAS_NAMES)
+
+
 @pytest.mark.parametrize("module", sorted(SUBMODULE_NAMES))
 def test_submodules_mirror_keras_layout(module):
     import importlib

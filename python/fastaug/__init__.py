@@ -6,7 +6,6 @@ Besides ``Augment`` and the low-level ``kernels``, the package exports everythin
 """
 from . import _core, kernels
 from ._augment import Augment, AugmentParams, AugmentResult
-from .keras import image as _keras_image
 from .keras.image import (DataFrameIterator, DirectoryIterator, ImageDataGenerator, Iterator,
                           NumpyArrayIterator, apply_affine_transform, apply_brightness_shift,
                           apply_channel_shift, array_to_img, flip_axis, img_to_array,
@@ -16,8 +15,16 @@ from .keras.image import (DataFrameIterator, DirectoryIterator, ImageDataGenerat
 
 __version__ = "0.1.0"
 
-__all__ = ["kernels", "keras", "simd_info", "__version__", "Augment", "AugmentParams",
-           "AugmentResult"] + list(_keras_image.__all__)
+__all__ = [
+    "kernels", "keras", "simd_info", "__version__", "Augment", "AugmentParams", "AugmentResult",
+    # keras.preprocessing.image's names (fastaug.keras.image.__all__)
+    "ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIterator",
+    "DataFrameIterator", "load_img", "img_to_array", "array_to_img", "save_img",
+    "list_pictures", "validate_filename", "apply_affine_transform", "random_rotation",
+    "random_shift", "random_shear", "random_zoom", "random_channel_shift",
+    "apply_channel_shift", "random_brightness", "apply_brightness_shift",
+    "transform_matrix_offset_center", "flip_axis",
+]
 
 _LEVELS = ("scalar", "sse4", "avx2", "avx512")
 
