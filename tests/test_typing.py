@@ -73,3 +73,24 @@ def test_public_functions_are_annotated(name):
         assert sig.return_annotation is not inspect.Signature.empty, attr
         for param in sig.parameters.values():
             assert param.annotation is not inspect.Parameter.empty, (attr, param.name)
+
+
+@pytest.mark.parametrize("cls", [fastaug.ImageDataGenerator, fastaug.Iterator,
+                                 fastaug.NumpyArrayIterator, fastaug.DirectoryIterator,
+                                 fastaug.DataFrameIterator])
+def test_keras_classes_public_methods_are_annotated(cls):
+    for name, member in inspect.getmembers(cls):
+        if name.startswith("_") and name not in ("__init__", "__len__", "__getitem__", "__next__"):
+            continue
+        if isinstance(member, property):
+            member = member.fget
+        if not inspect.isfunction(member) and not inspect.ismethod(member):
+            continue
+        if not getattr(member, "__module__", "").startswith("fastaug."):
+            continue
+        sig = inspect.signature(member)
+        assert sig.return_annotation is not inspect.Signature.empty, (cls.__name__, name)
+        for param in sig.parameters.values():
+            if param.name not in ("self", "cls"):
+                assert param.annotation is not inspect.Parameter.empty, (cls.__name__, name,
+                                                                         param.name)
