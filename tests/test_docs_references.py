@@ -1,11 +1,13 @@
-"""Code and docs cite Keras's behaviour from docs/keras-semantics.md by section title; every
-title cited must exist there."""
+"""Code and docs cite docs/keras-semantics.md (Keras's behaviour) and docs/performance.md (the
+measurements) by section title; every title cited must exist there."""
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 TEXT_SUFFIXES = {".py", ".pyi", ".cpp", ".hpp", ".inl", ".md", ".toml", ".yml", ".txt", ".sh"}
-SEMANTICS_REF = re.compile(r'docs/keras-semantics\.md, "([^"]+)"')
+DOC_REF = re.compile(r'docs/(keras-semantics|performance)\.md, "([^"]+)"')
 
 
 def _repo_text_files():
@@ -18,15 +20,16 @@ def _repo_text_files():
             yield path
 
 
-def test_references_to_keras_semantics_name_existing_sections():
+@pytest.mark.parametrize("doc", ["keras-semantics", "performance"])
+def test_references_name_sections_that_exist(doc):
     headings = {line[3:].strip() for line in
-                (ROOT / "docs" / "keras-semantics.md").read_text().splitlines()
+                (ROOT / "docs" / (doc + ".md")).read_text().splitlines()
                 if line.startswith("## ")}
     cited = set()
     for path in _repo_text_files():
-        # A reference may wrap after the opening quote's first word.
+        # Comment markers dropped and whitespace joined: a title may wrap across lines.
         text = " ".join(path.read_text(errors="replace").replace("#", " ").replace("//", " ")
                         .split())
-        cited.update(SEMANTICS_REF.findall(text))
-    assert cited, "expected some code to cite docs/keras-semantics.md"
+        cited.update(title for name, title in DOC_REF.findall(text) if name == doc)
+    assert cited, "expected some code to cite docs/%s.md" % doc
     assert cited <= headings, sorted(cited - headings)
