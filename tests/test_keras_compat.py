@@ -1,7 +1,7 @@
 """ImageDataGenerator's ``compat`` argument without Keras installed: the argument's checks, and
-the tf.keras 2.9+ behaviours the spec (keras-semantics.md sections 0, 3.1 item 5, 3.4, 5 item 7)
-gives as facts: axis swap, centre, rotation sense, brightness without stretch, ZCA by SVD, the
-2.9-only arguments. tests/test_keras_compat29.py compares with Keras 3 itself."""
+the tf.keras 2.9+ behaviours docs/keras-semantics.md ("Versions") states as facts: axis swap,
+centre, rotation sense, brightness without stretch, ZCA by SVD, the 2.9-only arguments.
+tests/test_keras_compat29.py compares with Keras 3 itself."""
 from __future__ import annotations
 
 import numpy as np
@@ -40,7 +40,7 @@ def _where(img):
 
 
 def test_rotation_is_counter_clockwise_about_the_true_centre():
-    # Spec 3.1: 9x9, dot at (2, 4), +90 degrees -> (4, 2) in 2.9+, (4, 8) in 1.1.2.
+    # 9x9, dot at (2, 4), +90 degrees -> (4, 2) in 2.9+, (4, 8) in 1.1.2.
     params = dict(theta=90.0)
     cfg = dict(fill_mode="constant", interpolation_order=0)
     assert _where(_gen(**cfg).apply_transform(_dot(9, 9, 2, 4), params)) == (4, 2)
@@ -71,7 +71,7 @@ def test_height_shift_range_shifts_horizontally():
 
 
 def test_non_square_zoom_is_anchored_on_the_swapped_centre():
-    # Spec 3.1 item 5: a 5x7 image zoomed with zx=0.5 is anchored at column 2.0 (= 5/2 - 0.5).
+    # A 5x7 image zoomed with zx=0.5 is anchored at column 2.0 (= 5/2 - 0.5).
     img = np.tile(np.arange(7, dtype=np.float32)[None, :, None], (5, 1, 1))
     out = _gen().apply_transform(img, dict(zx=0.5))
     np.testing.assert_allclose(out[2, :, 0], 0.5 * (np.arange(7) - 2.0) + 2.0, atol=1e-5)

@@ -31,7 +31,7 @@ using ConstImageU8 = ImageView<const uint8_t>;
 using ConstImageF32 = ImageView<const float>;
 
 // Boundary handling, with scipy.ndimage's exact rules for order <= 1
-// (see shared/spec/keras-semantics.md section 3.2).
+// (docs/keras-semantics.md, "Boundary rules").
 enum class FillMode : int { constant = 0, nearest = 1, reflect = 2, wrap = 3, mirror = 4 };
 
 // Spline order: 0 = nearest neighbour, 1 = bilinear.

@@ -104,7 +104,7 @@ void flip_row_pixels(const uint8_t* s, uint8_t* d, int64_t width, int64_t p) {
 
 // Mirrors a row of n >= B bytes with block(src, dst), which mirrors B bytes. Blocks go in
 // ascending source (descending destination) order, which the hardware prefetcher follows
-// better than descending loads (a 512x512 RGB flip on AVX2: 28 -> 23 us). When B does not
+// better than descending loads (docs/performance.md, "Flips"). When B does not
 // divide n, the block at the source's start overlaps its neighbour's output and rewrites the
 // same values, which is fine since src and dst do not overlap.
 template <int64_t B, typename Block>

@@ -265,8 +265,8 @@ namespace {
 // windows) that the hardware prefetchers do not follow: on an image not already in cache
 // (the next one of a batch) every gather then waits on memory. Reading the source once in
 // order first (one load per cache line, which the prefetchers turn into a stream) costs a
-// few microseconds and halves a batch's time (measured per 224x224x3 image, one thread:
-// rotation 285 -> 138 us; AVX2 zoom/shift 281 -> 121 us). Software prefetch instructions
+// few microseconds and about halves a batch's time (docs/performance.md, "Affine
+// warps"). Software prefetch instructions
 // did not help: the core drops them with this many misses outstanding. Images over 1 MiB
 // would not stay cached, so they are left alone.
 std::atomic<unsigned> cache_warm_sink{0};

@@ -38,9 +38,9 @@ namespace {
 // two qword extracts, are split in general registers, and each feeds a scalar load; the
 // compiler assembles the loaded values (vmovq/vpinsrq/vinserti128). The address work then
 // runs on the integer ports, which the vector code leaves idle, and nothing waits on a
-// store. On Zen 4 this beats vpgatherdq: a 224x224 RGB bilinear rotation, AVX2 106 -> 93 us,
-// AVX-512 96 -> 78 us. Storing the offsets to memory and reloading them, or inserting from
-// memory with vpinsrq, measured no faster than the gathers.
+// store. On Zen 4 this beats vpgatherdq on AVX2 and AVX-512; storing the offsets to memory
+// and reloading them, or inserting from memory with vpinsrq, measured no faster than the
+// gathers (docs/performance.md, "Affine warps").
 inline void split_offsets4(__m128i offsets, int64_t o[4]) {
   const int64_t pair01 = _mm_cvtsi128_si64(offsets), pair23 = _mm_extract_epi64(offsets, 1);
   o[0] = static_cast<int32_t>(pair01);
@@ -55,10 +55,9 @@ inline T read_at(const uint8_t* p) {
   return v;
 }
 
-// Four 4-byte reads at base + offsets: SSE4's and AVX2's 4-byte gathers (224x224 rotation,
-// float32 source, order 0: SSE4 95 -> 81 us, against offsets stored and reloaded; AVX2 116
-// -> 99 us, against vpgatherdd). AVX-512 keeps vpgatherdd: sixteen loads per block made its
-// uint8 order-0 border blocks slower.
+// Four 4-byte reads at base + offsets: SSE4's and AVX2's 4-byte gathers, faster than
+// offsets stored and reloaded (SSE4) or vpgatherdd (AVX2). AVX-512 keeps vpgatherdd:
+// sixteen loads per block made its uint8 order-0 border blocks slower.
 inline __m128i load_dwords4(const uint8_t* base, __m128i offsets) {
   int64_t o[4];
   split_offsets4(offsets, o);
@@ -932,8 +931,7 @@ struct RowSpans {
 //   than the double would) goes through warp_block instead, so results stay scipy's.
 // - Bilinear takes its weights from the 16-bit fractions (within 2^-15 of the double ones:
 //   within 0.02 of the double-weighted value, so still within 1 of scipy's).
-// Measured on 224x224x3 rotations, one thread, AVX-512: order 0 52 -> 35 us, bilinear
-// 125 -> 106 us.
+// Both are faster than coordinates formed in double (docs/performance.md, "Affine warps").
 constexpr double kFixedOne = 65536.0;
 constexpr double kFixedOne32 = 4294967296.0;
 constexpr int32_t kTieMargin = 4;
@@ -1075,7 +1073,7 @@ inline void read_fixed_block(const Setup& s, const FixedTapLimits& limits, const
   b->reordered = false;
 #if defined(__AVX2__) && !defined(__AVX512BW__)
   // AVX2 without the read-limit shift: taps in pair_order(), so the weights go there too and
-  // the result comes back before the store (224x224 RGB rotation: 136 -> 121 us).
+  // the result comes back before the store, cheaper than restoring the taps' order.
   if (C >= 2 && !i_any_gt(i_max(taps.top, taps.bottom), i_set1(s.read_limit8))) {
     gather_pairs_reordered<C < 2 ? 2 : C>(s.base, taps.top, &b->t00, &b->t01);
     gather_pairs_reordered<C < 2 ? 2 : C>(s.base, taps.bottom, &b->t10, &b->t11);
@@ -1260,7 +1258,7 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
   const bool fixed = prepare_fixed_steps<Tin, Tout, C, kBilinear>(src, dst, p, s, &fs);
   // Fill "nearest", bilinear: a row (of a strip) with border columns is done in fixed-point
   // blocks throughout, where its coordinates fit them (FixedTaps clamps as the fill rule
-  // does), instead of border blocks in double (224x224 rotation, 10% shift: 103 -> 100 us).
+  // does), instead of the slower border blocks in double.
   const bool clamped_rows = fixed && kBilinear && p.fill == FillMode::nearest;
   auto fixed_range = [&](double rd, int64_t c) {
     constexpr double kLimit = 32000.0;  // 16.16 in int32, with room for the steps' rounding
@@ -1268,7 +1266,8 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
     return y > -kLimit && y < kLimit && x > -kLimit && x < kLimit;
   };
   // Each row's inlier span, found on first use (-1 until then): the rows fill "nearest" runs
-  // in fixed point throughout never need one (about 2% of a 224x224 bilinear rotation).
+  // in fixed point throughout never need one, and finding a span costs a few percent of a
+  // bilinear rotation.
   RowSpans spans(dst.height);
   for (int64_t r = 0; r < dst.height; ++r) spans.begin[r] = -1;  // no std templates here
   auto inlier_span = [&](int64_t r, int64_t* begin, int64_t* end) {
@@ -1279,8 +1278,7 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
   };
   // Column strips, top to bottom: a rotated output row reads a band of source rows, and
   // within a strip the bands of consecutive rows overlap in cache. Wide strips measured
-  // best since the fixed-point blocks (long runs of order-0 copies: 224x224 rotation 52 ->
-  // 44 us; bilinear 512x512 548 -> 520 us, against 64 columns).
+  // best since the fixed-point blocks: they give long runs of order-0 copies.
   constexpr int64_t kStrip = 512;
   alignas(64) int32_t run_offsets[kStrip];
   for (int64_t strip_begin = 0; strip_begin < dst.width; strip_begin += kStrip) {

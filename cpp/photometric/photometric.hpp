@@ -66,7 +66,7 @@ FASTAUG_DECLARE_PER_ISA(void scale_offset_kernel(const ConstImageF32& src, const
 FASTAUG_DECLARE_PER_ISA(void scale_offset_kernel(const ConstImageF32& src, const ImageU8& dst, float scale, float offset))
 FASTAUG_DECLARE_PER_ISA(void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha))
 
-// keras-preprocessing 1.1.2 brightness, in place on a float32 image (spec section 3.4):
+// keras-preprocessing 1.1.2 brightness, in place on a float32 image (docs/keras-semantics.md, "Brightness"):
 // m = min(x); x' = x - m; M = max(x'); if M != 0: x' /= M; x' *= 255 (all float32);
 // u = trunc(x') as uint8; x = clamp(floor(float32(f) * u), 0, 255).
 // With keep_alpha (4 channels: RGBA), channel 3 becomes u unchanged, as Pillow keeps alpha.

@@ -441,8 +441,8 @@ void fixed_scale_run(const uint8_t* s, uint8_t* d, int64_t n, const FixedScale& 
   const VI low_nibble_and_top = vi_set(0x8F), top = vi_set(0x80), seven = vi_set(7), one = vi_set(1);
   const bool add_x = fs.add_x;
   // Elements up to the destination's next vector boundary go through `exact`: stores that
-  // straddle cache lines cost more than the whole op's arithmetic margin (numpy's large
-  // arrays start 16 bytes into a page; AVX2 x0.7 at 224x224: 5.0 -> 4.8 us).
+  // straddle cache lines cost more than the whole op's arithmetic margin, and numpy's large
+  // arrays start 16 bytes into a page (docs/performance.md, "uint8 brightness").
   const int64_t head = std::min<int64_t>(n, static_cast<int64_t>(-reinterpret_cast<uintptr_t>(d) & (kBytes - 1)));
   int64_t i = 0;
   for (; i < head; ++i) d[i] = exact[s[i]];
@@ -532,8 +532,8 @@ bool fit_fixed_scale(const uint8_t* table, float factor, bool nearest, FixedScal
   *out = nearest ? by_round : by_floor;
   if (fit_correction(table, out, /*exact_only=*/true)) return true;
   // The neighbouring multipliers: where a product lies a hair from a rounding boundary, one
-  // of them may round it as float32 did. Before the parity pairs, whose kernel costs half as
-  // much again (AVX2 224x224: 3.0 against 4.6 us) where both would fit.
+  // of them may round it as float32 did. Tried before the parity pairs, whose kernel costs
+  // about half as much again where both would fit.
   for (const int delta : {-1, 1}) {
     FixedScale near = nearest ? by_round : by_floor;
     const int64_t a = static_cast<int64_t>(near.a) + delta;
@@ -546,8 +546,8 @@ bool fit_fixed_scale(const uint8_t* table, float factor, bool nearest, FixedScal
   }
   if (nearest) {
     // Ties to even by parity (see FixedScale), for the rounded multiplier and its neighbours.
-    // Factors >= 1 double x first (with adds of x after both multiplies instead, it measured
-    // slower than the map: AVX2 x1.3 at 224x224, 7.7 -> 10.4 us).
+    // Factors >= 1 double x first: adding x after both multiplies instead measured slower
+    // than the map.
     const int64_t centre = add_x ? std::llround(static_cast<double>(factor) * 16384.0) : rounded;
     for (int64_t a1 = centre; a1 <= centre + 1 && a1 <= 32767; ++a1)
       for (int64_t a0 = a1 - 2; a0 < a1; ++a0) {
@@ -774,7 +774,7 @@ bool shift_is_byte_add(const ByteTables& tables, const float* shift, int64_t cha
 // 768 in magnitude where it matters, so within 2^-15 of exact) rounds to x + round(shift[c])
 // whichever way ties go; clamping to the integer bounds commutes with that rounding. Shifts
 // beyond +-255 saturate every byte either way. Saves building and checking the tables on
-// every call (about 0.5 us).
+// every call, a cost that dominates small images.
 bool shift_is_plain_byte_add(const float* shift, int64_t channels, uint8_t lo, uint8_t hi,
                              ByteShift* bs) {
   int k[kMaxTables];

@@ -127,8 +127,8 @@ bool is_dtype(const py::array& a, const py::dtype& d) { return a.dtype().is(d) |
 
 // The per-call fast path of kernels.py's pointwise functions (the *_plain bindings): a
 // "plain" array is exactly a numpy.ndarray, (H, W, C), uint8 or float32 in native order,
-// C-contiguous and aligned. Checked here because the same checks in Python cost about half
-// a microsecond a call, against about 3 us for a memcpy of a 224x224 RGB image.
+// C-contiguous and aligned. Checked here because the same checks in Python cost a sizeable
+// fraction of a small image's whole call (docs/performance.md, "Per-call overhead").
 bool plain_array(const py::handle& h) {
   if (Py_TYPE(h.ptr()) != py::detail::npy_api::get().PyArray_Type_) return false;
   const auto a = py::reinterpret_borrow<py::array>(h);

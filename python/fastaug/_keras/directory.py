@@ -20,7 +20,7 @@ import stat
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -96,7 +96,7 @@ def _read_regular_file(path) -> bytes:
         return f.read()
 
 
-def load_img(path, grayscale: bool = False, color_mode: str = "rgb",
+def load_img(path: Any, grayscale: bool = False, color_mode: str = "rgb",
              target_size: Optional[Tuple[int, int]] = None, interpolation: str = "nearest",
              keep_aspect_ratio: bool = False):
     """Load an image file into a decoded PIL image, like Keras's ``load_img``.
@@ -151,7 +151,8 @@ def _aspect_crop_box(size: Tuple[int, int], target_size: Tuple[int, int]) -> Tup
     return (left, top, left + crop_width, top + crop_height)
 
 
-def img_to_array(img, data_format: str = "channels_last", dtype="float32") -> np.ndarray:
+def img_to_array(img: Any, data_format: str = "channels_last",
+                 dtype: Any = "float32") -> np.ndarray:
     """A PIL image as a 3-D array (H, W, C), or (C, H, W) for ``channels_first``."""
     if data_format not in {"channels_first", "channels_last"}:
         raise ValueError("Unknown data_format: %s" % data_format)
@@ -169,7 +170,8 @@ def img_to_array(img, data_format: str = "channels_last", dtype="float32") -> np
     return x
 
 
-def array_to_img(x, data_format: str = "channels_last", scale: bool = True, dtype="float32"):
+def array_to_img(x: Any, data_format: str = "channels_last", scale: bool = True,
+                 dtype: Any = "float32") -> Any:
     """A 3-D array as a PIL image (RGB, RGBA, L, or I for 1-channel values above 255).
 
     With ``scale=True`` the values are stretched to [0, 255] first; then they are truncated
@@ -204,8 +206,9 @@ def array_to_img(x, data_format: str = "channels_last", scale: bool = True, dtyp
     raise ValueError("Unsupported channel number: %s" % (channels,))
 
 
-def save_img(path, x, data_format: str = "channels_last", file_format: Optional[str] = None,
-             scale: bool = True, **kwargs) -> None:
+def save_img(path: Any, x: Any, data_format: str = "channels_last",
+             file_format: Optional[str] = None,
+             scale: bool = True, **kwargs: Any) -> None:
     """Save a 3-D array as an image file (``kwargs`` go to ``PIL.Image.save``)."""
     img = array_to_img(x, data_format=data_format, scale=scale)
     if img.mode == "RGBA" and file_format in ("jpg", "jpeg"):
@@ -483,11 +486,15 @@ class DirectoryIterator(_BatchFromFiles):
 
     allowed_class_modes = {"categorical", "binary", "sparse", "input", None}
 
-    def __init__(self, directory, image_data_generator, target_size=(256, 256), color_mode="rgb",
-                 classes=None, class_mode="categorical", batch_size=32, shuffle=True, seed=None,
-                 data_format="channels_last", save_to_dir=None, save_prefix="",
-                 save_format="png", follow_links=False, subset=None, interpolation="nearest",
-                 dtype="float32", keep_aspect_ratio=False):
+    def __init__(self, directory: str, image_data_generator: Any,
+                 target_size: Tuple[int, int] = (256, 256), color_mode: str = "rgb",
+                 classes: Optional[Sequence[str]] = None,
+                 class_mode: Optional[str] = "categorical", batch_size: int = 32,
+                 shuffle: bool = True, seed: Optional[int] = None,
+                 data_format: str = "channels_last", save_to_dir: Optional[str] = None,
+                 save_prefix: str = "", save_format: str = "png", follow_links: bool = False,
+                 subset: Optional[str] = None, interpolation: str = "nearest",
+                 dtype: Any = "float32", keep_aspect_ratio: bool = False) -> None:
         _pil_image()
         self._set_processing_attrs(image_data_generator, target_size, color_mode, data_format,
                                    save_to_dir, save_prefix, save_format, subset, interpolation,
@@ -522,11 +529,11 @@ class DirectoryIterator(_BatchFromFiles):
         super().__init__(self.samples, batch_size, shuffle, seed)
 
     @property
-    def labels(self):
+    def labels(self) -> np.ndarray:
         return self.classes
 
     @property
-    def sample_weight(self):
+    def sample_weight(self) -> None:
         return None
 
 
@@ -540,12 +547,17 @@ class DataFrameIterator(_BatchFromFiles):
     allowed_class_modes = {"binary", "categorical", "input", "multi_output", "raw", "sparse", None}
     _label_free_modes = ("input", "multi_output", "raw", None)
 
-    def __init__(self, dataframe, directory=None, image_data_generator=None, x_col="filename",
-                 y_col="class", weight_col=None, target_size=(256, 256), color_mode="rgb",
-                 classes=None, class_mode="categorical", batch_size=32, shuffle=True, seed=None,
-                 data_format="channels_last", save_to_dir=None, save_prefix="",
-                 save_format="png", subset=None, interpolation="nearest", dtype="float32",
-                 validate_filenames=True, keep_aspect_ratio=False):
+    def __init__(self, dataframe: Any, directory: Optional[str] = None,
+                 image_data_generator: Any = None, x_col: str = "filename",
+                 y_col: Any = "class", weight_col: Optional[str] = None,
+                 target_size: Tuple[int, int] = (256, 256), color_mode: str = "rgb",
+                 classes: Optional[Sequence[str]] = None,
+                 class_mode: Optional[str] = "categorical", batch_size: int = 32,
+                 shuffle: bool = True, seed: Optional[int] = None,
+                 data_format: str = "channels_last", save_to_dir: Optional[str] = None,
+                 save_prefix: str = "", save_format: str = "png", subset: Optional[str] = None,
+                 interpolation: str = "nearest", dtype: Any = "float32",
+                 validate_filenames: bool = True, keep_aspect_ratio: bool = False) -> None:
         _pil_image()
         self._set_processing_attrs(image_data_generator, target_size, color_mode, data_format,
                                    save_to_dir, save_prefix, save_format, subset, interpolation,
@@ -663,11 +675,11 @@ class DataFrameIterator(_BatchFromFiles):
         return labels, sorted(found)
 
     @property
-    def labels(self):
+    def labels(self) -> Any:
         if self.class_mode in {"multi_output", "raw"}:
             return self._targets
         return self.classes
 
     @property
-    def sample_weight(self):
+    def sample_weight(self) -> Optional[np.ndarray]:
         return self._sample_weight

@@ -1,6 +1,6 @@
 """``ImageDataGenerator``: keras-preprocessing 1.1.2's API and results, one native call per batch.
 
-What is the same as 1.1.2 (spec /work/shared/spec/keras-semantics.md): every constructor
+What is the same as 1.1.2 (docs/keras-semantics.md states it): every constructor
 argument and its checks, warnings and error messages; the random parameters (same global numpy
 stream, same order, same values); the affine (Keras's matrices and off-centre pivot, scipy's
 boundary rules for order 0 and 1); channel shift, flips, the brightness quirks (min-max stretch,
@@ -29,7 +29,7 @@ What differs, on purpose:
   geometry; see ``flow``.
 
 ``compat="2.9"`` reproduces instead the legacy generator of tf.keras 2.9-2.15 and Keras 3
-(``keras.src.legacy.preprocessing.image``), spec sections 0, 3.1 item 5, 3.4 and 5 item 7:
+(``keras.src.legacy.preprocessing.image``); docs/keras-semantics.md, "Versions":
 - the affine is centred on ``(h/2 - 0.5, w/2 - 0.5)`` and axis-swapped (P·M·P): ``tx``/``zx``
   (still drawn from ``height_shift_range``/``zoom_range``) act on columns, ``ty``/``zy`` on
   rows, a positive ``theta`` turns counter-clockwise, and a non-square image's centre has its
@@ -59,12 +59,17 @@ import numbers
 import warnings
 from collections.abc import Mapping
 
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, Tuple, Union
+
 import numpy as np
 
 from .. import _pipeline
 from .iterator import NumpyArrayIterator
 from .transforms import (TransformBatch, affine_matrices, draw_transforms, pull_rows,
                          transform_dict)
+
+if TYPE_CHECKING:
+    from .directory import DataFrameIterator, DirectoryIterator
 
 __all__ = ["ImageDataGenerator"]
 
@@ -251,14 +256,20 @@ class ImageDataGenerator:
     behaviour of tf.keras 2.9+ / Keras 3's legacy generator (module docstring).
     """
 
-    def __init__(self, featurewise_center=False, samplewise_center=False,
-                 featurewise_std_normalization=False, samplewise_std_normalization=False,
-                 zca_whitening=False, zca_epsilon=1e-6, rotation_range=0, width_shift_range=0.,
-                 height_shift_range=0., brightness_range=None, shear_range=0., zoom_range=0.,
-                 channel_shift_range=0., fill_mode="nearest", cval=0., horizontal_flip=False,
-                 vertical_flip=False, rescale=None, preprocessing_function=None,
-                 data_format="channels_last", validation_split=0.0, interpolation_order=1,
-                 dtype="float32", num_threads=None, compat="1.1.2"):
+    def __init__(self, featurewise_center: bool = False, samplewise_center: bool = False,
+                 featurewise_std_normalization: bool = False,
+                 samplewise_std_normalization: bool = False, zca_whitening: bool = False,
+                 zca_epsilon: float = 1e-6, rotation_range: float = 0,
+                 width_shift_range: Union[float, Sequence[float]] = 0.,
+                 height_shift_range: Union[float, Sequence[float]] = 0.,
+                 brightness_range: Optional[Sequence[float]] = None, shear_range: float = 0.,
+                 zoom_range: Union[float, Sequence[float]] = 0., channel_shift_range: float = 0.,
+                 fill_mode: str = "nearest", cval: float = 0., horizontal_flip: bool = False,
+                 vertical_flip: bool = False, rescale: Optional[float] = None,
+                 preprocessing_function: Optional[Callable[[np.ndarray], np.ndarray]] = None,
+                 data_format: Optional[str] = "channels_last", validation_split: float = 0.0,
+                 interpolation_order: int = 1, dtype: Any = "float32",
+                 num_threads: Optional[int] = None, compat: str = "1.1.2") -> None:
         if not isinstance(compat, str) or compat not in COMPAT_VERSIONS:
             raise ValueError("compat must be one of %s (a string), got %r"
                              % (", ".join(repr(v) for v in COMPAT_VERSIONS), compat))
@@ -410,7 +421,7 @@ class ImageDataGenerator:
         return {name: _plain_value(value, name) for name, value in config.items()}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Mapping[str, Any]) -> "ImageDataGenerator":
         """A generator built from ``config``, a mapping of constructor arguments as
         ``get_config`` returns (missing ones take their defaults).
 
@@ -442,9 +453,11 @@ class ImageDataGenerator:
 
     # ------------------------------------------------------------------ iterators
 
-    def flow(self, x, y=None, batch_size=32, shuffle=True, sample_weight=None, seed=None,
-             save_to_dir=None, save_prefix="", save_format="png", subset=None,
-             ignore_class_split=False, masks=None):
+    def flow(self, x: Any, y: Any = None, batch_size: int = 32, shuffle: bool = True,
+             sample_weight: Optional[np.ndarray] = None, seed: Optional[int] = None,
+             save_to_dir: Optional[str] = None, save_prefix: str = "", save_format: str = "png",
+             subset: Optional[str] = None, ignore_class_split: bool = False,
+             masks: Optional[np.ndarray] = None) -> NumpyArrayIterator:
         """A ``NumpyArrayIterator`` over ``x`` (and ``y``, ``sample_weight``), as Keras's.
         ``ignore_class_split`` (compat 2.9 only; last here, so 1.1.2's positional order
         holds) skips the check that both subsets hold the same classes.
@@ -465,11 +478,14 @@ class ImageDataGenerator:
             save_prefix=save_prefix, save_format=save_format, subset=subset, dtype=self.dtype,
             ignore_class_split=ignore_class_split, masks=masks)
 
-    def flow_from_directory(self, directory, target_size=(256, 256), color_mode="rgb",
-                            classes=None, class_mode="categorical", batch_size=32, shuffle=True,
-                            seed=None, save_to_dir=None, save_prefix="", save_format="png",
-                            follow_links=False, subset=None, interpolation="nearest",
-                            keep_aspect_ratio=False):
+    def flow_from_directory(self, directory: str, target_size: Tuple[int, int] = (256, 256),
+                            color_mode: str = "rgb", classes: Optional[Sequence[str]] = None,
+                            class_mode: Optional[str] = "categorical", batch_size: int = 32,
+                            shuffle: bool = True, seed: Optional[int] = None,
+                            save_to_dir: Optional[str] = None, save_prefix: str = "",
+                            save_format: str = "png", follow_links: bool = False,
+                            subset: Optional[str] = None, interpolation: str = "nearest",
+                            keep_aspect_ratio: bool = False) -> "DirectoryIterator":
         """A ``DirectoryIterator`` over class subfolders of ``directory``, as Keras's.
         ``keep_aspect_ratio`` (compat 2.9 only) crops each image to the target's aspect ratio,
         centred, before resizing."""
@@ -483,12 +499,18 @@ class ImageDataGenerator:
             save_format=save_format, follow_links=follow_links, subset=subset,
             interpolation=interpolation, keep_aspect_ratio=keep_aspect_ratio, dtype=self.dtype)
 
-    def flow_from_dataframe(self, dataframe, directory=None, x_col="filename", y_col="class",
-                            weight_col=None, target_size=(256, 256), color_mode="rgb",
-                            classes=None, class_mode="categorical", batch_size=32, shuffle=True,
-                            seed=None, save_to_dir=None, save_prefix="", save_format="png",
-                            subset=None, interpolation="nearest", validate_filenames=True,
-                            keep_aspect_ratio=False, **kwargs):
+    def flow_from_dataframe(self, dataframe: Any, directory: Optional[str] = None,
+                            x_col: str = "filename", y_col: Union[str, Sequence[str]] = "class",
+                            weight_col: Optional[str] = None,
+                            target_size: Tuple[int, int] = (256, 256), color_mode: str = "rgb",
+                            classes: Optional[Sequence[str]] = None,
+                            class_mode: Optional[str] = "categorical", batch_size: int = 32,
+                            shuffle: bool = True, seed: Optional[int] = None,
+                            save_to_dir: Optional[str] = None, save_prefix: str = "",
+                            save_format: str = "png", subset: Optional[str] = None,
+                            interpolation: str = "nearest", validate_filenames: bool = True,
+                            keep_aspect_ratio: bool = False,
+                            **kwargs: Any) -> "DataFrameIterator":
         """A ``DataFrameIterator`` over the files a pandas DataFrame names, as Keras's.
         ``keep_aspect_ratio`` as in ``flow_from_directory`` (compat 2.9 only)."""
         from .directory import DataFrameIterator
@@ -519,7 +541,7 @@ class ImageDataGenerator:
 
     # ------------------------------------------------------------------ single images
 
-    def standardize(self, x):
+    def standardize(self, x: np.ndarray) -> np.ndarray:
         """Keras's normalisation of one image, in place where Keras works in place:
         preprocessing_function, rescale, samplewise then featurewise centring and scaling,
         ZCA. Featurewise steps warn (and are skipped) before ``fit``."""
@@ -529,14 +551,16 @@ class ImageDataGenerator:
             x *= self.rescale
         return self._normalize(x, axes=None)
 
-    def get_random_transform(self, img_shape, seed=None):
+    def get_random_transform(self, img_shape: Sequence[int],
+                             seed: Optional[int] = None) -> Dict[str, Any]:
         """Random parameters for one image of shape ``img_shape``, as a Keras dict; draws
         from (and, with ``seed``, reseeds) the global numpy RNG exactly as Keras does."""
         if seed is not None:
             np.random.seed(seed)
         return transform_dict(self, draw_transforms(self, img_shape, 1), 0)
 
-    def apply_transform(self, x, transform_parameters):
+    def apply_transform(self, x: np.ndarray,
+                        transform_parameters: Mapping[str, Any]) -> np.ndarray:
         """Apply a parameter dict (keys as ``get_random_transform``'s, all optional) to one
         3-D image: affine, channel shift, flips, brightness, in Keras's order."""
         if self.compat != "1.1.2" and np.ndim(x) != 3:
@@ -550,12 +574,13 @@ class ImageDataGenerator:
             return out[0]
         return self._apply_reference(x, tb, 0)
 
-    def random_transform(self, x, seed=None):
+    def random_transform(self, x: np.ndarray, seed: Optional[int] = None) -> np.ndarray:
         """``apply_transform(x, get_random_transform(x.shape, seed))``."""
         params = self.get_random_transform(x.shape, seed)
         return self.apply_transform(x, params)
 
-    def fit(self, x, augment=False, rounds=1, seed=None):
+    def fit(self, x: np.ndarray, augment: bool = False, rounds: int = 1,
+            seed: Optional[int] = None) -> None:
         """Compute the featurewise mean, std and ZCA matrix from ``x`` (rank 4), as Keras:
         after ``rescale`` (not preprocessing_function), over ``rounds`` augmented copies when
         ``augment``."""

@@ -1,9 +1,10 @@
 """Keras 1.1.2's batch iterators: the index/seed sequence and ``NumpyArrayIterator``.
 
-The index sequence, reseeding and epoch handling reproduce ``keras_preprocessing.image.Iterator``
-exactly (spec section 6.1), so a seeded iterator yields the same batches as Keras. Difference on
-purpose: ``NumpyArrayIterator`` keeps ``x`` as the caller gave it (no up-front float32 copy of
-the whole dataset); each batch's images are read, converted if needed, and augmented at once.
+The index sequence, reseeding and epoch handling reproduce
+``keras_preprocessing.image.Iterator`` exactly (docs/keras-semantics.md, "Iterators"), so a
+seeded iterator yields the same batches as Keras. Difference on purpose: ``NumpyArrayIterator``
+keeps ``x`` as the caller gave it (no up-front float32 copy of the whole dataset); each batch's
+images are read, converted if needed, and augmented at once.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import os
 import sys
 import threading
 import warnings
+
+from typing import Any, Optional
 
 import numpy as np
 
@@ -40,7 +43,7 @@ class Iterator:
             cls = pydataset_class(cls, import_keras=False)
         return super().__new__(cls)
 
-    def __init__(self, n, batch_size, shuffle, seed):
+    def __init__(self, n: int, batch_size: int, shuffle: bool, seed: Optional[int]) -> None:
         self.n = n
         self.batch_size = batch_size
         self.seed = seed
@@ -56,7 +59,7 @@ class Iterator:
         if self.shuffle:
             self.index_array = np.random.permutation(self.n)
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int) -> Any:
         if idx >= len(self):
             raise ValueError(
                 "Asked to retrieve element {idx}, but the Sequence has length {length}".format(
@@ -69,13 +72,13 @@ class Iterator:
         index_array = self.index_array[self.batch_size * idx: self.batch_size * (idx + 1)]
         return self._get_batches_of_transformed_samples(index_array)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return (self.n + self.batch_size - 1) // self.batch_size
 
-    def on_epoch_end(self):
+    def on_epoch_end(self) -> None:
         self._set_index_array()
 
-    def reset(self):
+    def reset(self) -> None:
         self.batch_index = 0
 
     def _flow_index(self):
@@ -93,13 +96,13 @@ class Iterator:
             self.total_batches_seen += 1
             yield self.index_array[current_index: current_index + self.batch_size]
 
-    def __iter__(self):
+    def __iter__(self) -> "Iterator":
         return self
 
-    def __next__(self, *args, **kwargs):
+    def __next__(self, *args: Any, **kwargs: Any) -> Any:
         return self.next(*args, **kwargs)
 
-    def next(self):
+    def next(self) -> Any:
         """The next batch. Only the index sequence is locked, as in Keras: the transforms
         draw from the process-global numpy RNG."""
         with self.lock:
@@ -123,10 +126,12 @@ class NumpyArrayIterator(Iterator):
     each batch as ``(x, masks)`` or ``(x, (y, masks))`` (plus ``sample_weight``).
     """
 
-    def __init__(self, x, y, image_data_generator, batch_size=32, shuffle=False,
-                 sample_weight=None, seed=None, data_format="channels_last", save_to_dir=None,
-                 save_prefix="", save_format="png", subset=None, dtype="float32",
-                 ignore_class_split=False, masks=None):
+    def __init__(self, x: Any, y: Any, image_data_generator: Any, batch_size: int = 32,
+                 shuffle: bool = False, sample_weight: Optional[np.ndarray] = None,
+                 seed: Optional[int] = None, data_format: str = "channels_last",
+                 save_to_dir: Optional[str] = None, save_prefix: str = "",
+                 save_format: str = "png", subset: Optional[str] = None, dtype: Any = "float32",
+                 ignore_class_split: bool = False, masks: Optional[np.ndarray] = None) -> None:
         self.dtype = dtype
         if type(x) is tuple or type(x) is list:
             if type(x[1]) is not list:

@@ -1,17 +1,18 @@
 """Random transform parameters and pull matrices, a whole batch at a time (Keras 1.1.2).
 
 Parameters come from the global legacy numpy RNG in exactly the order and amount Keras's
-``get_random_transform`` draws them, image after image (spec section 2). When every range is
-a plain number, each image takes a fixed number of ``random_sample`` doubles, so a batch is
-one ``random_sample((B, k))`` call whose columns are mapped as ``np.random.uniform`` maps them
-(``low + (high - low) * u``). Integer or list shift ranges draw through ``np.random.choice``,
-whose consumption varies, so those batches run Keras's per-image code instead.
+``get_random_transform`` draws them, image after image (docs/keras-semantics.md, "Random
+draws"). When every range is a plain number, each image takes a fixed number of
+``random_sample`` doubles, so a batch is one ``random_sample((B, k))`` call whose columns are
+mapped as ``np.random.uniform`` maps them (``low + (high - low) * u``). Integer or list shift
+ranges draw through ``np.random.choice``, whose consumption varies, so those batches run Keras's
+per-image code instead.
 
 Matrices are composed as Keras composes them (R, T, Sh, Z, each only where it is not the
 identity, centred on ``(h/2 + 0.5, w/2 + 0.5)``), with ``np.matmul`` on stacks, which gives the
 same float64 results as Keras's per-image ``np.dot``. Keras 2.9+ (``compat="2.9"``) draws the
 same parameters but centres on ``(h/2 - 0.5, w/2 - 0.5)`` and then swaps the matrix's first two
-coordinates (``P·M·P``), spec section 3.1 item 5.
+coordinates (``P·M·P``); see docs/keras-semantics.md, "Matrix composition".
 """
 from __future__ import annotations
 

@@ -8,3 +8,6 @@
 ``import fastaug`` imports none of them; each imports its framework when it is itself
 imported (keras: when first needed) and says which package to install when it is missing.
 """
+
+# Nothing at package level: each framework module is imported by name, when wanted.
+__all__: "list[str]" = []
