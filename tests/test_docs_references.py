@@ -7,6 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT_SUFFIXES = {".py", ".pyi", ".cpp", ".hpp", ".inl", ".md", ".toml", ".yml", ".txt", ".sh"}
+OUTSIDE = re.compile(r"shared/spec|/work/|\.\./shared|§|spec sections?\b")
 DOC_REF = re.compile(r'docs/(keras-semantics|performance)\.md, "([^"]+)"')
 
 
@@ -33,3 +34,14 @@ def test_references_name_sections_that_exist(doc):
         cited.update(title for name, title in DOC_REF.findall(text) if name == doc)
     assert cited, "expected some code to cite docs/%s.md" % doc
     assert cited <= headings, sorted(cited - headings)
+
+
+def test_nothing_cites_a_path_outside_the_repository():
+    offenders = []
+    for path in _repo_text_files():
+        if path == Path(__file__):
+            continue
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if OUTSIDE.search(line):
+                offenders.append("%s:%d: %s" % (path.relative_to(ROOT), number, line.strip()))
+    assert not offenders, "\n".join(offenders)
