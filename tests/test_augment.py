@@ -431,3 +431,17 @@ def test_documented_example_runs():
     assert blocks
     for block in blocks:
         exec(compile(block, str(doc), "exec"), {})
+
+
+def test_channels_first_batches_need_layout():
+    batch = np.random.default_rng(0).integers(0, 256, (4, 3, 32, 32), dtype=np.uint8)
+    with pytest.raises(ValueError, match="layout='NCHW' to Augment"):
+        fastaug.Augment(horizontal_flip=True)(batch)
+    nhwc = fastaug.Augment(rotation=10, seed=3)(np.ascontiguousarray(batch.transpose(0, 2, 3, 1)))
+    nchw = fastaug.Augment(rotation=10, seed=3, layout="NCHW")(batch)
+    np.testing.assert_array_equal(nchw.images, nhwc.images.transpose(0, 3, 1, 2))
+
+
+def test_num_threads_is_checked_in_the_constructor():
+    with pytest.raises(ValueError, match=r"num_threads must be in \[0, 1025\)"):
+        fastaug.Augment(num_threads=5000)

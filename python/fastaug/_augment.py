@@ -178,7 +178,9 @@ class Augment(Compose):
         min_box_visibility: boxes whose clipped area is below this fraction of their
             transformed area are dropped.
         out_dtype: None (the input's), np.uint8 or np.float32.
-        num_threads: native threads (None or 0: every CPU available).
+        num_threads: native threads (None or 0: every CPU available), at most 1024.
+        layout: ``"NHWC"`` or ``"NCHW"`` (numpy batches in and out); a batch read as NHWC
+            with a "height" of at most 4 and more than 4 "channels" is refused as NCHW.
 
     Photometric steps are computed in float32 after the warp; uint8 results round half to
     even and saturate, float32 results are not clipped.
@@ -190,7 +192,8 @@ class Augment(Compose):
     def __init__(self, rotation=0.0, width_shift=0.0, height_shift=0.0, shear=0.0,
                  zoom=(1.0, 1.0), horizontal_flip=False, vertical_flip=False, brightness=None,
                  channel_shift=0.0, fill_mode="reflect", cval=0.0, order=1, mask_fill=0,
-                 seed=0, min_box_visibility=0.0, out_dtype=None, num_threads=None):
+                 seed=0, min_box_visibility=0.0, out_dtype=None, num_threads=None,
+                 layout="NHWC"):
         self.rotation = _real(rotation, "rotation", 0.0)
         self.width_shift = _real(width_shift, "width_shift", 0.0, 1.0)
         self.height_shift = _real(height_shift, "height_shift", 0.0, 1.0)
@@ -209,12 +212,14 @@ class Augment(Compose):
         self.cval = _real(cval, "cval")
         self.order = _int(order, "order", 0, 2)
         super().__init__([], seed=seed, num_threads=num_threads, out_dtype=out_dtype,
-                         mask_fill=mask_fill, min_box_visibility=min_box_visibility)
+                         layout=layout, mask_fill=mask_fill,
+                         min_box_visibility=min_box_visibility)
 
     def __repr__(self) -> str:
         fields = ("rotation", "width_shift", "height_shift", "shear", "zoom", "horizontal_flip",
                   "vertical_flip", "brightness", "channel_shift", "fill_mode", "cval", "order",
-                  "mask_fill", "seed", "min_box_visibility", "out_dtype", "num_threads")
+                  "mask_fill", "seed", "min_box_visibility", "out_dtype", "num_threads",
+                  "layout")
         return "Augment(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in fields) + ")"
 
     # ------------------------------------------------------------ sampling

@@ -5,16 +5,39 @@ range, with a message that names the argument and says what was expected.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Optional, Tuple
 
 import numpy as np
 
-__all__ = ["real", "integer", "boolean", "factor_range", "symmetric_range", "indices_arg",
+__all__ = ["finite", "int_value", "real", "integer", "boolean", "factor_range", "symmetric_range", "indices_arg",
            "image_shape_arg", "array_arg", "num_threads_arg", "MAX_THREADS"]
 
 # The native pool's limit (kMaxThreads in the bindings).
 MAX_THREADS = 1024
+
+
+def finite(value: object, name: str) -> float:
+    """A finite real number (a bool is not one)."""
+    if type(value) is float and math.isfinite(value):  # the usual case, without ABC checks
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    try:
+        result = float(value)
+    except OverflowError:  # an int beyond float range
+        raise ValueError(f"{name} must be finite, got an integer too large for a float") from None
+    if not math.isfinite(result):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return result
+
+
+def int_value(value: object, name: str) -> int:
+    """An int (a bool is not one), any size."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    return int(value)
 
 
 def real(value: object, name: str, low: float = -np.inf, high: float = np.inf,

@@ -939,6 +939,14 @@ void register_warp(py::module_& m) {
         py::arg("order"), py::arg("fill_mode"), py::arg("cval"),
         "out[r, c] = image sampled at matrix @ (r, c, 1), scipy.ndimage.affine_transform "
         "semantics (order 0 or 1). image and out: (H, W, C) uint8 or float32, any pairing.");
+  m.def(
+      "fill_modes",
+      [] {
+        py::list names;
+        for (const char* name : kFillModeNames) names.append(name);
+        return names;
+      },
+      "The warp's fill modes, in the order of their codes.");
   m.def("warp_affine_plain", &warp_affine_plain, py::arg("image"), py::arg("out"),
         py::arg("matrix"), py::arg("order"), py::arg("fill_mode"), py::arg("cval"),
         "warp_affine for plain arrays, a (2, 3) float64 matrix and plain scalars (out None: "

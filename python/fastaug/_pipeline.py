@@ -9,21 +9,18 @@ spread over a persistent thread pool. Every front end (``Compose``, ``Augment``,
 """
 from __future__ import annotations
 
-import numbers
 from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from . import _core
+from . import _checks, _core
 from ._arrays import SUPPORTED_DTYPES
 
 __all__ = ["augment_batch", "run_plans", "FILL_MODES", "COLOR_OPS", "MAX_COLOR_OPS"]
 
-# The native pool's limit (kMaxThreads in _core.cpp).
-_MAX_THREADS = 1024
 
-# Order matches fastaug::FillMode.
-FILL_MODES = ("constant", "nearest", "reflect", "wrap", "mirror")
+# The warp's fill modes, in fastaug::FillMode's order, as the core names them.
+FILL_MODES = tuple(_core.fill_modes())
 
 # The executor's op table, name -> code, as the core defines it (cpp/pipeline/color_ops.cpp
 # says what each op computes). Keras and float-stage ops work on the unrounded float32 warp;
@@ -51,24 +48,6 @@ def _per_image(values: ArrayLike, batch: int, name: str) -> np.ndarray:
     if np.isinf(arr).any():
         raise ValueError(f"{name} must be finite or NaN (off); got an infinite value")
     return arr
-
-
-def _int_arg(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    return int(value)
-
-
-def _float_arg(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    try:
-        value = float(value)
-    except OverflowError:
-        raise ValueError(f"{name} must be finite, got an integer too large for a float") from None
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
 
 
 def augment_batch(
@@ -153,14 +132,14 @@ def augment_batch(
 
     if not isinstance(fill_mode, str) or fill_mode not in FILL_MODES:
         raise ValueError(f"fill_mode must be one of {', '.join(FILL_MODES)}; got {fill_mode!r}")
-    order = _int_arg(order, "order")
+    order = _checks.int_value(order, "order")
     if order not in (0, 1):
         raise ValueError(f"order must be 0 or 1, got {order}")
-    cval = _float_arg(cval, "cval")
-    rescale = _float_arg(rescale, "rescale")
-    threads = 0 if num_threads is None else _int_arg(num_threads, "num_threads")
-    if not 0 <= threads <= _MAX_THREADS:
-        raise ValueError(f"num_threads must be >= 0 (0 = all CPUs) and <= {_MAX_THREADS}, got {threads}")
+    cval = _checks.finite(cval, "cval")
+    rescale = _checks.finite(rescale, "rescale")
+    threads = 0 if num_threads is None else _checks.int_value(num_threads, "num_threads")
+    if not 0 <= threads <= _checks.MAX_THREADS:
+        raise ValueError(f"num_threads must be >= 0 (0 = all CPUs) and <= {_checks.MAX_THREADS}, got {threads}")
     shifts = _per_image(channel_shift, batch, "channel_shift")
     factors = _per_image(brightness, batch, "brightness")
 
@@ -173,7 +152,7 @@ def augment_batch(
     if output_shape is not None:
         if not isinstance(output_shape, (tuple, list, np.ndarray)):
             raise TypeError(f"output_shape must be a (height, width) tuple, got {type(output_shape).__name__}")
-        out_hw = tuple(_int_arg(v, "output_shape") for v in output_shape)
+        out_hw = tuple(_checks.int_value(v, "output_shape") for v in output_shape)
         if len(out_hw) != 2 or min(out_hw) < 1:
             raise ValueError(f"output_shape must be (height, width) with both >= 1, got {tuple(output_shape)}")
     elif out is not None and out.ndim >= 3:

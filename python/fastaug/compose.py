@@ -329,7 +329,7 @@ class Compose:
             raise ValueError(
                 f"{name} of shape {images.shape} read as NHWC would have height "
                 f"{images.shape[1]} and {images.shape[3]} channels: it looks like NCHW; pass "
-                f"layout='NCHW' to Compose (or transpose to NHWC)")
+                f"layout='NCHW' to {type(self).__name__} (or transpose to NHWC)")
         return images
 
     def _output_layout(self, out: np.ndarray, single: bool) -> np.ndarray:

@@ -7,12 +7,12 @@ the native kernel runs. Bad arguments raise ``TypeError`` or ``ValueError`` nami
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _core
+from . import _checks, _core
+from ._pipeline import FILL_MODES
 from ._arrays import as_kernel_image, prepare_out
 
 __all__ = ["warp_affine", "flip_horizontal", "flip_vertical", "adjust_brightness", "channel_shift"]
@@ -40,20 +40,6 @@ def flip_vertical(image: np.ndarray, *, out: Optional[np.ndarray] = None) -> np.
     return finish()
 
 
-def _finite_real(value: object, name: str) -> float:
-    if type(value) is float and math.isfinite(value):  # the usual case, without ABC checks
-        return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    try:
-        result = float(value)
-    except OverflowError:  # an int beyond float range
-        result = math.inf
-    if not math.isfinite(result):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return result
-
-
 def _in_place_inputs(image: np.ndarray, out: Optional[np.ndarray]) -> Tuple[np.ndarray, ...]:
     # out=image (the very same object) asks for in-place work; any other overlap is an error.
     return () if out is image else (image,)
@@ -77,7 +63,7 @@ def adjust_brightness(
     dst = _core.adjust_brightness_plain(image, out, factor, rounding)
     if dst is not None:
         return dst
-    f = _finite_real(factor, "factor")
+    f = _checks.finite(factor, "factor")
     if f < 0:
         raise ValueError(f"factor must be >= 0, got {factor!r}")
     if rounding not in ("nearest", "floor"):
@@ -113,7 +99,7 @@ def channel_shift(
     img, was_2d = as_kernel_image(image)
     channels = img.shape[2]
     if np.ndim(shift) == 0:
-        shifts = [_finite_real(shift, "shift")] * channels
+        shifts = [_checks.finite(shift, "shift")] * channels
     else:
         values = list(np.asarray(shift, dtype=object).ravel()) if np.ndim(shift) == 1 else None
         if values is None or len(values) != channels:
@@ -121,13 +107,13 @@ def channel_shift(
                 f"shift must be a number or a sequence of {channels} numbers (one per "
                 f"channel), got shape {np.shape(shift)}"
             )
-        shifts = [_finite_real(v, f"shift[{i}]") for i, v in enumerate(values)]
+        shifts = [_checks.finite(v, f"shift[{i}]") for i, v in enumerate(values)]
     if clip is None:
         lo, hi = (0.0, 255.0) if img.dtype == np.uint8 else (-math.inf, math.inf)
     else:
         if isinstance(clip, (str, bytes)) or np.ndim(clip) != 1 or len(clip) != 2:
             raise ValueError(f"clip must be None or a pair (lo, hi), got {clip!r}")
-        lo, hi = _finite_real(clip[0], "clip[0]"), _finite_real(clip[1], "clip[1]")
+        lo, hi = _checks.finite(clip[0], "clip[0]"), _checks.finite(clip[1], "clip[1]")
         if lo > hi:
             raise ValueError(f"clip must have lo <= hi, got {clip!r}")
     dst, finish = prepare_out(out, img.shape, img.dtype, was_2d, _in_place_inputs(image, out))
@@ -135,7 +121,6 @@ def channel_shift(
     return finish()
 
 
-_FILL_MODES = ("constant", "nearest", "reflect", "wrap", "mirror")
 
 
 def _warp_matrix(matrix: object) -> np.ndarray:
@@ -189,9 +174,9 @@ def warp_affine(
             f"order must be 0 or 1, got {order} (higher spline orders are not native; "
             "use scipy.ndimage for them)"
         )
-    if not isinstance(fill_mode, str) or fill_mode not in _FILL_MODES:
-        raise ValueError(f"fill_mode must be one of {', '.join(_FILL_MODES)}, got {fill_mode!r}")
-    cval = _finite_real(cval, "cval")
+    if not isinstance(fill_mode, str) or fill_mode not in FILL_MODES:
+        raise ValueError(f"fill_mode must be one of {', '.join(FILL_MODES)}, got {fill_mode!r}")
+    cval = _checks.finite(cval, "cval")
     if output_shape is None:
         height, width = img.shape[:2]
     else:
