@@ -30,8 +30,10 @@ What differs, on purpose:
   An image whose transform parameters give a non-finite matrix (``theta=nan``) goes through
   scipy too and comes out as Keras's does (NaN); its mask, if any, is all 0. A channel shift
   or brightness factor beyond float32's range acts as the largest float32 (the same result
-  once clipped to the image's range). Non-finite pixels stay where a transform that moves no
-  pixel off the grid (identity, flips, whole-pixel shifts) puts them.
+  once clipped to the image's range); a NaN ``brightness`` or ``channel_shift_intensity``
+  in ``apply_transform``'s dict means no such step (Keras gives a black or NaN image).
+  Non-finite pixels stay where a transform that moves no pixel off the grid (identity,
+  flips, whole-pixel shifts) puts them.
 - The iterators do not graft ``tf.keras``'s ``Sequence`` onto themselves as 1.1.2 does when
   TensorFlow is importable; created after ``import keras`` (Keras 3) they are
   ``keras.utils.PyDataset`` instances instead, which Keras 3's ``model.fit`` takes
@@ -721,7 +723,9 @@ class ImageDataGenerator:
             for i, j in enumerate(index_array):
                 batch[i] = self._apply_reference(np.asarray(x[j], dtype=np.float32), tb, i)
             return batch, False, tb
-        native_rescale = self.rescale if (rescale and self.rescale) else None
+        # A non-finite rescale is applied by numpy afterwards (NaN images, as in Keras).
+        native_rescale = (self.rescale if rescale and self.rescale and np.isfinite(self.rescale)
+                          else None)
         batch = self._augment_native(x, index_array, tb, has_affine, native_rescale, out_dtype,
                                      matrices)
         return batch, native_rescale is not None and not self._python_brightness(tb), tb
