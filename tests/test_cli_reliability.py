@@ -15,9 +15,6 @@ from fastaug._cli import expand as expand_module
 from fastaug._cli import preview as preview_module
 from fastaug._cli import study as study_module
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
 def _files(root):
     out = []
     for folder, _, names in os.walk(root):

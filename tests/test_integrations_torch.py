@@ -243,6 +243,13 @@ def test_augmented_dataset_reads_tensor_items_channels_first():
         assert isinstance(image, torch.Tensor) and image.shape == (3, H, W)
         np.testing.assert_array_equal(image.permute(1, 2, 0).numpy(), want[i])
 
+    class ChannelsLastTensors(Tensors):
+        def __getitem__(self, i):
+            return torch.from_numpy(images[i]), i
+
+    with pytest.raises(ValueError, match=r"read as \(C, H, W\), which would give it 16"):
+        AugmentedDataset(ChannelsLastTensors(), aug)[0]
+
 
 def test_batch_augment_refuses_an_implausible_layout():
     images = _images()

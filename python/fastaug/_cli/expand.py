@@ -185,7 +185,10 @@ def _case_insensitive(folder: str) -> bool:
     without case, as on macOS and Windows by default."""
     while not os.path.isdir(folder):
         folder = os.path.dirname(folder)
-    fd, probe = tempfile.mkstemp(dir=folder, prefix=".fastaug-case-probe-")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".fastaug-case-probe-")
+    except OSError:
+        return False  # not writable: creating OUT_DIR fails next, with its own message
     os.close(fd)
     try:
         head, name = os.path.split(probe)

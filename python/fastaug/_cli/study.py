@@ -231,8 +231,7 @@ def _load_folder(folder: str, size: int) -> Tuple[np.ndarray, np.ndarray, str]:
                 except Exception:  # noqa: BLE001 - any decoder failure means "unreadable"
                     unreadable += 1
                     continue
-                small = Image.fromarray(_gray(pixels), mode="F").resize((size, size),
-                                                                        Image.BILINEAR)
+                small = Image.fromarray(_gray(pixels)).resize((size, size), Image.BILINEAR)
                 images.append(np.asarray(small, dtype=np.float32)[:, :, np.newaxis])
                 labels.append(label)
     if unreadable:

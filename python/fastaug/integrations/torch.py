@@ -161,6 +161,12 @@ class AugmentedDataset(Dataset):
         fields = [_get(it, key) for it, key in zip(items, image_keys)]
         # PyTorch's convention: a 3-D tensor image is (C, H, W); it comes back as one.
         chw = [isinstance(f, torch.Tensor) and f.ndim == 3 for f in fields]
+        for f, c in zip(fields, chw):
+            if c and f.shape[2] <= 4 < f.shape[0]:
+                raise ValueError(
+                    "a dataset item's image is a tensor of shape %s: tensors are read as "
+                    "(C, H, W), which would give it %d channels; return (C, H, W) tensors or "
+                    "(H, W, C) numpy arrays" % (tuple(f.shape), f.shape[0]))
         images = [_as_numpy(f.permute(1, 2, 0) if c else f, "images")
                   for f, c in zip(fields, chw)]
         masks = mask_keys = None
