@@ -766,8 +766,8 @@ class ImageDataGenerator:
             grid, np.zeros(n, dtype=np.int64), matrices, out_dtype=np.float32, order=0,
             fill_mode="constant", cval=-1.0, num_threads=self.num_threads)
         outside = where[..., 0] < 0
-        rows = np.maximum(where[..., 0], 0).astype(np.intp)
-        cols = np.maximum(where[..., 1], 0).astype(np.intp)
+        rows = np.maximum(where[..., 0], 0).astype(np.int32)  # int32: half intp's memory
+        cols = np.maximum(where[..., 1], 0).astype(np.int32)
         out = batch[np.arange(n)[:, np.newaxis, np.newaxis], rows, cols]
         out[outside] = 0
         return out
