@@ -6,8 +6,8 @@
 #if defined(__linux__)
 #include <sched.h>
 #endif
-#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-#include <intrin.h>
+#if defined(_MSC_VER)
+#include <intrin.h>  // _mm_pause, __yield
 #endif
 
 #include <algorithm>
