@@ -63,6 +63,7 @@ skip_levels=$(sanitized -c "import fastaug; a = fastaug.simd_info()['available']
 run -m pytest -q -p no:cacheprovider -x --capture=sys \
   -k "${skip_levels:+$skip_levels and }not rss and not test_fork_while_other_threads_use_the_pool" \
   "$root/tests/test_flip.py" "$root/tests/test_photometric.py" "$root/tests/test_warp_affine.py" \
-  "$root/tests/test_pipeline.py" "$root/tests/test_robustness.py" "$root/tests/test_concurrency.py"
+  "$root/tests/test_pipeline.py" "$root/tests/test_robustness.py" "$root/tests/test_concurrency.py" \
+  "$root/tests/test_nonfinite.py"
 run "$root/tests/fuzz/fuzz_core.py" --replay "$root/tests/fuzz/corpus"
 echo "sanitize: clean"

@@ -172,12 +172,13 @@ def test_expand_resumes_skipping_existing_outputs_and_clearing_temp_files(datase
     # An earlier run's leftovers: two finished copies, a stray temporary file.
     assert main(["expand", str(dataset), str(partial), "--copies", "1", *AUG]) == 0
     marker = partial / "dog" / "d1_aug0.png"
-    marker.write_bytes(b"finished earlier")  # a skipped file keeps its bytes
+    Image.fromarray(np.zeros((3, 3), np.uint8)).save(marker)  # a whole image: kept
+    finished = marker.read_bytes()
     stray = partial / "cat" / (".c0_aug1.jpg.123" + expand_module.TEMP_SUFFIX)
     stray.write_bytes(b"half written")
     assert main(["expand", str(dataset), str(partial), "--copies", "2", *AUG]) == 0
     assert not stray.exists()
-    assert marker.read_bytes() == b"finished earlier"
+    assert marker.read_bytes() == finished
     full_files, partial_files = tree_snapshot(full), tree_snapshot(partial)
     del full_files[os.path.join("dog", "d1_aug0.png")]
     del partial_files[os.path.join("dog", "d1_aug0.png")]
@@ -235,10 +236,16 @@ def test_expand_never_writes_through_a_symlink_out_of_out_dir(dataset, tmp_path,
 def test_expand_reports_unreadable_files_and_goes_on(dataset, tmp_path, capsys):
     (dataset / "cat" / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     out = tmp_path / "out"
-    assert main(["expand", str(dataset), str(out), "--copies", "1", *AUG]) == 0
-    err = capsys.readouterr().err
-    assert "1 unreadable file(s)" in err and "broken.jpg" in err
-    assert image_files(out) == expected_outputs(1)
+    assert main(["expand", str(dataset), str(out), "--copies", "2", *AUG]) == 1
+    captured = capsys.readouterr()
+    assert "1 unreadable file(s)" in captured.err and "broken.jpg" in captured.err
+    assert "--skip-unreadable" in captured.err
+    assert "wrote 14 copies" in captured.out and "so 2 copies were not written" in captured.out
+    assert image_files(out) == expected_outputs(2)
+    # Tolerated when asked; the rerun has nothing left to write.
+    assert main(["expand", str(dataset), str(out), "--copies", "2", "--skip-unreadable",
+                 *AUG]) == 0
+    assert "1 unreadable file(s)" in capsys.readouterr().err
 
 
 def test_expand_fails_when_no_image_could_be_read(tmp_path, capsys):
@@ -260,16 +267,16 @@ def test_expand_refuses_to_resume_with_other_settings(dataset, tmp_path, capsys)
     assert tree_snapshot(out) == before
 
 
-def test_expand_progress_bar_counts_images_per_second(dataset, tmp_path, capsys):
+def test_expand_progress_bar_counts_copies_per_second(dataset, tmp_path, capsys):
     assert main(["expand", str(dataset), str(tmp_path / "out"), "--copies", "2",
                  "--progress", *AUG]) == 0
     out = capsys.readouterr().out
-    assert "14/14" in out and "img/s" in out
+    assert "14/14" in out and "copy/s" in out and "copies/s)" in out
 
 
 def test_expand_without_a_terminal_shows_no_bar(dataset, tmp_path, capsys):
     assert main(["expand", str(dataset), str(tmp_path / "out"), "--copies", "1", *AUG]) == 0
-    assert "img/s" not in capsys.readouterr().out
+    assert "copy/s" not in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------- study
@@ -362,7 +369,10 @@ def write(path, content):
 @pytest.mark.parametrize("make_argv, code, message", [
     (lambda d, card: ["preview", str(d / "missing.png")], 2, "no such image"),
     (lambda d, card: ["preview", write(d / "bad.png", "not png")], 1, "cannot read image"),
-    (lambda d, card: ["preview", str(card), "-o", str(d / "out.xyz")], 2, "unknown image"),
+    (lambda d, card: ["preview", str(card), "-o", str(d / "out.xyz")], 2,
+     "needs an image extension such as .png"),
+    (lambda d, card: ["preview", str(card), "-o", "./grid"], 2,
+     "the output needs an image extension such as .png or .jpg (it has no extension)"),
     (lambda d, card: ["preview", str(card), "-o", str(d / "no" / "dir.png")], 1,
      "cannot write"),
     (lambda d, card: ["preview", str(card), "--config", str(d / "none.toml")], 2,

@@ -200,9 +200,66 @@ def test_batch_augment_as_collate_fn(workers):
 def test_batch_augment_on_a_stacked_batch():
     images = _images()
     aug = _augment()
-    out, masks = BatchAugment(aug)(torch.from_numpy(images), np.arange(10, 10 + N))
+    want = aug(images, indices=np.arange(10, 10 + N)).images
+    out, masks = BatchAugment(aug)(images, np.arange(10, 10 + N))
     assert masks is None and out.dtype == torch.uint8 and out.shape == (N, H, W, 3)
-    np.testing.assert_array_equal(out.numpy(), aug(images, indices=np.arange(10, 10 + N)).images)
+    np.testing.assert_array_equal(out.numpy(), want)
+    # A channels-last tensor, said so.
+    out, _ = BatchAugment(aug, layout="NHWC")(torch.from_numpy(images), np.arange(10, 10 + N))
+    np.testing.assert_array_equal(out.numpy(), want)
+
+
+def test_batch_augment_reads_tensors_channels_first():
+    images = _images()
+    aug = _augment()
+    want = aug(images, indices=np.arange(N)).images
+    chw = torch.from_numpy(images).permute(0, 3, 1, 2)  # (N, 3, H, W), PyTorch's layout
+    out, _ = BatchAugment(aug)(chw, np.arange(N))
+    assert out.shape == (N, 3, H, W)  # back in the layout it came in
+    np.testing.assert_array_equal(out.permute(0, 2, 3, 1).numpy(), want)
+    out, _ = BatchAugment(aug, channels_first=False)(chw, np.arange(N))
+    np.testing.assert_array_equal(out.numpy(), want)
+    # As a collate_fn over (C, H, W) tensor items.
+    items = [{"image": chw[i], "index": i} for i in range(N)]
+    batch = BatchAugment(aug, index_key="index")(items)
+    np.testing.assert_array_equal(batch["image"].permute(0, 2, 3, 1).numpy(), want)
+
+
+def test_augmented_dataset_reads_tensor_items_channels_first():
+    images = _images()
+    aug = _augment()
+    want = aug(images, indices=np.arange(N)).images
+
+    class Tensors(Dataset):
+        def __len__(self):
+            return N
+
+        def __getitem__(self, i):
+            return torch.from_numpy(images[i]).permute(2, 0, 1), i
+
+    ds = AugmentedDataset(Tensors(), aug)
+    for i in (0, 7):
+        image, _ = ds[i]
+        assert isinstance(image, torch.Tensor) and image.shape == (3, H, W)
+        np.testing.assert_array_equal(image.permute(1, 2, 0).numpy(), want[i])
+
+    class ChannelsLastTensors(Tensors):
+        def __getitem__(self, i):
+            return torch.from_numpy(images[i]), i
+
+    with pytest.raises(ValueError, match=r"read as \(C, H, W\), which would give it 16"):
+        AugmentedDataset(ChannelsLastTensors(), aug)[0]
+
+
+def test_batch_augment_refuses_an_implausible_layout():
+    images = _images()
+    aug = _augment()
+    with pytest.raises(ValueError, match="layout='NHWC'"):
+        BatchAugment(aug)(torch.from_numpy(images), np.arange(N))  # NHWC tensor: C = H
+    with pytest.raises(ValueError, match="layout='NCHW'"):
+        BatchAugment(aug)(images.transpose(0, 3, 1, 2), np.arange(N))  # NCHW numpy
+    with pytest.raises(ValueError, match="layout must be"):
+        BatchAugment(aug, layout="CHW")
 
 
 def test_bad_arguments_raise_naming_them():

@@ -287,12 +287,33 @@ void warm_source_cache(const ImageView<const T>& src) {
   cache_warm_sink.store(sum, std::memory_order_relaxed);
 }
 
+// True when every output pixel's coordinates are whole input indices: integer offsets,
+// and each output axis reading one input axis with coefficient +-1 (identity, flips,
+// whole-pixel shifts, quarter turns). The coordinates are then exact in double for any
+// image size, and bilinear weights are 1 and 0.
+bool maps_whole_pixels(const AffineMatrix& matrix) {
+  const double* m = matrix.m;
+  auto whole = [](double v) { return std::fabs(v) < 2147483648.0 && v == std::trunc(v); };
+  auto one_axis = [](double a, double b) {
+    return (std::fabs(a) == 1.0 && b == 0.0) || (a == 0.0 && std::fabs(b) == 1.0);
+  };
+  return whole(m[2]) && whole(m[5]) && one_axis(m[0], m[1]) && one_axis(m[3], m[4]);
+}
+
 }  // namespace
 
 template <typename Tin, typename Tout>
 void warp_affine(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& p) {
   if (dst.height <= 0 || dst.width <= 0 || src.height <= 0 || src.width <= 0) return;
   warm_source_cache(src);
+  if (p.interp == Interp::bilinear && maps_whole_pixels(p.matrix)) {
+    // Interpolating with weights 1 and 0 gives the pixel itself for finite values, but
+    // inf * 0 is NaN: one non-finite pixel would spread to its neighbours. Nearest
+    // neighbour copies each pixel by index, the same result without that.
+    WarpParams copy = p;
+    copy.interp = Interp::nearest;
+    FASTAUG_DISPATCH(warp_affine_kernel, src, dst, copy);
+  }
   FASTAUG_DISPATCH(warp_affine_kernel, src, dst, p);
 }
 

@@ -1,8 +1,13 @@
 #include "pipeline/thread_pool.hpp"
 
-#include <pthread.h>
+#if !defined(_WIN32)
+#include <pthread.h>  // pthread_atfork
+#endif
 #if defined(__linux__)
 #include <sched.h>
+#endif
+#if defined(_MSC_VER)
+#include <intrin.h>  // _mm_pause, __yield
 #endif
 
 #include <algorithm>
@@ -13,6 +18,9 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -30,6 +38,10 @@ constexpr std::chrono::microseconds kSpinBeforeBlocking{1000};
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
+#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
+  _mm_pause();
+#elif defined(_MSC_VER) && defined(_M_ARM64)
+  __yield();
 #elif defined(__aarch64__)
   asm volatile("yield");
 #else
@@ -161,10 +173,13 @@ class Pool {
 };
 
 // The shared pool. The holder is never freed: at exit, static destructors must not join
-// threads that a still-running caller may be using. g_pool_mutex is held only briefly
-// (never while tasks run), and across fork() so the child sees a consistent g_pool.
+// threads that a still-running caller may be using (its workers are simply ended with the
+// process). g_pool_mutex is held only briefly (never while tasks run), and across fork() so
+// the child sees a consistent g_pool.
 std::mutex g_pool_mutex;
 std::shared_ptr<Pool>* g_pool = new std::shared_ptr<Pool>();
+
+#if !defined(_WIN32)  // Windows has no fork()
 
 void before_fork() { g_pool_mutex.lock(); }
 void after_fork_in_parent() { g_pool_mutex.unlock(); }
@@ -178,6 +193,19 @@ void after_fork_in_child() {
 
 // Registered at load time, before any pool can exist.
 const int g_atfork_registered = pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+#endif
+
+// Starts a pool of `workers` threads; a failure names what was asked for (the OS error
+// alone, "Resource temporarily unavailable", does not say which threads).
+std::shared_ptr<Pool> make_pool(int workers) {
+  try {
+    return std::make_shared<Pool>(workers);
+  } catch (const std::system_error& e) {
+    throw std::runtime_error("fastaug could not start " + std::to_string(workers) +
+                             " worker threads (num_threads=" + std::to_string(workers + 1) +
+                             "): " + e.code().message() + "; use a smaller num_threads");
+  }
+}
 
 std::shared_ptr<Pool> acquire_pool(int workers) {
   std::shared_ptr<Pool> replaced;  // joined after the lock is released
@@ -186,8 +214,9 @@ std::shared_ptr<Pool> acquire_pool(int workers) {
   // Grow only: a call never gets more helpers than it asks for (see parallel_for's tickets),
   // so a larger pool serves smaller requests and concurrent callers don't thrash it.
   if (!pool || pool->workers() < workers) {
+    std::shared_ptr<Pool> larger = make_pool(workers);  // on failure the old pool stays
     replaced = std::move(pool);
-    pool = std::make_shared<Pool>(workers);
+    pool = std::move(larger);
   }
   return pool;
 }
@@ -208,7 +237,9 @@ int available_cpus() {
 }
 
 void parallel_for(int64_t count, int num_threads, const std::function<void(int64_t)>& task) {
+#if !defined(_WIN32)
   (void)g_atfork_registered;
+#endif
   if (count <= 0) return;
   const int threads = num_threads > 0 ? num_threads : available_cpus();
   const int64_t helpers = std::min<int64_t>(threads - 1, count - 1);

@@ -7,37 +7,10 @@ import os
 import sys
 from typing import List, Optional
 
-import numpy as np
-
-from . import __version__, kernels, simd_info
-from ._cli import expand, preview, study
+from . import __version__
+from ._cli import demo, expand, preview, study
+from ._cli.demo import sample_image  # noqa: F401 - re-exported (tests, scripts)
 from ._cli.options import ArgumentParser, CLIError
-from ._png import write_png
-
-
-def sample_image(height: int = 128, width: int = 192) -> np.ndarray:
-    """A synthetic RGB test card: gradients, a grid and an off-centre disc."""
-    r, c = np.mgrid[0:height, 0:width]
-    img = np.empty((height, width, 3), dtype=np.uint8)
-    img[..., 0] = (255 * c / max(width - 1, 1)).astype(np.uint8)
-    img[..., 1] = (255 * r / max(height - 1, 1)).astype(np.uint8)
-    img[..., 2] = 96
-    img[(r % 32 == 0) | (c % 32 == 0)] = 255
-    disc = (r - height * 0.35) ** 2 + (c - width * 0.3) ** 2 < (min(height, width) * 0.18) ** 2
-    img[disc] = (220, 40, 40)
-    return img
-
-
-def run_demo(output: str) -> int:
-    img = sample_image()
-    tiles = [img, kernels.flip_horizontal(img), kernels.flip_vertical(img)]
-    sep = np.full((img.shape[0], 4, 3), 255, dtype=np.uint8)
-    grid = np.concatenate([t for pair in zip(tiles, [sep] * len(tiles)) for t in pair][:-1], axis=1)
-    write_png(output, grid)
-    info = simd_info()
-    print(f"wrote {output} ({grid.shape[1]}x{grid.shape[0]}): original | augmented copies; "
-          f"SIMD {info['active']} (CPU: {info['cpu']})")
-    return 0
 
 
 def build_parser() -> ArgumentParser:
@@ -48,12 +21,14 @@ def build_parser() -> ArgumentParser:
                "1 the work failed, 2 wrong command line or input, 130 interrupted.")
     parser.add_argument("--version", action="version", version=f"fastaug {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = sub.add_parser("demo", help="augment a generated test image and write a PNG grid",
-                          description="Flip a generated test card and write the original "
-                                      "and its copies side by side (needs only numpy).")
-    demo.add_argument("-o", "--output", default="demo.png",
-                      help="PNG file to write (default: demo.png)")
-    demo.set_defaults(run=lambda args: run_demo(args.output))
+    demo_parser = sub.add_parser(
+        "demo", help="augment a generated test image and write a labelled PNG grid",
+        description="Rotate, zoom, shift, brighten, darken, channel-shift and flip a "
+                    "generated test card and write the original and each result in a "
+                    "labelled grid (needs only numpy).")
+    demo_parser.add_argument("-o", "--output", default="demo.png",
+                             help="PNG file to write (default: demo.png)")
+    demo_parser.set_defaults(run=lambda args: demo.run(args.output))
     preview.add_parser(sub)
     expand.add_parser(sub)
     study.add_parser(sub)

@@ -5,9 +5,11 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -15,7 +17,50 @@
 #include "core/simd_level.hpp"
 #include "geometry/flip.hpp"
 
-namespace py = pybind11;
+namespace fastaug_bindings {
+
+// Identity of the interpreter's main thread, which is the one that finalises it.
+unsigned long g_main_thread = 0;
+
+bool interpreter_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsFinalizing();
+#else
+  return _Py_IsFinalizing();
+#endif
+}
+
+// Releases the GIL for a kernel and takes it back afterwards, like
+// pybind11::gil_scoped_release, but safe at interpreter exit. Once finalisation has begun,
+// CPython (before 3.14) ends any other thread that asks for the GIL with pthread_exit,
+// which unwinds its stack: through pybind11's noexcept destructor that aborts the process,
+// and the unwinding would also release Python objects without the GIL. A daemon thread
+// coming back from a kernel then instead waits here until the process ends (what CPython
+// 3.14 does itself). The destructor may still let that unwind through (noexcept(false))
+// for a thread that checked just before finalisation began.
+class ReleaseGil {
+ public:
+  ReleaseGil() : state_(PyEval_SaveThread()) {}
+  ReleaseGil(const ReleaseGil&) = delete;
+  ReleaseGil& operator=(const ReleaseGil&) = delete;
+  ~ReleaseGil() noexcept(false) {
+    if (interpreter_finalizing() && PyThread_get_thread_ident() != g_main_thread)
+      for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+    PyEval_RestoreThread(state_);
+  }
+
+ private:
+  PyThreadState* state_;
+};
+
+}  // namespace fastaug_bindings
+
+// `py` is pybind11 except that py::gil_scoped_release, in every binding below, is
+// ReleaseGil.
+namespace py {
+using namespace pybind11;
+using gil_scoped_release = fastaug_bindings::ReleaseGil;
+}  // namespace py
 using namespace fastaug;
 
 namespace {
@@ -957,6 +1002,8 @@ void register_warp(py::module_& m) {
 
 PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
   m.doc() = "fastaug native kernels (private; use fastaug.kernels)";
+  fastaug_bindings::g_main_thread =
+      py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   if (const char* env = std::getenv("FASTAUG_SIMD")) {
     SimdLevel level;
     if (!parse_simd_level(env, &level))

@@ -61,8 +61,22 @@ def require(module: str, package: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise CLIError(f"this command needs {package}: pip install 'fastaug[cli]' "
-                       f"(or pip install {package})") from None
+        raise CLIError(f"this command needs {package}: pip install 'fastaug[cli]' (from a "
+                       f"checkout: pip install '.[cli]'; or pip install {package})") from None
+
+
+def progress_module(wanted: Optional[bool]):
+    """tqdm when a bar is to be shown; None otherwise (auto mode, ``wanted`` None: a bar
+    only on a terminal and when tqdm is installed)."""
+    if wanted is None:
+        if not sys.stdout.isatty():
+            return None
+        try:
+            import tqdm
+        except ImportError:
+            return None
+        return tqdm
+    return require("tqdm", "tqdm") if wanted else None
 
 
 # ---------------------------------------------------------------------- value parsers
@@ -318,9 +332,20 @@ _DRAW_LOCK = threading.Lock()
 
 
 def augment(gen, image: np.ndarray, seed: int) -> np.ndarray:
-    """One augmented copy of a uint8 (H, W, C) image, its randomness fixed by ``seed``."""
+    """One augmented copy of an (H, W, C) uint8, uint16 or float32 image, same dtype, its
+    randomness fixed by ``seed``. The augmentation works on the 0..255 scale
+    (``images.unit_scale``); integer results are rounded and saturated."""
+    from .images import unit_scale
+
+    scale = np.float32(unit_scale(image.dtype))
     x = image.astype(np.float32)
+    if scale != 1:
+        x *= scale
     with _DRAW_LOCK:
         params = gen.get_random_transform(x.shape, seed=seed)
     out = gen.apply_transform(x, params)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    if scale != 1:
+        out = out / scale
+    if image.dtype.kind == "f":
+        return out.astype(image.dtype)
+    return np.clip(np.rint(out), 0, np.iinfo(image.dtype).max).astype(image.dtype)

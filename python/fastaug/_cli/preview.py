@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import List
 
 import numpy as np
 
-from .images import format_for, load_image, pillow, to_pil
+from .images import format_for, load_image, pillow, to_pil, to_uint8
 from .options import (CLIError, add_augmentation_options, augment, describe, generator_kwargs,
                       make_generator, positive_int, seed_value, stable_seed)
 
@@ -46,10 +47,14 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.isfile(args.image):
         raise CLIError(f"no such image file: {args.image}", code=2)
     try:
-        image, _ = load_image(args.image)
+        loaded = load_image(args.image)
     except (OSError, ValueError) as exc:
         raise CLIError(f"cannot read image {args.image}: {exc}") from None
-    image = _fit(image, args.tile_size)
+    if loaded.frames > 1 and loaded.format != "MPO":
+        print(f"fastaug preview: warning: {args.image} has {loaded.frames} frames; only the "
+              "first is shown", file=sys.stderr)
+    # The grid is 8-bit: a 16-bit or float image is shown scaled from its full range.
+    image = _fit(to_uint8(loaded.pixels), args.tile_size)
 
     count = args.rows * args.cols
     tiles = [image] + [augment(gen, image, stable_seed(args.seed, "preview", i))

@@ -8,17 +8,20 @@ all of them, and scored on the validation set.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import sys
+import textwrap
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
 import numpy as np
 
-from .images import IMAGE_EXTENSIONS, load_image, pillow
+from .images import IMAGE_EXTENSIONS, load_image, pillow, unit_scale
 from .options import (CLIError, add_augmentation_options, describe,
-                      generator_kwargs, make_generator, positive_int, require, seed_value,
-                      stable_seed)
+                      generator_kwargs, make_generator, positive_int, progress_module, require,
+                      seed_value, stable_seed)
 
 # Settings that make up one augmentation (a row); the rest (fill_mode, cval, compat,
 # interpolation_order) apply to every row.
@@ -70,6 +73,8 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", default="study.png",
                    help="bar chart PNG to write (default: study.png)")
     p.add_argument("--no-plot", dest="plot", action="store_false", help="write no chart")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar (default: only when stdout is a terminal)")
     add_augmentation_options(p)
     p.set_defaults(run=run)
 
@@ -91,6 +96,7 @@ class Row:
 
 def run(args: argparse.Namespace) -> int:
     require("sklearn", "scikit-learn")
+    bar_module = progress_module(args.progress)
     if args.plot and not args.output.lower().endswith(".png"):
         raise CLIError(f"--output must be a .png file: {args.output}", code=2)
     started = time.perf_counter()
@@ -107,24 +113,20 @@ def run(args: argparse.Namespace) -> int:
 
     from sklearn.model_selection import train_test_split
 
-    for s in range(args.seed, args.seed + args.seeds):
-        x_train, x_val, y_train, y_val = train_test_split(
-            x, y, train_size=args.train_size, stratify=y, random_state=s)
-        for row, gen in zip(rows, generators):
-            xs, ys = [x_train], [y_train]
-            if gen is not None:
-                it = gen.flow(x_train, y_train, batch_size=len(x_train), shuffle=False,
-                              seed=stable_seed(s, "study"))
-                for _ in range(args.copies):
-                    bx, by = next(it)
-                    xs.append(bx)
-                    ys.append(by)
-            model = _model(args.model, s)
-            model.fit(_features(np.concatenate(xs)), np.concatenate(ys))
-            row.scores.append(float(model.score(_features(x_val), y_val)))
+    bar = (bar_module.tqdm(total=args.seeds * len(rows), unit="model", file=sys.stdout)
+           if bar_module else None)
+    try:
+        for s in range(args.seed, args.seed + args.seeds):
+            _study_seed(s, x, y, rows, generators, args, train_test_split, bar)
+    finally:
+        if bar is not None:
+            bar.close()
 
     print(format_table(rows))
     print("settings: " + "; ".join(f"{r.name}: {describe(r.settings)}" for r in rows[1:]))
+    caveat = sampling_caveat(rows, len(y) - args.train_size, args.seeds)
+    if caveat:
+        print(caveat)
     if args.plot:
         plot(rows, args.output, f"validation accuracy (%), mean ± std: {source}, "
                                 f"{args.train_size} training images, "
@@ -132,6 +134,42 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}")
     print(f"study: {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _study_seed(s, x, y, rows, generators, args, train_test_split, bar) -> None:
+    """One split: every row's model trained and scored (a score appended to each row)."""
+    x_train, x_val, y_train, y_val = train_test_split(
+        x, y, train_size=args.train_size, stratify=y, random_state=s)
+    for row, gen in zip(rows, generators):
+        xs, ys = [x_train], [y_train]
+        if gen is not None:
+            it = gen.flow(x_train, y_train, batch_size=len(x_train), shuffle=False,
+                          seed=stable_seed(s, "study"))
+            for _ in range(args.copies):
+                bx, by = next(it)
+                xs.append(bx)
+                ys.append(by)
+        model = _model(args.model, s)
+        model.fit(_features(np.concatenate(xs)), np.concatenate(ys))
+        row.scores.append(float(model.score(_features(x_val), y_val)))
+        if bar is not None:
+            bar.update(1)
+
+
+def sampling_caveat(rows: List[Row], n_val: int, seeds: int):
+    """A warning when the validation set is too small for the precision the table shows:
+    an accuracy measured on n images has a binomial standard error of sqrt(p(1-p)/n), and
+    when that exceeds the +- printed (the spread over seeds), the +- understates the noise.
+    None otherwise."""
+    p = min(max(rows[0].mean, 1.0 / n_val), 1 - 1.0 / n_val)
+    error = 100 * math.sqrt(p * (1 - p) / n_val)
+    spread = max(100 * r.std for r in rows)
+    if error <= spread:
+        return None
+    return (f"warning: {n_val} validation images: one image is {100 / n_val:.2f} points and "
+            f"an accuracy's sampling error is about ±{error:.2f} points, more than the ± "
+            f"shown (the spread over {seeds} seed(s)); gains under about {2 * error:.1f} "
+            "points are within noise (use more data or --seeds)")
 
 
 def plan_rows(kwargs: Dict[str, object]) -> List[Tuple[str, Dict[str, object]]]:
@@ -189,12 +227,11 @@ def _load_folder(folder: str, size: int) -> Tuple[np.ndarray, np.ndarray, str]:
                 if file.startswith(".") or not file.lower().endswith(IMAGE_EXTENSIONS):
                     continue
                 try:
-                    pixels, _ = load_image(os.path.join(root, file))
+                    pixels = load_image(os.path.join(root, file)).pixels
                 except Exception:  # noqa: BLE001 - any decoder failure means "unreadable"
                     unreadable += 1
                     continue
-                img = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
-                small = img.convert("L").resize((size, size), Image.BILINEAR)
+                small = Image.fromarray(_gray(pixels)).resize((size, size), Image.BILINEAR)
                 images.append(np.asarray(small, dtype=np.float32)[:, :, np.newaxis])
                 labels.append(label)
     if unreadable:
@@ -204,6 +241,15 @@ def _load_folder(folder: str, size: int) -> Tuple[np.ndarray, np.ndarray, str]:
                        code=2)
     return (np.stack(images), np.asarray(labels),
             f"{folder} ({len(labels)} images, {len(set(labels))} classes, {size}x{size})")
+
+
+def _gray(pixels: np.ndarray) -> np.ndarray:
+    """(H, W) float32 gray on the 0..255 scale, from any depth (16-bit and float images
+    scaled from their full range, not clipped); color by ITU-R 601 luma, as Pillow's L."""
+    x = pixels.astype(np.float32) * np.float32(unit_scale(pixels.dtype))
+    if x.shape[2] >= 3:
+        return x[:, :, 0] * 0.299 + x[:, :, 1] * 0.587 + x[:, :, 2] * 0.114
+    return x[:, :, 0]
 
 
 def format_table(rows: List[Row]) -> str:
@@ -234,10 +280,12 @@ def plot(rows: List[Row], path: str, title: str) -> None:
            color=["0.6"] + ["tab:blue"] * (len(rows) - 1))
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([r.name for r in rows], rotation=30, ha="right", fontsize=8)
-    low = min(100 * (r.mean - r.std) for r in rows)
-    ax.set_ylim(max(0.0, low - 2), min(100.0, max(means) + 2))
+    # Bars start at 0, so a one-point gain looks like one point out of a hundred.
+    ax.set_ylim(0.0, 100.0)
     ax.set_ylabel("validation accuracy (%)")
-    ax.set_title(title, fontsize=9)
+    # About 14 characters of 9-point text per inch of figure.
+    ax.set_title(textwrap.fill(title, width=max(20, int(fig.get_figwidth() * 12))),
+                 fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -249,20 +297,25 @@ def _plot_pillow(rows: List[Row], path: str, title: str) -> None:
 
     from .preview import _font
 
+    from .preview import _wrap
+
     font = _font()
-    bar_w, gap, left, top, plot_h, label_h = 90, 16, 50, 30, 240, 16
-    width = left + len(rows) * (bar_w + gap) + gap
-    img = Image.new("RGB", (max(width, 420), top + plot_h + 3 * label_h + 10), "white")
+    bar_w, gap, left, plot_h, label_h = 90, 16, 50, 240, 16
+    width = max(left + len(rows) * (bar_w + gap) + gap, 420)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    title_lines = _wrap(measure, title, font, width - left - 8)
+    top = 14 + label_h * len(title_lines)
+    img = Image.new("RGB", (width, top + plot_h + 3 * label_h + 10), "white")
     draw = ImageDraw.Draw(img)
     means = [100 * r.mean for r in rows]
-    low = max(0.0, min(100 * (r.mean - r.std) for r in rows) - 2)
-    high = min(100.0, max(100 * (r.mean + r.std) for r in rows) + 1)
-    span = max(high - low, 1e-9)
+    low, high = 0.0, 100.0  # from 0: a one-point gain looks like one point
+    span = high - low
 
     def y_of(value: float) -> float:
         return top + plot_h * (1 - (value - low) / span)
 
-    draw.text((left, 6), title, fill="black", font=font)
+    for k, line in enumerate(title_lines):
+        draw.text((left, 6 + k * label_h), line, fill="black", font=font)
     draw.line([(left - 4, top), (left - 4, top + plot_h)], fill="black")
     for tick in (low, (low + high) / 2, high):
         draw.text((4, y_of(tick) - 6), f"{tick:.1f}", fill="black", font=font)

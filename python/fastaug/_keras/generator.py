@@ -20,7 +20,20 @@ What differs, on purpose:
   random draws have then already been taken.
 - A non-float32 ``dtype`` is computed in float32 and cast at the end; integer dtypes are
   rounded and saturated (Keras truncates, and fails on ``rescale``).
-- ``num_threads`` (fastaug extension): threads for the native batch call (None: all cores).
+- ``num_threads`` (fastaug extension): threads for the native batch call (None: all cores;
+  at most 1024, checked by the constructor).
+- Non-finite values where Keras computes with them: ``cval=nan`` (or +-inf) with
+  ``fill_mode='constant'`` fills float outputs with it, as Keras does (through scipy, image
+  by image, after a one-time warning: the native kernels fill finite values only); with
+  ``dtype='uint8'`` the fill is 0 for NaN (NaN has no uint8 value; Keras's cast gives 0 on
+  common platforms) and 255 or 0 for +inf or -inf. With another fill mode cval is unused.
+  An image whose transform parameters give a non-finite matrix (``theta=nan``) goes through
+  scipy too and comes out as Keras's does (NaN); its mask, if any, is all 0. A channel shift
+  or brightness factor beyond float32's range acts as the largest float32 (the same result
+  once clipped to the image's range); a NaN ``brightness`` or ``channel_shift_intensity``
+  in ``apply_transform``'s dict means no such step (Keras gives a black or NaN image).
+  Non-finite pixels stay where a transform that moves no pixel off the grid (identity,
+  flips, whole-pixel shifts) puts them.
 - The iterators do not graft ``tf.keras``'s ``Sequence`` onto themselves as 1.1.2 does when
   TensorFlow is importable; created after ``import keras`` (Keras 3) they are
   ``keras.utils.PyDataset`` instances instead, which Keras 3's ``model.fit`` takes
@@ -64,6 +77,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import _pipeline
+from .._pipeline import _MAX_THREADS
 from .iterator import NumpyArrayIterator
 from .transforms import (TransformBatch, affine_matrices, draw_transforms, pull_rows,
                          transform_dict)
@@ -77,6 +91,7 @@ _NATIVE_FILL_MODES = {"constant": "constant", "nearest": "nearest", "reflect": "
                       "wrap": "wrap", "mirror": "mirror", "grid-mirror": "reflect"}
 _SCIPY_ONLY_FILL_MODES = ("grid-constant", "grid-wrap")
 _NATIVE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 COMPAT_VERSIONS = ("1.1.2", "2.9")
 
 
@@ -350,11 +365,11 @@ class ImageDataGenerator:
 
         if num_threads is not None:
             if isinstance(num_threads, bool) or not isinstance(num_threads, (int, np.integer)):
-                raise TypeError("num_threads must be None or a positive int, got %r"
-                                % (num_threads,))
-            if num_threads < 1:
-                raise ValueError("num_threads must be None or a positive int, got %r"
-                                 % (num_threads,))
+                raise TypeError("num_threads must be None or an int from 1 to %d, got %r"
+                                % (_MAX_THREADS, num_threads))
+            if not 1 <= num_threads <= _MAX_THREADS:
+                raise ValueError("num_threads must be None or an int from 1 to %d (the native "
+                                 "pool's limit), got %r" % (_MAX_THREADS, num_threads))
             num_threads = int(num_threads)
         self.num_threads = num_threads
         self._warned_scipy_fallback = False
@@ -569,9 +584,12 @@ class ImageDataGenerator:
         has_affine = tb.has_affine()
         if (isinstance(x, np.ndarray) and x.ndim == 3 and x.dtype == np.float32
                 and not self._needs_scipy(has_affine)):
-            out = self._augment_native(x[np.newaxis], np.zeros(1, dtype=np.int64), tb, has_affine,
-                                       None)
-            return out[0]
+            matrices = self._pull_matrices(tb, x.shape[self.row_axis - 1],
+                                           x.shape[self.col_axis - 1], has_affine)
+            if matrices is not None:
+                out = self._augment_native(x[np.newaxis], np.zeros(1, dtype=np.int64), tb,
+                                           has_affine, None, matrices=matrices)
+                return out[0]
         return self._apply_reference(x, tb, 0)
 
     def random_transform(self, x: np.ndarray, seed: Optional[int] = None) -> np.ndarray:
@@ -675,7 +693,8 @@ class ImageDataGenerator:
             return batch
         if dtype.kind in "ui":
             info = np.iinfo(dtype)
-            batch = np.clip(np.rint(batch), info.min, info.max)
+            # NaN has no integer value: 0, as Keras's cast gives on common platforms.
+            batch = np.clip(np.rint(np.nan_to_num(batch, nan=0.0)), info.min, info.max)
         return batch.astype(dtype)
 
     def _normalize(self, x, axes):
@@ -720,49 +739,97 @@ class ImageDataGenerator:
         if len(index_array) == 0:
             return np.zeros((0,) + x.shape[1:], dtype=out_dtype), False, tb
         has_affine = tb.has_affine()
-        if self._needs_scipy(has_affine):
+        matrices = None
+        if not self._needs_scipy(has_affine, self.dtype):
+            matrices = self._pull_matrices(tb, x.shape[self.row_axis], x.shape[self.col_axis],
+                                           has_affine)
+        if matrices is None:
             batch = np.empty((len(index_array),) + x.shape[1:], dtype=np.float32)
             for i, j in enumerate(index_array):
                 batch[i] = self._apply_reference(np.asarray(x[j], dtype=np.float32), tb, i)
             return batch, False, tb
-        native_rescale = self.rescale if (rescale and self.rescale) else None
-        batch = self._augment_native(x, index_array, tb, has_affine, native_rescale, out_dtype)
+        # A non-finite rescale is applied by numpy afterwards (NaN images, as in Keras).
+        native_rescale = (self.rescale if rescale and self.rescale and np.isfinite(self.rescale)
+                          else None)
+        batch = self._augment_native(x, index_array, tb, has_affine, native_rescale, out_dtype,
+                                     matrices)
         return batch, native_rescale is not None and not self._python_brightness(tb), tb
+
+    def _pull_matrices(self, tb: TransformBatch, h: int, w: int, has_affine: np.ndarray):
+        """The batch's (B, 6) pull rows, flips folded in; None when one is not finite (a
+        NaN or overflowing parameter), which the native kernels cannot sample with."""
+        with np.errstate(all="ignore"):  # checked right below, before anything else uses them
+            matrices = pull_rows(affine_matrices(tb, h, w, self.compat, has_affine), tb.flip_h,
+                                 tb.flip_v, h, w)
+        return matrices if np.isfinite(matrices).all() else None
 
     def _warp_masks(self, masks, index_array, tb: TransformBatch) -> np.ndarray:
         """``masks[index_array]`` with each image's affine and flips (the images' own pull
-        matrices), nearest neighbour, 0 outside; no photometric step. Keeps the dtype
-        (other than uint8/float32 it goes through float32, exact for the integer range
-        ``NumpyArrayIterator`` admits)."""
+        matrices), nearest neighbour, 0 outside; no photometric step. Keeps the dtype and
+        every value exactly."""
         h, w = masks.shape[1:3]
         batch = masks[index_array]
-        if len(index_array) == 0:
+        n = len(index_array)
+        if n == 0:
             return batch
-        matrices = pull_rows(affine_matrices(tb, h, w, self.compat), tb.flip_h, tb.flip_v, h, w)
-        native = batch.dtype in _NATIVE_DTYPES and batch.dtype.isnative
-        src = batch if native else batch.astype(np.uint8 if batch.dtype == bool else np.float32)
-        out = _pipeline.augment_batch(
-            src, np.arange(len(index_array), dtype=np.int64), matrices, out_dtype=src.dtype,
-            order=0, fill_mode="constant", cval=0.0, num_threads=self.num_threads)
-        return out if native else out.astype(batch.dtype)
+        with np.errstate(all="ignore"):  # non-finite rows are replaced just below
+            matrices = pull_rows(affine_matrices(tb, h, w, self.compat), tb.flip_h, tb.flip_v,
+                                 h, w)
+        # An image whose matrix is not finite (it comes out NaN, as in Keras) keeps no mask
+        # pixel: this matrix reads outside the mask everywhere.
+        matrices[~np.isfinite(matrices).all(axis=1)] = [0, 0, -2, 0, 0, -2]
+        if batch.dtype in _NATIVE_DTYPES and batch.dtype.isnative:
+            return _pipeline.augment_batch(
+                batch, np.arange(n, dtype=np.int64), matrices, out_dtype=batch.dtype,
+                order=0, fill_mode="constant", cval=0.0, num_threads=self.num_threads)
+        # Any other dtype keeps its values exactly (float64, wide integers, bool): the
+        # kernels warp each pixel's (row, col), exact in float32, and the mask is gathered.
+        grid = np.empty((1, h, w, 2), dtype=np.float32)
+        grid[0, :, :, 0] = np.arange(h, dtype=np.float32)[:, np.newaxis]
+        grid[0, :, :, 1] = np.arange(w, dtype=np.float32)[np.newaxis, :]
+        where = _pipeline.augment_batch(
+            grid, np.zeros(n, dtype=np.int64), matrices, out_dtype=np.float32, order=0,
+            fill_mode="constant", cval=-1.0, num_threads=self.num_threads)
+        outside = where[..., 0] < 0
+        rows = np.maximum(where[..., 0], 0).astype(np.int32)  # int32: half intp's memory
+        cols = np.maximum(where[..., 1], 0).astype(np.int32)
+        out = batch[np.arange(n)[:, np.newaxis, np.newaxis], rows, cols]
+        out[outside] = 0
+        return out
 
-    def _needs_scipy(self, has_affine: np.ndarray) -> bool:
-        """Whether an affine in this batch needs scipy (order >= 2, grid-constant/grid-wrap);
-        warns once per generator. Raises scipy's RuntimeError for an unknown fill mode."""
+    def _needs_scipy(self, has_affine: np.ndarray, out_dtype=np.float32) -> bool:
+        """Whether an affine in this batch needs scipy (order >= 2, grid-constant/grid-wrap,
+        a non-finite cval filling a float ``out_dtype``); warns once per generator. Raises
+        scipy's RuntimeError for an unknown fill mode."""
         if not has_affine.any():
             return False
         mode = self.fill_mode if isinstance(self.fill_mode, str) else None
-        if mode in _NATIVE_FILL_MODES and self.interpolation_order in (0, 1):
+        non_finite_fill = (mode == "constant" and not np.isfinite(self.cval)
+                           and np.dtype(out_dtype).kind == "f")
+        if (mode in _NATIVE_FILL_MODES and self.interpolation_order in (0, 1)
+                and not non_finite_fill):
             return False
         if mode not in _NATIVE_FILL_MODES and mode not in _SCIPY_ONLY_FILL_MODES:
             raise RuntimeError("boundary mode not supported")
         if not self._warned_scipy_fallback:
             self._warned_scipy_fallback = True
+            what = ("cval=%r with fill_mode='constant'" % (self.cval,) if non_finite_fill
+                    else "interpolation_order=%r with fill_mode=%r"
+                    % (self.interpolation_order, mode))
             warnings.warn(
-                "fastaug: interpolation_order=%r with fill_mode=%r has no native kernel; "
-                "these affine transforms run through scipy.ndimage, image by image (slow)."
-                % (self.interpolation_order, mode), stacklevel=3)
+                "fastaug: %s has no native kernel; these affine transforms run through "
+                "scipy.ndimage, image by image (slow)." % what, stacklevel=3)
         return True
+
+    def _native_cval(self, out_dtype) -> float:
+        """cval for the native kernels, which fill finite values only (the float outputs of
+        a non-finite constant fill go through scipy, see _needs_scipy)."""
+        cval = float(self.cval)
+        if np.isfinite(cval):
+            return cval
+        if self.fill_mode != "constant" or np.isnan(cval):
+            return 0.0  # unused, or NaN into uint8 (which has no NaN)
+        return 255.0 if cval > 0 else 0.0
 
     def _python_brightness(self, tb: TransformBatch) -> bool:
         # The native kernel has 1.1.2's formula on channels-last images only. Keras reads a
@@ -772,7 +839,8 @@ class ImageDataGenerator:
                 and not np.isnan(tb.brightness).all())
 
     def _augment_native(self, x, index_array, tb: TransformBatch, has_affine: np.ndarray, rescale,
-                        out_dtype=np.float32) -> np.ndarray:
+                        out_dtype=np.float32, matrices=None) -> np.ndarray:
+        """``matrices``: _pull_matrices's (finite) rows for ``tb``."""
         channels_first = self.data_format == "channels_first"
         h, w = x.shape[self.row_axis], x.shape[self.col_axis]
         brightness = tb.brightness
@@ -794,17 +862,22 @@ class ImageDataGenerator:
             indices = np.arange(src.shape[0], dtype=np.int64)
 
         any_affine = has_affine.any()
-        matrices = pull_rows(affine_matrices(tb, h, w, self.compat, has_affine), tb.flip_h,
-                             tb.flip_v, h, w)
-        channel_shift = None if np.isnan(tb.channel_shift).all() else tb.channel_shift
+        if matrices is None:
+            matrices = self._pull_matrices(tb, h, w, has_affine)
+        # Beyond float32's range a factor or offset acts as the largest float32 does once
+        # the result is clipped (NaN, "off", is kept).
+        channel_shift = (None if np.isnan(tb.channel_shift).all()
+                         else np.clip(tb.channel_shift, -_FLOAT32_MAX, _FLOAT32_MAX))
         if brightness is not None and np.isnan(brightness).all():
             brightness = None
+        elif brightness is not None:
+            brightness = np.clip(brightness, -_FLOAT32_MAX, _FLOAT32_MAX)
         op_codes, op_args = _pipeline.keras_ops(channel_shift, brightness, len(indices))
         out = _pipeline.run_plans(
             src, indices, matrices, op_codes, op_args, out_dtype=out_dtype,
             order=int(self.interpolation_order) if any_affine else 1,
             fill_mode=_NATIVE_FILL_MODES[self.fill_mode] if any_affine else "nearest",
-            cval=float(self.cval), rescale=1.0 if rescale is None else float(rescale),
+            cval=self._native_cval(out_dtype), rescale=1.0 if rescale is None else float(rescale),
             num_threads=self.num_threads)
         if channels_first:
             out = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
@@ -827,8 +900,9 @@ class ImageDataGenerator:
             single = TransformBatch(1)
             for name in ("theta", "tx", "ty", "shear", "zx", "zy"):
                 getattr(single, name)[0] = getattr(tb, name)[i]
-            matrix = affine_matrices(single, x.shape[row_axis], x.shape[col_axis],
-                                     self.compat)[0]
+            with np.errstate(all="ignore"):  # a non-finite matrix gives NaN, as in Keras
+                matrix = affine_matrices(single, x.shape[row_axis], x.shape[col_axis],
+                                         self.compat)[0]
             channels = np.rollaxis(x, channel_axis, 0)
             x = np.stack([ndimage.affine_transform(
                 channel, matrix[:2, :2], matrix[:2, 2], order=self.interpolation_order,

@@ -264,10 +264,6 @@ class NumpyArrayIterator(Iterator):
             img.save(os.path.join(self.save_to_dir, fname))
 
 
-# float32 holds every integer up to 2**24 exactly: the masks' path through the kernels.
-_MASK_INT_LIMIT = 2 ** 24
-
-
 def _checked_masks(masks, x, data_format, image_data_generator) -> np.ndarray:
     """``masks`` as an (N, H, W[, K]) numeric or bool array matching images ``x``, or a
     TypeError/ValueError naming ``masks``."""
@@ -287,8 +283,4 @@ def _checked_masks(masks, x, data_format, image_data_generator) -> np.ndarray:
                          "got shape %s" % (tuple(spatial), shape[0], masks.shape))
     if 0 in masks.shape[1:]:
         raise ValueError("masks must be non-empty, got shape %s" % (masks.shape,))
-    if masks.dtype.kind in "iu" and masks.dtype != np.uint8 and masks.size and (
-            masks.min() < -_MASK_INT_LIMIT or masks.max() > _MASK_INT_LIMIT):
-        raise ValueError("integer masks must lie within +-2**24, got values from %d to %d"
-                         % (masks.min(), masks.max()))
     return masks

@@ -4,7 +4,9 @@
   the current epoch; a ``DataLoader`` fetching batches calls ``__getitems__``, which augments
   the whole batch in one native call with the same results.
 - ``BatchAugment(augment)``: a ``collate_fn`` (or a call on an already stacked batch) that
-  augments a uint8 NHWC batch at once and returns torch tensors, optionally NCHW and float.
+  augments a batch at once and returns torch tensors, optionally float. Tensors are read
+  channels-first (PyTorch's convention), numpy arrays channels-last, unless ``layout=``
+  says otherwise.
 
 Randomness is keyed by (seed, epoch, sample index), so outputs do not depend on batch size,
 ``num_workers`` or the order workers fetch in. The epoch lives in shared memory: ``set_epoch``
@@ -118,9 +120,11 @@ class AugmentedDataset(Dataset):
 
     Items may be bare images (H, W[, C] arrays or tensors), tuples/lists (image at
     ``image_key``, default 0) or dicts (image at ``image_key``, default ``"image"``);
-    ``mask_key`` names a mask (H, W[, K]) that gets the image's geometry. Returned items keep
-    their structure with numpy arrays in place of the image (and mask): the default collate
-    turns them into tensors. Item ``i`` is augmented as ``augment(image[None],
+    ``mask_key`` names a mask (H, W[, K]) that gets the image's geometry. A numpy image is
+    (H, W[, C]); a 3-D tensor image is (C, H, W), PyTorch's convention. Returned items keep
+    their structure with numpy arrays in place of the image (and mask), except that a
+    tensor image comes back as a (C, H, W) tensor: the default collate turns them into
+    tensors. Item ``i`` is augmented as ``augment(image[None],
     indices=[i], epoch=self.epoch)``.
     """
 
@@ -154,7 +158,17 @@ class AugmentedDataset(Dataset):
         fetch = getattr(self.dataset, "__getitems__", None)
         items = list(fetch(indices)) if fetch else [self.dataset[i] for i in indices]
         image_keys = [_key_in(it, self.image_key, "image_key", 0) for it in items]
-        images = [_as_numpy(_get(it, key), "images") for it, key in zip(items, image_keys)]
+        fields = [_get(it, key) for it, key in zip(items, image_keys)]
+        # PyTorch's convention: a 3-D tensor image is (C, H, W); it comes back as one.
+        chw = [isinstance(f, torch.Tensor) and f.ndim == 3 for f in fields]
+        for f, c in zip(fields, chw):
+            if c and f.shape[2] <= 4 < f.shape[0]:
+                raise ValueError(
+                    "a dataset item's image is a tensor of shape %s: tensors are read as "
+                    "(C, H, W), which would give it %d channels; return (C, H, W) tensors or "
+                    "(H, W, C) numpy arrays" % (tuple(f.shape), f.shape[0]))
+        images = [_as_numpy(f.permute(1, 2, 0) if c else f, "images")
+                  for f, c in zip(fields, chw)]
         masks = mask_keys = None
         if self.mask_key is not None:
             mask_keys = [_key_in(it, self.mask_key, "mask_key") for it in items]
@@ -171,7 +185,10 @@ class AugmentedDataset(Dataset):
                 indices=np.array([indices[k] for k in group], dtype=np.int64), epoch=epoch,
                 masks=None if masks is None else np.stack([masks[k] for k in group]))
             for j, k in enumerate(group):
-                updates = {image_keys[k]: result.images[j]}
+                image = result.images[j]
+                if chw[k]:
+                    image = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
+                updates = {image_keys[k]: image}
                 if masks is not None:
                     updates[mask_keys[k]] = result.masks[j]
                 out[k] = _replaced(items[k], updates)
@@ -187,6 +204,38 @@ class AugmentedDataset(Dataset):
         return index + len(self.dataset) if index < 0 else index
 
 
+_LAYOUTS = ("NHWC", "NCHW")
+
+
+def _batch_as_nhwc(images, layout):
+    """``(array, layout)``: a stacked (B, H, W[, C]) or (B, C, H, W) batch as a channels-last
+    numpy array, and the layout it was read in. ``layout`` None: NCHW for a 4-D tensor,
+    NHWC for numpy; a batch that plainly has the other layout (more than 4 "channels", and
+    at most 4 along the axis the other layout takes as channels) is refused rather than
+    mis-augmented."""
+    is_tensor = isinstance(images, torch.Tensor)
+    array = _as_numpy(images, "images")
+    if array.ndim != 4:
+        return array, layout or "NHWC"
+    if layout is None:
+        layout = "NCHW" if is_tensor else "NHWC"
+        # Read this way, the batch's channels; and the axis the other layout reads as them.
+        channels, other_channels = (array.shape[1], array.shape[3]) if layout == "NCHW" else (
+            array.shape[3], array.shape[1])
+        if other_channels <= 4 < channels:
+            other = "NHWC" if layout == "NCHW" else "NCHW"
+            raise ValueError(
+                "images of shape %s read as %s (%s) would have %d channels and a %s of %d: "
+                "pass layout=%r if that is their layout"
+                % (tuple(array.shape), layout,
+                   "a tensor is read channels-first" if is_tensor
+                   else "a numpy array is read channels-last", channels,
+                   "width" if layout == "NCHW" else "height", other_channels, other))
+    if layout == "NCHW":
+        array = np.ascontiguousarray(array.transpose(0, 2, 3, 1))
+    return array, layout
+
+
 class BatchAugment:
     """Augment a batch in one native call and hand it to PyTorch as tensors.
 
@@ -198,21 +247,31 @@ class BatchAugment:
       (``index_key``, required: the transforms are keyed by it). Images are stacked (same
       shape), augmented, converted; other fields go through ``default_collate``.
     - ``BatchAugment(aug)(images, indices)`` / ``.transform(images, indices, masks)`` on an
-      already stacked (B, H, W[, C]) batch (numpy or tensor): returns ``(images, masks)``.
+      already stacked batch (numpy or tensor): returns ``(images, masks)``.
+
+    Input layout (``layout``): None (default) reads torch tensors as (B, C, H, W), PyTorch's
+    convention (dataset items as (C, H, W)), and numpy arrays as (B, H, W, C); ``"NCHW"``
+    or ``"NHWC"`` force one. 3-D batches are (B, H, W) grayscale. A batch whose default
+    reading is implausible (more than 4 channels, and at most 4 along the axis the other
+    layout takes as channels) raises a ValueError naming ``layout``.
 
     Output images: ``torch.from_numpy`` of the augmented batch, then NCHW when
-    ``channels_first``, cast to ``dtype`` (a torch dtype) and multiplied by ``scale`` (float
-    dtypes only; e.g. ``dtype=torch.float32, scale=1/255``). Masks stay (B, H, W[, K]).
+    ``channels_first`` (default None: in the layout the batch came in), cast to ``dtype``
+    (a torch dtype) and multiplied by ``scale`` (float dtypes only; e.g.
+    ``dtype=torch.float32, scale=1/255``). Masks stay (B, H, W[, K]).
     """
 
     def __init__(self, augment, *, image_key=None, mask_key=None, index_key=None,
-                 channels_first=False, dtype=None, scale=None):
+                 channels_first=None, dtype=None, scale=None, layout=None):
         self.augment = _check_augment(augment)
         self.image_key = _check_key(image_key, "image_key")
         self.mask_key = _check_key(mask_key, "mask_key")
         self.index_key = _check_key(index_key, "index_key")
-        if not isinstance(channels_first, bool):
-            raise TypeError("channels_first must be a bool, got %r" % (channels_first,))
+        if channels_first is not None and not isinstance(channels_first, bool):
+            raise TypeError("channels_first must be None or a bool, got %r" % (channels_first,))
+        if layout is not None and layout not in _LAYOUTS:
+            raise ValueError("layout must be None, 'NHWC' or 'NCHW', got %r" % (layout,))
+        self.layout = layout
         if dtype is not None and not isinstance(dtype, torch.dtype):
             raise TypeError("dtype must be None or a torch.dtype, got %r" % (dtype,))
         if scale is not None:
@@ -235,7 +294,7 @@ class BatchAugment:
     def transform(self, images, indices, masks=None):
         """Augment a stacked batch: returns ``(images, masks)`` as tensors (masks None when
         not given)."""
-        images = _as_numpy(images, "images")
+        images, layout = _batch_as_nhwc(images, self.layout)
         indices = _as_numpy(indices, "indices")
         if indices.dtype.kind not in "iu" or indices.ndim != 1:
             raise ValueError("indices must be a 1-D integer array, got %s %s"
@@ -245,7 +304,9 @@ class BatchAugment:
         result = self.augment(images, indices=indices.astype(np.int64), epoch=self.epoch,
                               masks=masks)
         out = torch.from_numpy(np.ascontiguousarray(result.images))
-        if self.channels_first:
+        channels_first = (layout == "NCHW" if self.channels_first is None
+                          else self.channels_first)
+        if channels_first:
             out = (out.unsqueeze(1) if out.ndim == 3 else out.permute(0, 3, 1, 2)).contiguous()
         if self.dtype is not None:
             out = out.to(self.dtype)
@@ -272,7 +333,9 @@ class BatchAugment:
                              "item that holds its dataset index (transforms are keyed by it)")
         image_key = _key_in(first, self.image_key, "image_key", 0)
         index_key = _key_in(first, self.index_key, "index_key")
-        images = np.stack([_as_numpy(s[image_key], "images") for s in samples])
+        fields = [s[image_key] for s in samples]
+        images = (torch.stack(fields) if all(isinstance(f, torch.Tensor) for f in fields)
+                  else np.stack([_as_numpy(f, "images") for f in fields]))
         indices = np.array([int(s[index_key]) for s in samples], dtype=np.int64)
         batch_masks = mask_key = None
         if self.mask_key is not None:
