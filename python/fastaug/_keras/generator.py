@@ -77,7 +77,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import _pipeline
-from .._pipeline import _MAX_THREADS
+from .._checks import MAX_THREADS as _MAX_THREADS
 from .iterator import NumpyArrayIterator
 from .transforms import (TransformBatch, affine_matrices, draw_transforms, pull_rows,
                          transform_dict)
