@@ -44,10 +44,11 @@ def _per_image(values: ArrayLike, batch: int, name: str) -> np.ndarray:
         arr = np.broadcast_to(arr, (batch,))
     if arr.shape != (batch,):
         raise ValueError(f"{name} must have shape ({batch},) (one value per image), got {arr.shape}")
-    arr = arr.astype(np.float32)
-    if np.isinf(arr).any():
-        raise ValueError(f"{name} must be finite or NaN (off); got an infinite value")
-    return arr
+    # Checked before the cast, which would overflow to inf (and warn) beyond float32.
+    if (np.abs(arr.astype(np.float64)) > _FLOAT32_MAX).any():
+        raise ValueError(f"{name} must be finite or NaN (off) and within float32's range; got "
+                         f"{float(arr[np.abs(arr.astype(np.float64)) > _FLOAT32_MAX][0])!r}")
+    return arr.astype(np.float32)
 
 
 def augment_batch(
