@@ -47,9 +47,10 @@ class Plan:
         self.batch = batch
         self.size = size
         eye = np.broadcast_to(np.eye(3), (batch, 3, 3))
-        self._forward = eye.copy()
+        self._forward = eye
         self._forward_fn = None
-        self.pull = eye.copy()
+        self.pull = eye
+        self._identity = True  # no map yet: the first one is taken as it is
         self.op_codes: List[np.ndarray] = []
         self.op_args: List[np.ndarray] = []
         self.fill_mode = fill_mode
@@ -65,10 +66,13 @@ class Plan:
     def forward_from(self, make) -> None:
         """Set the forward maps to ``make()``, called only if they are asked for (only
         keypoints and boxes need them)."""
-        self._forward_fn = make
+        self._forward_fn, self._identity = make, False
 
     def geometry(self, forward: np.ndarray, pull: np.ndarray) -> None:
         """Append a map and its inverse (both (B, 3, 3)) after what is there."""
+        if self._identity:
+            self._forward, self.pull, self._identity = forward, pull, False
+            return
         self._forward = forward @ self.forward
         self.pull = self.pull @ pull
 

@@ -99,37 +99,31 @@ class Affine(Transform):
     def sample(self, u: np.ndarray, size: Tuple[int, int]) -> Params:
         height, width = size
         applied = self.applied(u)
+        batch = u.shape[1]
+        zero = np.zeros(batch)
 
-        def uniform(word, lo, hi):
-            return np.where(applied, lo + (hi - lo) * u[word], 0.0)
+        def uniform(word, lo, hi, off=0.0):
+            if lo == hi == off:
+                return np.full(batch, off)
+            values = lo + (hi - lo) * u[word]
+            return values if self.p == 1.0 else np.where(applied, values, off)
 
-        angle = uniform(1, *self.rotate)
-        if self.translate is None:
-            tx = ty = np.zeros(u.shape[1])
-        else:
+        tx = ty = zero
+        if self.translate is not None:
             max_dx, max_dy = self.translate[0] * width, self.translate[1] * height
             tx = np.round(uniform(2, -max_dx, max_dx))
             ty = np.round(uniform(3, -max_dy, max_dy))
-        scale = np.ones(u.shape[1]) if self.scale is None else \
-            np.where(applied, self.scale[0] + (self.scale[1] - self.scale[0]) * u[4], 1.0)
-        if self.shear is None:
-            shear_x = shear_y = np.zeros(u.shape[1])
-        else:
-            shear_x = uniform(5, *self.shear[:2])
-            shear_y = uniform(6, *self.shear[2:])
-        return {"applied": applied, "angle": angle, "tx": tx, "ty": ty, "scale": scale,
-                "shear_x": shear_x, "shear_y": shear_y}
+        scale = np.ones(batch) if self.scale is None else uniform(4, *self.scale, off=1.0)
+        shear = self.shear or (0.0, 0.0, 0.0, 0.0)
+        return {"applied": applied, "angle": uniform(1, *self.rotate), "tx": tx, "ty": ty,
+                "scale": scale, "shear_x": uniform(5, *shear[:2]),
+                "shear_y": uniform(6, *shear[2:])}
 
     def contribute(self, params: Params, plan: Plan) -> None:
         height, width = plan.size
         cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
-        rot = np.deg2rad(params["angle"])
-        sx, sy = np.deg2rad(params["shear_x"]), np.deg2rad(params["shear_y"])
         s = params["scale"]
-        a = np.cos(rot - sy) / np.cos(sy)
-        b = -(a * np.tan(sx) + np.sin(rot))
-        c = np.sin(rot - sy) / np.cos(sy)
-        d = np.cos(rot) - c * np.tan(sx)
+        a, b, c, d = self._rotation_shear(params)
         ox, oy = cx + params["tx"], cy + params["ty"]
         batch = plan.batch
         forward = _matrices(batch)
@@ -143,6 +137,23 @@ class Affine(Transform):
         pull[:, 0, 2] = cx - pull[:, 0, 0] * ox - pull[:, 0, 1] * oy
         pull[:, 1, 2] = cy - pull[:, 1, 0] * ox - pull[:, 1, 1] * oy
         plan.geometry(forward, pull)
+
+    def _rotation_shear(self, params: Params):
+        """torchvision's R(angle) SHy(shear_y) SHx(shear_x), as its four entries (a b; c d);
+        without rotation or shear in the settings, the identity without trigonometry."""
+        if self.shear is None and self.rotate == (0.0, 0.0):
+            one, zero = np.ones(len(params["scale"])), np.zeros(len(params["scale"]))
+            return one, zero, zero, one
+        rot = np.deg2rad(params["angle"])
+        if self.shear is None:
+            cos, sin = np.cos(rot), np.sin(rot)
+            return cos, -sin, sin, cos
+        sx, sy = np.deg2rad(params["shear_x"]), np.deg2rad(params["shear_y"])
+        a = np.cos(rot - sy) / np.cos(sy)
+        b = -(a * np.tan(sx) + np.sin(rot))
+        c = np.sin(rot - sy) / np.cos(sy)
+        d = np.cos(rot) - c * np.tan(sx)
+        return a, b, c, d
 
 
 class _Flip(Transform):
