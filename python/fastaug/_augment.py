@@ -265,8 +265,7 @@ class Augment(Compose):
                             f"{type(params).__name__}")
         _check_params(params)
         plan = Plan(len(params), params.image_shape, self.fill_mode, self.cval, self.order)
-        plan.pull = params.pull_matrices()
-        plan.forward_from(params.forward_matrices)
+        plan.geometry(params.forward_matrices, params.pull_matrices())
         factor, offset = params.brightness, params.channel_shift
         photometric = ~(np.isnan(factor) & np.isnan(offset))
         if photometric.any():

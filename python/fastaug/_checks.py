@@ -105,6 +105,10 @@ def symmetric_range(value: object, name: str) -> Tuple[float, float]:
 
 def indices_arg(value: object) -> Tuple[np.ndarray, bool]:
     """(B,) int64 sample indices and whether a single int was given."""
+    if type(value) is np.ndarray and value.dtype == np.int64 and value.ndim == 1:
+        if value.size and value.min() < 0:  # the usual case, without the dtype checks
+            raise ValueError("indices must be sample indices in the dataset, in [0, 2**63)")
+        return value, False
     arr = np.asarray(value)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"indices must be an int or a 1-D sequence of ints, got dtype {arr.dtype}")

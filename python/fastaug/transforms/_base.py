@@ -47,10 +47,11 @@ class Plan:
         self.batch = batch
         self.size = size
         eye = np.broadcast_to(np.eye(3), (batch, 3, 3))
-        self._forward = eye
-        self._forward_fn = None
         self.pull = eye
-        self._identity = True  # no map yet: the first one is taken as it is
+        # Forward maps are only needed for keypoints and boxes: kept as factors (arrays, or
+        # callables that make them) and composed when asked for.
+        self._forward_factors: List[Any] = []
+        self._identity = True  # no map yet: the first pull is taken as it is
         self.op_codes: List[np.ndarray] = []
         self.op_args: List[np.ndarray] = []
         self.fill_mode = fill_mode
@@ -59,22 +60,38 @@ class Plan:
 
     @property
     def forward(self) -> np.ndarray:
-        if self._forward_fn is not None:
-            self._forward, self._forward_fn = self._forward_fn(), None
-        return self._forward
+        out = np.broadcast_to(np.eye(3), (self.batch, 3, 3))
+        for factor in self._forward_factors:
+            out = (factor() if callable(factor) else factor) @ out
+        self._forward_factors = [out]
+        return out
 
-    def forward_from(self, make) -> None:
-        """Set the forward maps to ``make()``, called only if they are asked for (only
-        keypoints and boxes need them)."""
-        self._forward_fn, self._identity = make, False
-
-    def geometry(self, forward: np.ndarray, pull: np.ndarray) -> None:
-        """Append a map and its inverse (both (B, 3, 3)) after what is there."""
+    def geometry(self, forward, pull: np.ndarray) -> None:
+        """Append a map and its inverse after what is there: ``pull`` (B, 3, 3), ``forward``
+        (B, 3, 3) or a callable that makes it (called only if the forward maps are used)."""
+        self._forward_factors.append(forward)
         if self._identity:
-            self._forward, self.pull, self._identity = forward, pull, False
-            return
-        self._forward = forward @ self.forward
-        self.pull = self.pull @ pull
+            self.pull, self._identity = pull, False
+        else:
+            self.pull = self.pull @ pull
+
+    def flip(self, axis: int, on: np.ndarray) -> None:
+        """Append a mirror of x (axis 0) or y (axis 1) where ``on``: x -> W - 1 - x. A flip is
+        its own inverse, and composing it only negates and shifts entries, so no product is
+        needed for the pull maps."""
+        extent = self.size[1 - axis] - 1.0
+        sign = np.where(on, -1.0, 1.0)
+        pull = np.array(self.pull)  # (pull @ F): column `axis` negated, its offset moved
+        pull[:, :, 2] += np.where(on, extent, 0.0)[:, None] * pull[:, :, axis]
+        pull[:, :, axis] *= sign[:, None]
+        self.pull, self._identity = pull, False
+
+        def forward():
+            m = np.broadcast_to(np.eye(3), (self.batch, 3, 3)).copy()
+            m[:, axis, axis] = sign
+            m[:, axis, 2] = np.where(on, extent, 0.0)
+            return m
+        self._forward_factors.append(forward)
 
     def color(self, op: str, on: np.ndarray, a: np.ndarray, b: Optional[np.ndarray] = None) -> None:
         """Append colour op ``op`` (a key of ``COLOR_OPS``) for the images where ``on``."""

@@ -126,11 +126,15 @@ class Affine(Transform):
         a, b, c, d = self._rotation_shear(params)
         ox, oy = cx + params["tx"], cy + params["ty"]
         batch = plan.batch
-        forward = _matrices(batch)
-        forward[:, 0, 0], forward[:, 0, 1] = a * s, b * s
-        forward[:, 1, 0], forward[:, 1, 1] = c * s, d * s
-        forward[:, 0, 2] = ox - forward[:, 0, 0] * cx - forward[:, 0, 1] * cy
-        forward[:, 1, 2] = oy - forward[:, 1, 0] * cx - forward[:, 1, 1] * cy
+
+        def forward():
+            m = _matrices(batch)
+            m[:, 0, 0], m[:, 0, 1] = a * s, b * s
+            m[:, 1, 0], m[:, 1, 1] = c * s, d * s
+            m[:, 0, 2] = ox - m[:, 0, 0] * cx - m[:, 0, 1] * cy
+            m[:, 1, 2] = oy - m[:, 1, 0] * cx - m[:, 1, 1] * cy
+            return m
+
         pull = _matrices(batch)
         pull[:, 0, 0], pull[:, 0, 1] = d / s, -b / s
         pull[:, 1, 0], pull[:, 1, 1] = -c / s, a / s
@@ -163,12 +167,7 @@ class _Flip(Transform):
         super().__init__(p)
 
     def contribute(self, params: Params, plan: Plan) -> None:
-        flip = params["applied"]
-        extent = plan.size[1 - self.axis] - 1.0  # W - 1 for x, H - 1 for y
-        m = np.broadcast_to(np.eye(3), (plan.batch, 3, 3)).copy()
-        m[:, self.axis, self.axis] = np.where(flip, -1.0, 1.0)
-        m[:, self.axis, 2] = np.where(flip, extent, 0.0)
-        plan.geometry(m, m)  # a flip is its own inverse
+        plan.flip(self.axis, params["applied"])
 
 
 class HorizontalFlip(_Flip):
