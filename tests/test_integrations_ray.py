@@ -93,7 +93,8 @@ def test_map_batches_on_local_ray_equals_local_augment(ray_local):
     out = ds.map_batches(
         RayAugmenter, fn_constructor_kwargs={"augment": CONFIG, "mask_column": "mask",
                                              "index_column": "index", "epoch": 1},
-        batch_format="numpy", batch_size=5, concurrency=2).take_all()
+        batch_format="numpy", batch_size=5,
+        compute=ray_local.data.ActorPoolStrategy(size=2)).take_all()
     out.sort(key=lambda row: int(row["index"]))
     assert [int(row["index"]) for row in out] == list(range(N))
     expected = fastaug.Augment(**CONFIG)(images, indices=np.arange(N), epoch=1, masks=masks)

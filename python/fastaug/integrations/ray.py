@@ -1,7 +1,7 @@
 """Ray Data: ``fastaug.Augment`` as a ``map_batches`` callable class.
 
     ds.map_batches(RayAugmenter, fn_constructor_kwargs={"augment": {...}, "epoch": e},
-                   batch_format="numpy", concurrency=4)
+                   batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=4))
 
 Each actor builds its ``Augment`` once, in its constructor. Randomness is keyed by a column
 of sample indices (seed, epoch, index), so how Ray splits the data into blocks, batches and
