@@ -14,3 +14,13 @@
 #define FASTAUG_DECLARE_PER_ISA(decl) \
   namespace scalar { decl; }
 #endif
+
+// Entry points that also have a NEON version (a family's *_neon.cpp, namespace `neon`,
+// aarch64 builds only); dispatch them with FASTAUG_DISPATCH_NEON.
+#if defined(FASTAUG_NEON)
+#define FASTAUG_DECLARE_PER_ISA_NEON(decl) \
+  namespace scalar { decl; }               \
+  namespace neon { decl; }
+#else
+#define FASTAUG_DECLARE_PER_ISA_NEON(decl) FASTAUG_DECLARE_PER_ISA(decl)
+#endif

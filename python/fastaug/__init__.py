@@ -29,21 +29,17 @@ __all__ = [
     "transform_matrix_offset_center", "flip_axis",
 ] + transforms.__all__
 
-_LEVELS = ("scalar", "sse4", "avx2", "avx512")
-
-
 def simd_info() -> "dict[str, object]":
     """What the CPU supports and what the kernels use.
 
     Returns a dict with ``cpu`` (best level this CPU runs), ``active`` (level in use, which
-    ``FASTAUG_SIMD=scalar|sse4|avx2|avx512`` forces at import) and ``available`` (every
+    ``FASTAUG_SIMD=scalar|sse4|avx2|avx512|neon`` forces at import) and ``available`` (every
     level usable here, lowest first).
     """
-    cpu = _core.cpu_simd_level()
     return {
-        "cpu": cpu,
+        "cpu": _core.cpu_simd_level(),
         "active": _core.active_simd_level(),
-        "available": list(_LEVELS[: _LEVELS.index(cpu) + 1]),
+        "available": list(_core.available_simd_levels()),
     }
 
 

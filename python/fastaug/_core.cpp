@@ -246,12 +246,39 @@ void register_simd(py::module_& m) {
       [](const std::string& name) {
         SimdLevel level;
         if (!parse_simd_level(name.c_str(), &level))
-          fail_value("level must be one of 'scalar', 'sse4', 'avx2', 'avx512', got '" + name + "'");
+          fail_value("level must be one of 'scalar', 'sse4', 'avx2', 'avx512', 'neon', got '" +
+                     name + "'");
         if (!set_active_simd_level(level))
           fail_value("level '" + name + "' is not supported by this CPU (best: " +
                      simd_level_name(cpu_simd_level()) + ")");
       },
       "Testing hook: force the SIMD level for this process.");
+  m.def(
+      "available_simd_levels",
+      [] {
+        std::vector<std::string> names;
+        for (SimdLevel l : {SimdLevel::scalar, SimdLevel::sse4, SimdLevel::avx2,
+                            SimdLevel::avx512, SimdLevel::neon})
+          if (simd_level_available(l)) names.emplace_back(simd_level_name(l));
+        return names;
+      },
+      "Every SIMD level the kernels can run at here, lowest first.");
+  m.def(
+      "_x86_level_from_cpuid",
+      [](uint32_t max_leaf, uint32_t leaf1_ecx, uint32_t leaf7_ebx, uint32_t leaf7_ecx,
+         uint64_t xcr0) {
+        X86CpuidWords w;
+        w.max_leaf = max_leaf;
+        w.leaf1_ecx = leaf1_ecx;
+        w.leaf7_ebx = leaf7_ebx;
+        w.leaf7_ecx = leaf7_ecx;
+        w.xcr0 = xcr0;
+        const X86Features f = x86_features_from_cpuid(w);
+        return py::make_tuple(simd_level_name(f.level), f.avx512vbmi);
+      },
+      py::arg("max_leaf"), py::arg("leaf1_ecx"), py::arg("leaf7_ebx"), py::arg("leaf7_ecx"),
+      py::arg("xcr0"),
+      "Testing hook: (level, avx512vbmi) that x86 detection picks for these CPUID/XGETBV words.");
 }
 
 // ---------------------------------------------------------------- flip
@@ -1030,7 +1057,7 @@ PYBIND11_MODULE(_core, m, py::mod_gil_not_used()) {
     SimdLevel level;
     if (!parse_simd_level(env, &level))
       throw py::import_error(std::string("FASTAUG_SIMD='") + env +
-                             "' is not one of scalar, sse4, avx2, avx512");
+                             "' is not one of scalar, sse4, avx2, avx512, neon");
     if (!set_active_simd_level(level))
       throw py::import_error(std::string("FASTAUG_SIMD=") + env +
                              " is not supported by this CPU (best: " +
