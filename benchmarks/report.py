@@ -339,7 +339,7 @@ def simd_info() -> str:
         return f"fastaug not importable ({exc})"
     forced = os.environ.get("FASTAUG_SIMD")
     if forced:  # fastaug may have been imported before --simd set the variable
-        fastaug._core._set_simd_level(forced)
+        fastaug._core._testing.set_simd_level(forced)
     return repr(fastaug.simd_info())
 
 

@@ -16,7 +16,7 @@ from fastaug import _core
 SIMD_LEVELS = fastaug.simd_info()["available"]
 # Every kernel path this CPU can run: each SIMD level, and on a CPU with AVX512-VBMI also the
 # avx512 kernels without their VBMI paths (what AVX-512 CPUs without VBMI run).
-SIMD_PATHS = SIMD_LEVELS + (["avx512-novbmi"] if _core._avx512vbmi() else [])
+SIMD_PATHS = SIMD_LEVELS + (["avx512-novbmi"] if _core._testing.avx512vbmi() else [])
 
 
 @contextlib.contextmanager
@@ -24,13 +24,13 @@ def forced_simd_path(path):
     """Run the block on one of SIMD_PATHS, then restore the level and VBMI setting."""
     level, _, variant = path.partition("-")
     previous_level = _core.active_simd_level()
-    _core._set_simd_level(level)
-    previous_vbmi = _core._set_avx512vbmi(variant != "novbmi")
+    _core._testing.set_simd_level(level)
+    previous_vbmi = _core._testing.set_avx512vbmi(variant != "novbmi")
     try:
         yield
     finally:
-        _core._set_simd_level(previous_level)
-        _core._set_avx512vbmi(previous_vbmi)
+        _core._testing.set_simd_level(previous_level)
+        _core._testing.set_avx512vbmi(previous_vbmi)
 
 
 @pytest.fixture(params=SIMD_PATHS)

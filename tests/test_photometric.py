@@ -117,10 +117,10 @@ def test_uint8_brightness_takes_its_fast_path_on_every_simd_level(simd_level):
     use, so a broken one still gives the right pixels, only slowly: this pins which form
     each level takes (x0.7, x0.5 and x1.5 round products to exact ties; x1.3's float
     products land on both sides of them, so only the map reproduces it)."""
-    method = _core._brightness_u8_method
+    method = _core._testing.brightness_u8_method
     if simd_level == "scalar":
         expected = {0.7: "float", 0.8: "float", 1.3: "float", 2.5: "float"}
-    elif simd_level == "avx512" and _core._avx512vbmi():
+    elif simd_level == "avx512" and _core._testing.avx512vbmi():
         expected = {0.7: "table", 0.8: "table", 1.3: "table", 2.5: "table"}
     else:
         expected = {0.7: "multiply+parity", 0.5: "multiply+parity", 0.8: "multiply",

@@ -342,7 +342,7 @@ def test_thread_counts_give_identical_results(rng):
 def test_pool_runs_every_task_once_across_resizes():
     for threads in (2, 3, 2, 0, 8, 1, 2):
         for count in (0, 1, 2, 7, 1000):
-            assert _core._parallel_for_selftest(count, threads) == [1] * count
+            assert _core._testing.parallel_for_selftest(count, threads) == [1] * count
 
 
 def test_available_cpus_matches_affinity():
@@ -354,8 +354,8 @@ def test_available_cpus_matches_affinity():
 def test_worker_exception_becomes_python_exception(fail_at):
     for threads in (1, 2, 4):
         with pytest.raises(RuntimeError, match=f"task {fail_at} failed"):
-            _core._parallel_for_selftest(50, threads, fail_at)
-    assert _core._parallel_for_selftest(50, 4) == [1] * 50  # pool still healthy
+            _core._testing.parallel_for_selftest(50, threads, fail_at)
+    assert _core._testing.parallel_for_selftest(50, 4) == [1] * 50  # pool still healthy
 
 
 def test_concurrent_python_callers_match_sequential_calls(rng):
@@ -392,7 +392,7 @@ def test_fork_after_pool_started_child_can_run(rng):
             got = run_case(case, num_threads=threads)
             if not np.array_equal(got, want):
                 raise AssertionError("child result differs")
-        if _core._parallel_for_selftest(100, 2) != [1] * 100:
+        if _core._testing.parallel_for_selftest(100, 2) != [1] * 100:
             raise AssertionError("child pool lost tasks")
 
     assert fork_and_run(child) == 0
@@ -554,8 +554,8 @@ CORE_BAD = [
     (dict(matrices=EYE.astype(np.float32)), TypeError, "matrices must have dtype float64"),
     (dict(matrices=np.where(EYE == 0, np.inf, EYE)), ValueError, r"matrices\[0\] must be finite"),
     (dict(order=2), ValueError, "order must be 0 or 1"),
-    (dict(fill_mode=5), ValueError, "fill_mode must be 0..4"),
-    (dict(fill_mode=-1), ValueError, "fill_mode must be 0..4"),
+    (dict(fill_mode=5), ValueError, "fill_mode must be a code 0..4"),
+    (dict(fill_mode=-1), ValueError, "fill_mode must be a code 0..4"),
     (dict(cval=np.nan), ValueError, "cval must be finite"),
     (dict(rescale=np.inf), ValueError, "rescale must be finite"),
     (dict(num_threads=-2), ValueError, "num_threads must be between"),

@@ -28,7 +28,7 @@ def test_set_level_rejects_levels_this_cpu_lacks():
     before = _core.active_simd_level()
     for level in lacking:
         with pytest.raises(ValueError, match="not supported by this CPU"):
-            _core._set_simd_level(level)
+            _core._testing.set_simd_level(level)
         assert _core.active_simd_level() == before
 
 
@@ -53,7 +53,7 @@ def test_env_var_rejects_unknown_level():
 
 def test_set_level_rejects_unknown_name():
     with pytest.raises(ValueError, match="level must be one of"):
-        _core._set_simd_level("neon9")
+        _core._testing.set_simd_level("neon9")
 
 
 # x86 detection decides from CPUID/XGETBV words alone; these feed it synthetic answers.
@@ -71,7 +71,7 @@ XCR0_ZMM = XCR0_YMM | 0b11100000             # + opmask, ZMM_Hi256, Hi16_ZMM
 
 
 def _detect(max_leaf=7, ecx=AVX2_ECX, ebx7=AVX512_EBX, ecx7=VBMI_ECX7, xcr0=XCR0_ZMM):
-    return _core._x86_level_from_cpuid(max_leaf, ecx, ebx7, ecx7, xcr0)
+    return _core._testing.x86_level_from_cpuid(max_leaf, ecx, ebx7, ecx7, xcr0)
 
 
 def test_cpuid_full_avx512_with_vbmi():
@@ -143,4 +143,4 @@ if _proc_cpuinfo_flags() is not None:
                 if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags:
                     want = "avx512"
         assert _core.cpu_simd_level() == want
-        assert _core._avx512vbmi() == (want == "avx512" and "avx512vbmi" in flags)
+        assert _core._testing.avx512vbmi() == (want == "avx512" and "avx512vbmi" in flags)

@@ -10,7 +10,9 @@ import pytest
 import fastaug
 from fastaug import _core
 
-STUB = Path(fastaug.__file__).with_name("_core.pyi")
+STUB_DIR = Path(fastaug.__file__).with_name("_core")
+STUB = STUB_DIR / "__init__.pyi"
+TESTING_STUB = STUB_DIR / "_testing.pyi"
 PUBLIC_MODULES = [
     "fastaug", "fastaug.kernels", "fastaug.keras", "fastaug.keras.image",
     "fastaug.keras.image.affine_transformations", "fastaug.keras.image.utils",
@@ -23,11 +25,11 @@ PUBLIC_MODULES = [
 
 def test_the_installed_package_is_marked_typed_and_has_the_stub():
     assert Path(fastaug.__file__).with_name("py.typed").is_file()
-    assert STUB.is_file()
+    assert STUB.is_file() and TESTING_STUB.is_file()
 
 
-def _stub_functions():
-    tree = ast.parse(STUB.read_text())
+def _stub_functions(stub):
+    tree = ast.parse(stub.read_text())
     return {node.name: [a.arg for a in node.args.posonlyargs + node.args.args]
             for node in tree.body if isinstance(node, ast.FunctionDef)}
 
@@ -39,12 +41,15 @@ def _runtime_parameters(function):
     return [part.split(":")[0].strip() for part in re.split(r", (?=\w+:)", inside) if part]
 
 
-def test_stub_names_every_binding_with_its_parameters():
-    stub = _stub_functions()
-    runtime = {name for name in dir(_core) if not name.startswith("__")}
+@pytest.mark.parametrize("module, stub_path", [(_core, STUB), (_core._testing, TESTING_STUB)],
+                         ids=["_core", "_testing"])
+def test_stub_names_every_binding_with_its_parameters(module, stub_path):
+    stub = _stub_functions(stub_path)
+    runtime = {name for name in dir(module)
+               if not name.startswith("__") and not inspect.ismodule(getattr(module, name))}
     assert set(stub) == runtime
     for name, params in stub.items():
-        expected = _runtime_parameters(getattr(_core, name))
+        expected = _runtime_parameters(getattr(module, name))
         assert len(params) == len(expected), name
         if not all(re.fullmatch(r"arg\d+", p) for p in expected):
             assert params == expected, name

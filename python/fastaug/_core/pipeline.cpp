@@ -1,0 +1,202 @@
+// The plan executor: run_plans (one warp, colour ops, rescale and store per image, over
+// the thread pool), its colour-op table, and the pool's CPU count.
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "common.hpp"
+#include "pipeline/color_ops.hpp"
+#include "pipeline/run_plans.hpp"
+#include "pipeline/thread_pool.hpp"
+
+namespace fastaug_bindings {
+namespace {
+
+using namespace fastaug;
+
+enum class PixelType { u8, f32 };
+
+PixelType pixel_type(const py::array& a, const char* name) {
+  if (is_native(a)) {
+    if (is_dtype(a, py::dtype::of<uint8_t>())) return PixelType::u8;
+    if (is_dtype(a, py::dtype::of<float>())) return PixelType::f32;
+  }
+  fail_type(std::string(name) + " must have dtype uint8 or float32 (native byte order), got " +
+            dtype_name(a));
+}
+
+// An (N, H, W, C) array of T with element-aligned strides and contiguous channels.
+template <typename T>
+ImageStack<T> stack_arg(const py::array& a, const char* name) {
+  const int64_t s = sizeof(T);
+  T* data = static_cast<T*>(const_cast<void*>(a.data()));
+  if (a.size() == 0)  // numpy gives empty arrays zero strides; nothing will be read or written
+    return ImageStack<T>{data, a.shape(0), a.shape(1), a.shape(2), a.shape(3), 0, 0, 0};
+  for (int k = 0; k < 4; ++k)
+    if (a.strides(k) % s != 0)
+      fail_value(std::string(name) + " has strides that are not a multiple of its item size");
+  if (reinterpret_cast<uintptr_t>(a.data()) % alignof(T) != 0)
+    fail_value(std::string(name) + " is not aligned to its item size (pass a copy)");
+  if (a.shape(3) > 1 && a.strides(3) != s)
+    fail_value(std::string(name) + " must have contiguous channels (stride " + std::to_string(s) +
+               " bytes on the last axis)");
+  return ImageStack<T>{data,           a.shape(0),     a.shape(1),     a.shape(2),    a.shape(3),
+                       a.strides(0) / s, a.strides(1) / s, a.strides(2) / s};
+}
+
+template <typename Tin, typename Tout>
+void run_plans_typed(const py::array& src, const py::array& out, const std::vector<int64_t>& indices,
+                     const std::vector<AffineMatrix>& matrices, const std::vector<ImageOps>& ops,
+                     const PlanSettings& settings) {
+  const ImageStack<Tin> in = stack_arg<Tin>(src, "src");
+  const ImageStack<Tout> dst = stack_arg<Tout>(out, "out");
+  const ImageStack<const Tin> in_const{in.data,         in.count,      in.height,     in.width,
+                                       in.channels,     in.image_stride, in.row_stride, in.col_stride};
+  py::gil_scoped_release release;
+  run_plans<Tin, Tout>(in_const, dst, indices.data(), matrices.data(), ops.data(), settings);
+}
+
+// Per image i, the non-zero entries of op_codes[i] (int32, (batch, K)) with their arguments
+// op_args[i, k] = (a, b) (float32, (batch, K, 2)), checked by validate_plan_ops.
+std::vector<ImageOps> plan_ops_arg(const py::object& codes_obj, const py::object& args_obj,
+                                   py::ssize_t batch, int64_t channels) {
+  const py::array codes_array = array_arg(codes_obj, "op_codes");
+  if (codes_array.ndim() != 2 || codes_array.shape(0) != batch)
+    fail_value("op_codes must have shape (batch, ops) with batch = " + std::to_string(batch));
+  const py::ssize_t width = codes_array.shape(1);
+  if (width > kMaxColorOps)
+    fail_value("op_codes may hold at most " + std::to_string(kMaxColorOps) + " ops per image, got " +
+               std::to_string(width));
+  const std::vector<int32_t> codes =
+      copy_array_arg<int32_t>(codes_obj, "op_codes", {batch, width}, "int32 of shape (batch, ops)");
+  const std::vector<float> args = copy_array_arg<float>(
+      args_obj, "op_args", {batch, width * 2}, "float32 of shape (batch, ops * 2)");
+  std::vector<ImageOps> ops(static_cast<size_t>(batch));
+  for (py::ssize_t i = 0; i < batch; ++i) {
+    ImageOps& o = ops[static_cast<size_t>(i)];
+    for (py::ssize_t k = 0; k < width; ++k) {
+      const int32_t code = codes[static_cast<size_t>(i * width + k)];
+      if (code == 0) continue;
+      if (code < 0 || code >= color_op_count())
+        fail_value("op_codes[" + std::to_string(i) + ", " + std::to_string(k) + "] = " +
+                   std::to_string(code) + " is not a colour op code");
+      ColorOp& op = o.ops[o.count++];
+      op.code = code;
+      op.a = args[static_cast<size_t>((i * width + k) * 2)];
+      op.b = args[static_cast<size_t>((i * width + k) * 2 + 1)];
+    }
+    const std::string problem = validate_plan_ops(o, channels);
+    if (!problem.empty()) fail_value(problem + " (plan " + std::to_string(i) + ")");
+  }
+  return ops;
+}
+
+void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
+                       const py::object& out_obj, const py::object& matrices_obj,
+                       const py::object& op_codes_obj, const py::object& op_args_obj, int order,
+                       int fill_mode, double cval, double rescale, int num_threads) {
+  const py::array src = array_arg(src_obj, "src");
+  const py::array out = array_arg(out_obj, "out");
+  const PixelType src_type = pixel_type(src, "src");
+  const PixelType out_type = pixel_type(out, "out");
+  if (src.ndim() != 4)
+    fail_value("src must have shape (images, height, width, channels), got ndim " +
+               std::to_string(src.ndim()));
+  if (out.ndim() != 4)
+    fail_value("out must have shape (batch, height, width, channels), got ndim " +
+               std::to_string(out.ndim()));
+  if (src.shape(1) < 1 || src.shape(2) < 1 || src.shape(3) < 1)
+    fail_value("src images must have height, width and channels >= 1");
+  if (out.shape(1) < 1 || out.shape(2) < 1)
+    fail_value("out images must have height and width >= 1");
+  if (out.shape(3) != src.shape(3))
+    fail_value("out must have as many channels as src (" + std::to_string(src.shape(3)) +
+               "), got " + std::to_string(out.shape(3)));
+  if (!out.writeable()) fail_value("out is read-only");
+  if (elements_alias(out)) fail_value("out has overlapping elements (its strides alias memory)");
+  check_no_overlap(src, out, "src", "out");
+
+  const py::ssize_t batch = out.shape(0);
+  const std::vector<int64_t> indices =
+      copy_array_arg<int64_t>(indices_obj, "indices", {batch}, "int64 of shape (batch,)");
+  for (size_t i = 0; i < indices.size(); ++i)
+    if (indices[i] < 0 || indices[i] >= src.shape(0))
+      fail_value("indices[" + std::to_string(i) + "] = " + std::to_string(indices[i]) +
+                 " is out of range for src with " + std::to_string(src.shape(0)) + " images");
+
+  const std::vector<double> flat =
+      copy_array_arg<double>(matrices_obj, "matrices", {batch, 6}, "float64 of shape (batch, 6)");
+  std::vector<AffineMatrix> matrices(static_cast<size_t>(batch));
+  for (size_t i = 0; i < matrices.size(); ++i)
+    for (int k = 0; k < 6; ++k) {
+      const double v = flat[i * 6 + k];
+      if (!std::isfinite(v))
+        fail_value("matrices[" + std::to_string(i) + "] must be finite");
+      matrices[i].m[k] = v;
+    }
+
+  if (order != 0 && order != 1) fail_value("order must be 0 or 1, got " + std::to_string(order));
+  if (fill_mode < 0 || fill_mode >= kFillModes)
+    fail_value("fill_mode must be a code 0.." + std::to_string(kFillModes - 1) + " (" +
+               fill_mode_list() + "), got " + std::to_string(fill_mode));
+  if (!std::isfinite(cval)) fail_value("cval must be finite");
+  if (!std::isfinite(rescale)) fail_value("rescale must be finite");
+  if (num_threads < 0 || num_threads > kMaxThreads)
+    fail_value("num_threads must be between 0 (all CPUs) and " + std::to_string(kMaxThreads) +
+               ", got " + std::to_string(num_threads));
+  const std::vector<ImageOps> ops = plan_ops_arg(op_codes_obj, op_args_obj, batch, src.shape(3));
+
+  PlanSettings settings;
+  settings.interp = static_cast<Interp>(order);
+  settings.fill = static_cast<FillMode>(fill_mode);
+  settings.cval = cval;
+  settings.rescale = static_cast<float>(rescale);
+  settings.num_threads = num_threads;
+  if (src_type == PixelType::u8 && out_type == PixelType::u8)
+    run_plans_typed<uint8_t, uint8_t>(src, out, indices, matrices, ops, settings);
+  else if (src_type == PixelType::u8)
+    run_plans_typed<uint8_t, float>(src, out, indices, matrices, ops, settings);
+  else if (out_type == PixelType::u8)
+    run_plans_typed<float, uint8_t>(src, out, indices, matrices, ops, settings);
+  else
+    run_plans_typed<float, float>(src, out, indices, matrices, ops, settings);
+}
+
+}  // namespace
+
+void register_pipeline(py::module_& m, py::module_& testing) {
+  m.def("run_plans", &run_plans_binding, py::arg("src"), py::arg("indices"), py::arg("out"),
+        py::arg("matrices"), py::arg("op_codes"), py::arg("op_args"), py::arg("order"),
+        py::arg("fill_mode"), py::arg("cval"), py::arg("rescale"), py::arg("num_threads"),
+        "Run one plan per output image: warp, colour ops, rescale, store (see fastaug._pipeline).");
+  m.def(
+      "color_ops",
+      [] {
+        py::dict table;
+        for (int32_t code = 1; code < color_op_count(); ++code) table[color_op(code).name] = code;
+        return table;
+      },
+      "The executor's colour-op table: name -> code (0 means no op).");
+  m.def("available_cpus", &available_cpus, "CPUs this process may run on.");
+  testing.def(
+      "parallel_for_selftest",
+      [](int64_t count, int num_threads, int64_t fail_at) {
+        if (count < 0 || count > (int64_t{1} << 24)) fail_value("count must be in [0, 2**24]");
+        if (num_threads < 0 || num_threads > kMaxThreads) fail_value("num_threads out of range");
+        std::vector<int> runs(static_cast<size_t>(count), 0);
+        {
+          py::gil_scoped_release release;
+          parallel_for(count, num_threads, [&](int64_t i) {
+            if (i == fail_at) throw std::runtime_error("task " + std::to_string(i) + " failed");
+            ++runs[static_cast<size_t>(i)];
+          });
+        }
+        return runs;
+      },
+      py::arg("count"), py::arg("num_threads"), py::arg("fail_at") = -1,
+      "Run `count` tasks on the pool; returns how often each ran; task "
+      "`fail_at` throws.");
+}
+
+}  // namespace fastaug_bindings
