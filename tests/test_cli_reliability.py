@@ -245,9 +245,9 @@ def test_changed_settings_refusal_names_what_differs(tmp_path, capsys):
     assert main(["expand", str(tmp_path / "src"), str(out), "--copies", "1", "--rotation",
                  "5", "--seed", "3", "--horizontal-flip"]) == 2
     err = capsys.readouterr().err
-    assert "rotation_range: 15.0 before, 5.0 now" in err
+    assert "Affine.rotate: [-15.0, 15.0] before, [-5.0, 5.0] now" in err
     assert "seed: 0 before, 3 now" in err
-    assert "horizontal_flip: default before, true now" in err
+    assert "HorizontalFlip.p: absent before, 0.5 now" in err
 
 
 def test_study_shows_a_progress_bar_and_warns_about_a_small_validation_set(tmp_path, capsys):
@@ -269,16 +269,18 @@ def test_study_shows_a_progress_bar_and_warns_about_a_small_validation_set(tmp_p
 
 
 def test_sampling_caveat_only_when_the_spread_understates_the_noise():
-    quiet = [study_module.Row("none", {}, [0.90, 0.90]), study_module.Row("x", {}, [0.91, 0.91])]
+    quiet = [study_module.Row("none", [], "", [0.90, 0.90]),
+             study_module.Row("x", [], "", [0.91, 0.91])]
     assert "sampling error" in study_module.sampling_caveat(quiet, 100, 2)
-    noisy = [study_module.Row("none", {}, [0.70, 0.99]), study_module.Row("x", {}, [0.8, 0.9])]
+    noisy = [study_module.Row("none", [], "", [0.70, 0.99]),
+             study_module.Row("x", [], "", [0.8, 0.9])]
     assert study_module.sampling_caveat(noisy, 10000, 2) is None
 
 
 def _rows():
-    return [study_module.Row("none", {}, [0.952, 0.948]),
-            study_module.Row("rotation", {}, [0.961, 0.957]),
-            study_module.Row("all together", {}, [0.966, 0.962])]
+    return [study_module.Row("none", [], "", [0.952, 0.948]),
+            study_module.Row("rotation", [], "", [0.961, 0.957]),
+            study_module.Row("all together", [], "", [0.966, 0.962])]
 
 
 LONG_TITLE = ("validation accuracy (%), mean ± std: a folder with a rather long name "

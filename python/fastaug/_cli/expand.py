@@ -1,8 +1,8 @@
 """``fastaug expand``: write K augmented copies of every image of a class-folder tree.
 
-Copy ``k`` of ``SRC/a/b.jpg`` is ``OUT/a/b_aug{k}.jpg``, same format, its randomness keyed by
-(seed, relative path, k): the result does not depend on the worker count or on what ran
-before. Characters a file name should not hold (control characters, backslashes) are
+Copy ``k`` of ``SRC/a/b.jpg`` is ``OUT/a/b_aug{k}.jpg``, same format: the pipeline's Compose
+applied as epoch ``k`` of the sample whose index is a stable 32-bit hash of the relative
+path, so the result does not depend on the worker count or on what ran before. Characters a file name should not hold (control characters, backslashes) are
 written as ``%XX``, and ``%`` itself as ``%25``, so distinct sources never share an output;
 on a case-insensitive OUT_DIR, sources whose outputs differ only by case are refused before
 anything is written. Each file is written under a temporary name of its own in its folder
@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from .images import IMAGE_EXTENSIONS, load_image, pillow, save_image
-from .options import (CLIError, add_augmentation_options, augment, describe, generator_kwargs,
-                      make_generator, positive_int, progress_module, seed_value, stable_seed)
+from .options import (CLIError, add_augmentation_options, positive_int, progress_module,
+                      seed_value, stable_seed)
+from .pipeline import augment, pipeline_from_args
 
 MANIFEST = ".fastaug-expand.json"
 TEMP_SUFFIX = ".fastaug-tmp"
@@ -54,8 +55,9 @@ def add_parser(sub) -> None:
                    help="folder to write to (created; must not overlap SRC_DIR)")
     p.add_argument("--copies", type=positive_int, default=5, metavar="K",
                    help="augmented copies per image (default: 5)")
-    p.add_argument("--seed", type=seed_value, default=0,
-                   help="random seed (default: 0); resuming needs the same one")
+    p.add_argument("--seed", type=seed_value, default=None,
+                   help="the pipeline's seed (default: the Compose config's, else 0); "
+                        "resuming needs the same one")
     p.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, metavar="N",
                    help="threads decoding, augmenting and encoding (default: one per core)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -89,8 +91,7 @@ class Outcome:
 
 
 def run(args: argparse.Namespace) -> int:
-    kwargs = generator_kwargs(args)
-    gen = make_generator(kwargs)
+    pipeline = pipeline_from_args(args)
     src, out = _check_dirs(args.src, args.out)
     pillow()  # fail now, not as every file "unreadable", when Pillow is missing
     bar_module = progress_module(args.progress)
@@ -103,15 +104,15 @@ def run(args: argparse.Namespace) -> int:
     folders = sorted({os.path.dirname(t) for ts in targets.values() for _, t in ts})
     for folder in folders:  # every folder checked before any is created
         _check_inside(folder, out)
-    _check_manifest(out, {"source": src, "seed": args.seed, "augmentation": kwargs})
+    _check_manifest(out, {"source": src, "pipeline": pipeline.settings()})
     for folder in folders:
         _prepare_folder(folder, out)
     jobs = [Job(rel, os.path.join(src, *rel.split("/")),
                 [(k, t, os.path.lexists(t)) for k, t in targets[rel]]) for rel in sources]
     existing = sum(e for j in jobs for _, _, e in j.targets)
     total = len(sources) * args.copies
-    print(f"expand: {len(sources)} images x {args.copies} copies ({describe(kwargs)}, "
-          f"seed {args.seed}); {existing} already in OUT_DIR (each checked before it is "
+    print(f"expand: {len(sources)} images x {args.copies} copies ({pipeline.summary}, "
+          f"seed {pipeline.compose.seed}); {existing} already in OUT_DIR (each checked before it is "
           f"skipped), {total - existing} to write", flush=True)
 
     start = time.perf_counter()
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     bar = (bar_module.tqdm(total=total, unit="copy", file=sys.stdout, smoothing=0.1)
            if bar_module else None)
     try:
-        for outcome in _run_jobs(gen, jobs, args.seed, args.workers):
+        for outcome in _run_jobs(pipeline.compose, jobs, args.workers):
             outcomes.append(outcome)
             if bar is not None:
                 bar.update(outcome.planned)
@@ -261,18 +262,29 @@ _MISSING = object()
 
 
 def _differences(before: dict, now: dict) -> List[str]:
-    """``name: old before, new now`` for every setting that differs (the augmentation's
-    arguments by their own names; "default" where one side leaves it out)."""
+    """``name: old before, new now`` for every setting that differs: the pipeline's seed and
+    each transform's arguments as ``Type.argument`` ("absent" where one side has no such
+    transform)."""
     def flat(settings):
         settings = dict(settings) if isinstance(settings, dict) else {}
-        augmentation = settings.pop("augmentation", {})
-        if isinstance(augmentation, dict):
-            settings.update(augmentation)
+        pipeline = settings.pop("pipeline", {})
+        if not isinstance(pipeline, dict):
+            return settings
+        transforms = pipeline.get("transforms", [])
+        settings.update({k: v for k, v in pipeline.items() if k != "transforms"})
+        counts: Dict[str, int] = {}
+        for entry in transforms if isinstance(transforms, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            name = str(entry.get("type"))
+            counts[name] = counts.get(name, 0) + 1
+            label = name if counts[name] == 1 else f"{name}#{counts[name]}"
+            settings.update({f"{label}.{k}": v for k, v in entry.items() if k != "type"})
         return settings
 
     old, new = flat(before), flat(now)
-    return [f"{key}: {json.dumps(old[key]) if key in old else 'default'} before, "
-            f"{json.dumps(new[key]) if key in new else 'default'} now"
+    return [f"{key}: {json.dumps(old[key]) if key in old else 'absent'} before, "
+            f"{json.dumps(new[key]) if key in new else 'absent'} now"
             for key in sorted(set(old) | set(new))
             if old.get(key, _MISSING) != new.get(key, _MISSING)]
 
@@ -310,7 +322,7 @@ def _whole_image(path: str) -> bool:
     return True
 
 
-def _run_jobs(gen, jobs: List[Job], seed: int, workers: int) -> Iterator[Outcome]:
+def _run_jobs(compose, jobs: List[Job], workers: int) -> Iterator[Outcome]:
     """Outcomes as jobs finish; at most ``2 * workers`` jobs are queued at once. On an
     interrupt, queued jobs are dropped and running ones stop after their current file."""
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastaug-expand")
@@ -320,7 +332,7 @@ def _run_jobs(gen, jobs: List[Job], seed: int, workers: int) -> Iterator[Outcome
     try:
         while True:
             for job in todo:
-                running.add(pool.submit(_do_job, gen, job, seed, stop))
+                running.add(pool.submit(_do_job, compose, job, stop))
                 if len(running) >= 2 * workers:
                     break
             if not running:
@@ -333,7 +345,7 @@ def _run_jobs(gen, jobs: List[Job], seed: int, workers: int) -> Iterator[Outcome
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _do_job(gen, job: Job, seed: int, stop: threading.Event) -> Outcome:
+def _do_job(compose, job: Job, stop: threading.Event) -> Outcome:
     outcome = Outcome(job.rel, len(job.targets))
     todo = []
     for k, target, existed in job.targets:
@@ -353,7 +365,7 @@ def _do_job(gen, job: Job, seed: int, stop: threading.Event) -> Outcome:
     for k, target, existed in todo:
         if stop.is_set():
             break
-        copy = augment(gen, loaded.pixels, stable_seed(seed, job.rel, k))
+        copy = augment(compose, loaded.pixels, stable_seed(job.rel), k)
         try:
             _write_atomically(target, lambda tmp: save_image(copy, tmp, loaded.format))
         except (OSError, ValueError) as exc:

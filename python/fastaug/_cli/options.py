@@ -1,8 +1,9 @@
 """Options every augmenting subcommand shares, the ``--config`` file, errors and lazy imports.
 
-An augmentation is described by ``ImageDataGenerator`` constructor arguments (the names
-``get_config()`` uses). A ``--config`` file (TOML or JSON) gives them by those names; command
-line options override it one by one.
+The options are Keras-style, named as ``ImageDataGenerator``'s constructor arguments
+(``get_config()``'s names). A ``--config`` file (TOML or JSON) holds either a Compose
+(``Compose.to_json()`` / ``to_toml()``) or such arguments by name, which command line options
+then override one by one. ``pipeline.py`` turns either into the Compose the command runs.
 """
 from __future__ import annotations
 
@@ -13,17 +14,12 @@ import inspect
 import json
 import math
 import sys
-import threading
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-
-from .._keras.generator import COMPAT_VERSIONS
-
-# Constructor arguments the CLI applies to each image (get_random_transform/apply_transform).
+# The constructor arguments the CLI maps onto transforms (see pipeline.py).
 AUGMENTATION_KEYS = ("rotation_range", "width_shift_range", "height_shift_range", "shear_range",
                      "zoom_range", "channel_shift_range", "brightness_range", "horizontal_flip",
-                     "vertical_flip", "fill_mode", "cval", "interpolation_order", "compat")
+                     "vertical_flip", "fill_mode", "cval", "interpolation_order")
 
 # The normalisation arguments at their defaults: a config file written from get_config()
 # holds them; any other value would ask for work the CLI does not do.
@@ -36,6 +32,9 @@ _IGNORED_DEFAULTS = {
 # Ignored whatever their value: how a generator lays out, splits and returns arrays, not what
 # it does to an image (the CLI reads images channels-last and writes 8-bit files).
 _IGNORED = ("num_threads", "data_format", "validation_split", "dtype")
+# How Keras draws and shades (rotation direction, brightness stretch): the transforms have
+# their own meanings, so only the default, which get_config() writes, is accepted.
+_COMPAT_DEFAULT = "1.1.2"
 
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 
@@ -169,10 +168,14 @@ _VALUE_OPTIONS = (
 
 def add_augmentation_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
-        "augmentation (ImageDataGenerator arguments; each overrides --config)")
+        "augmentation (Keras-style options, mapped onto fastaug transforms: rotation, shifts, "
+        "zoom and shear onto Affine, flips onto HorizontalFlip/VerticalFlip, brightness onto "
+        "ColorJitter, channel shift onto ChannelShift; each overrides --config)")
     group.add_argument("--config", metavar="FILE",
-                       help="TOML or JSON file of ImageDataGenerator arguments by name, e.g. "
-                            "rotation_range = 20 (the keys get_config() writes)")
+                       help="TOML or JSON file holding a Compose (what Compose.to_toml() or "
+                            "to_json() writes: the pipeline you train with), or "
+                            "ImageDataGenerator arguments by name, e.g. rotation_range = 20 "
+                            "(the keys get_config() writes)")
     for flag, key, kind, metavar, text in _VALUE_OPTIONS:
         group.add_argument(flag, dest=key, type=kind, metavar=metavar, help=text)
     group.add_argument("--horizontal-flip", dest="horizontal_flip",
@@ -183,17 +186,13 @@ def add_augmentation_options(parser: argparse.ArgumentParser) -> None:
                        help="flip half of the copies upside down")
     group.add_argument("--fill-mode", dest="fill_mode", choices=FILL_MODES,
                        help="how points outside the image are filled (default: nearest)")
-    group.add_argument("--compat", choices=COMPAT_VERSIONS,
-                       help="Keras behaviour to reproduce: keras-preprocessing 1.1.2 "
-                            "(default) or the legacy generator of tf.keras 2.9+ / Keras 3 "
-                            "(other rotation centre and direction; brightness without the "
-                            "0..255 stretch)")
     group.add_argument("--interpolation-order", dest="interpolation_order", type=int,
                        choices=(0, 1), help="0: nearest neighbour, 1: bilinear (default)")
 
 
-def load_config(path: str) -> Dict[str, object]:
-    """The generator arguments in a TOML (``.toml``) or JSON file."""
+def load_config(path: str) -> Tuple[str, Dict[str, Any]]:
+    """``("compose", settings)`` for a file holding a Compose (a ``transforms`` list), else
+    ``("keras", generator arguments)``, from a TOML (``.toml``) or JSON file."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -212,8 +211,10 @@ def load_config(path: str) -> Dict[str, object]:
     except ValueError as exc:  # JSONDecodeError, TOMLDecodeError, UnicodeDecodeError
         raise CLIError(f"config {path} is not valid {kind}: {exc}", code=2) from None
     if not isinstance(config, dict):
-        raise CLIError(f"config {path} must hold a table/object of generator arguments",
-                       code=2)
+        raise CLIError(f"config {path} must hold a table/object: a Compose or generator "
+                       "arguments", code=2)
+    if "transforms" in config:
+        return "compose", config
     augmentation = {}
     for key, value in config.items():
         if key in AUGMENTATION_KEYS:
@@ -223,13 +224,18 @@ def load_config(path: str) -> Dict[str, object]:
             augmentation[key] = value
         elif key in _IGNORED:
             continue
+        elif key == "compat":
+            if value != _COMPAT_DEFAULT:
+                raise CLIError(f"config {path}: compat={value!r} selects how Keras draws and "
+                               "shades; the command line runs fastaug transforms, which have "
+                               "their own meanings (remove the key)", code=2)
         elif key not in _IGNORED_DEFAULTS:
             raise CLIError(f"config {path}: unknown ImageDataGenerator argument {key!r}",
                            code=2)
         elif value != _IGNORED_DEFAULTS[key]:
             raise CLIError(f"config {path}: {key}={value!r} is not applied by the command "
                            "line (only augmentation arguments are)", code=2)
-    return augmentation
+    return "keras", augmentation
 
 
 def _is_number(value) -> bool:
@@ -246,9 +252,6 @@ def _config_value_problem(key: str, value) -> Optional[str]:
         return None if value in FILL_MODES else "must be one of " + ", ".join(FILL_MODES)
     if key == "interpolation_order":
         return None if value in (0, 1) and not isinstance(value, bool) else "must be 0 or 1"
-    if key == "compat":
-        return None if value in COMPAT_VERSIONS else "must be one of " + ", ".join(
-            COMPAT_VERSIONS)
     if key == "cval":
         return None if _is_number(value) else "must be a number"
     pair = isinstance(value, list) and len(value) == 2 and all(
@@ -265,15 +268,19 @@ def _config_value_problem(key: str, value) -> Optional[str]:
     return None if _is_number(value) and value >= 0 else "must be a number >= 0"
 
 
-def generator_kwargs(args: argparse.Namespace) -> Dict[str, object]:
-    """The augmentation arguments: the config file's, overridden by the options given. Those
-    at the constructor's default are left out, zoom is a [low, high] list and the order is
-    fixed, so that equal settings compare (and print) equal."""
-    kwargs = load_config(args.config) if args.config else {}
-    for key in AUGMENTATION_KEYS:
-        value = getattr(args, key, None)
-        if value is not None:
-            kwargs[key] = value
+def options_given(args: argparse.Namespace) -> List[str]:
+    """The augmentation options typed on the command line."""
+    return [key for key in AUGMENTATION_KEYS if getattr(args, key, None) is not None]
+
+
+def generator_kwargs(args: argparse.Namespace,
+                     config: Optional[Dict[str, Any]] = None) -> Dict[str, object]:
+    """The augmentation arguments: the config file's (``config``), overridden by the options
+    given. Those at the constructor's default are left out, zoom is a [low, high] list and
+    the order is fixed, so that equal settings compare (and print) equal."""
+    kwargs = dict(config or {})
+    for key in options_given(args):
+        kwargs[key] = getattr(args, key)
     zoom = kwargs.get("zoom_range")
     if _is_number(zoom):
         kwargs["zoom_range"] = [1 - zoom, 1 + zoom]
@@ -289,17 +296,6 @@ def _constructor_defaults() -> Dict[str, object]:
     return {name: p.default for name, p in
             inspect.signature(ImageDataGenerator.__init__).parameters.items()
             if name in AUGMENTATION_KEYS}
-
-
-def make_generator(kwargs: Dict[str, object]):
-    """An ImageDataGenerator for ``kwargs``, one native thread per call (the CLI runs its
-    own worker threads); invalid values are a command line error."""
-    from .. import ImageDataGenerator
-
-    try:
-        return ImageDataGenerator.from_config({**kwargs, "num_threads": 1})
-    except (TypeError, ValueError) as exc:
-        raise CLIError(f"invalid augmentation settings: {exc}", code=2) from None
 
 
 def describe(kwargs: Dict[str, object]) -> str:
@@ -325,27 +321,3 @@ def stable_seed(*parts) -> int:
     digest = hashlib.blake2b("\0".join(str(p) for p in parts).encode("utf-8", "surrogatepass"),
                              digest_size=4).digest()
     return int.from_bytes(digest, "little")
-
-
-# get_random_transform draws from (and reseeds) numpy's global RNG: one draw at a time.
-_DRAW_LOCK = threading.Lock()
-
-
-def augment(gen, image: np.ndarray, seed: int) -> np.ndarray:
-    """One augmented copy of an (H, W, C) uint8, uint16 or float32 image, same dtype, its
-    randomness fixed by ``seed``. The augmentation works on the 0..255 scale
-    (``images.unit_scale``); integer results are rounded and saturated."""
-    from .images import unit_scale
-
-    scale = np.float32(unit_scale(image.dtype))
-    x = image.astype(np.float32)
-    if scale != 1:
-        x *= scale
-    with _DRAW_LOCK:
-        params = gen.get_random_transform(x.shape, seed=seed)
-    out = gen.apply_transform(x, params)
-    if scale != 1:
-        out = out / scale
-    if image.dtype.kind == "f":
-        return out.astype(image.dtype)
-    return np.clip(np.rint(out), 0, np.iinfo(image.dtype).max).astype(image.dtype)

@@ -10,8 +10,8 @@ from typing import List
 import numpy as np
 
 from .images import format_for, load_image, pillow, to_pil, to_uint8
-from .options import (CLIError, add_augmentation_options, augment, describe, generator_kwargs,
-                      make_generator, positive_int, seed_value, stable_seed)
+from .options import CLIError, add_augmentation_options, positive_int, seed_value
+from .pipeline import augment, pipeline_from_args
 
 GAP = 4            # pixels between tiles and around the grid
 CAPTION_PAD = 6    # pixels around the caption text
@@ -23,16 +23,23 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "preview", help="write a grid of augmented copies of an image",
         description="Write a grid of augmented copies of IMAGE (the original first, then "
-                    "rows*cols-1 copies) with a caption listing the settings. The same seed "
-                    "and settings give the same grid.")
+                    "rows*cols-1 copies) with a caption listing the settings: the pipeline's "
+                    "Compose applied to sample --index in epochs 0, 1, ..., exactly what "
+                    "training with that Compose gives the sample. The same seed and settings "
+                    "give the same grid.")
     p.add_argument("image", metavar="IMAGE", help="image file to augment")
     p.add_argument("-o", "--output", default="preview.png",
                    help="image file to write; its extension picks the format "
                         "(default: preview.png)")
     p.add_argument("--rows", type=positive_int, default=3, help="grid rows (default: 3)")
     p.add_argument("--cols", type=positive_int, default=3, help="grid columns (default: 3)")
-    p.add_argument("--seed", type=seed_value, default=0,
-                   help="random seed: the same seed gives the same grid (default: 0)")
+    p.add_argument("--seed", type=seed_value, default=None,
+                   help="the pipeline's seed: the same seed gives the same grid (default: the "
+                        "Compose config's, else 0)")
+    p.add_argument("--index", type=seed_value, default=0,
+                   help="sample index the copies are drawn for: tile k shows what training "
+                        "with the same pipeline and seed gives this sample in epoch k-1 "
+                        "(default: 0)")
     p.add_argument("--tile-size", type=positive_int, default=256, metavar="PX",
                    help="shrink the image so its longer side is at most PX before augmenting "
                         "(default: 256)")
@@ -41,8 +48,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    kwargs = generator_kwargs(args)
-    gen = make_generator(kwargs)
+    pipeline = pipeline_from_args(args)
     fmt = format_for(args.output)
     if not os.path.isfile(args.image):
         raise CLIError(f"no such image file: {args.image}", code=2)
@@ -57,10 +63,10 @@ def run(args: argparse.Namespace) -> int:
     image = _fit(to_uint8(loaded.pixels), args.tile_size)
 
     count = args.rows * args.cols
-    tiles = [image] + [augment(gen, image, stable_seed(args.seed, "preview", i))
-                       for i in range(1, count)]
-    caption = [f"fastaug preview: original (top left) and {count - 1} augmented copies, "
-               f"seed {args.seed}", describe(kwargs)]
+    tiles = [image] + [augment(pipeline.compose, image, args.index, epoch)
+                       for epoch in range(count - 1)]
+    caption = [f"fastaug preview: original (top left) and sample {args.index} in epochs 0 to "
+               f"{count - 2}, seed {pipeline.compose.seed}", pipeline.summary]
     grid = render_grid(tiles, args.rows, args.cols, caption)
     try:
         grid.save(args.output, format=fmt)

@@ -2,8 +2,10 @@
 
 For every seed, the data is split (stratified) into a small training set and a validation set
 that is never augmented. A scikit-learn classifier is trained on the training images plus K
-augmented copies of each, once without augmentation, once per augmentation alone and once with
-all of them, and scored on the validation set.
+augmented copies of each (epochs 0 to K-1 of a Compose), once without augmentation, once per
+augmentation alone and once with all of them, and scored on the validation set. The
+augmentations are the Keras-style options (one row per family) or the transforms of a Compose
+``--config`` (one row per transform).
 """
 from __future__ import annotations
 
@@ -19,11 +21,13 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from .images import IMAGE_EXTENSIONS, load_image, pillow, unit_scale
-from .options import (CLIError, add_augmentation_options, describe,
-                      generator_kwargs, make_generator, positive_int, progress_module, require,
-                      seed_value, stable_seed)
+from ..compose import Compose
+from ..transforms import Transform
+from .options import (CLIError, add_augmentation_options, describe, positive_int,
+                      progress_module, require, seed_value, stable_seed)
+from .pipeline import describe_transforms, keras_transforms, settings_from_args
 
-# Settings that make up one augmentation (a row); the rest (fill_mode, cval, compat,
+# Settings that make up one augmentation (a row); the rest (fill_mode, cval,
 # interpolation_order) apply to every row.
 _FAMILIES = (("rotation", ("rotation_range",)),
              ("shift", ("width_shift_range", "height_shift_range")),
@@ -33,7 +37,7 @@ _FAMILIES = (("rotation", ("rotation_range",)),
              ("brightness", ("brightness_range",)),
              ("horizontal flip", ("horizontal_flip",)),
              ("vertical flip", ("vertical_flip",)))
-_SHARED = ("fill_mode", "cval", "interpolation_order", "compat")
+_SHARED = ("fill_mode", "cval", "interpolation_order")
 
 # Small geometric changes that keep a digit a digit (an 8x8 image: a shift of 0.08 is about
 # half a pixel).
@@ -51,7 +55,8 @@ def add_parser(sub) -> None:
                     "augmentation, with each augmentation alone and with all of them "
                     "together, over several seeds; print validation accuracy (mean +- std) "
                     "and the gain over no augmentation, and save a bar chart. The "
-                    "augmentations are the augmentation options given (each setting one row; "
+                    "augmentations are the augmentation options given (each setting one row; or "
+                    "each transform of a Compose --config; "
                     "fill mode, cval and interpolation order apply to all), by default: "
                     + describe(DEFAULT_AUGMENTATIONS) + ".",
         epilog="Default data: scikit-learn's bundled 8x8 digits (1797 images).")
@@ -82,7 +87,8 @@ def add_parser(sub) -> None:
 @dataclass
 class Row:
     name: str
-    settings: Dict[str, object]
+    transforms: List[Transform]  # empty: no augmentation
+    summary: str
     scores: List[float]
 
     @property
@@ -100,8 +106,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot and not args.output.lower().endswith(".png"):
         raise CLIError(f"--output must be a .png file: {args.output}", code=2)
     started = time.perf_counter()
-    rows = [Row(name, settings, []) for name, settings in plan_rows(generator_kwargs(args))]
-    generators = [make_generator(r.settings) if r.name != NONE else None for r in rows]
+    rows = _rows(args)
     x, y, source = (_load_folder(args.data, args.size) if args.data else _load_digits())
     n_classes = len(np.unique(y))
     if not n_classes <= args.train_size <= len(y) - n_classes:
@@ -117,13 +122,13 @@ def run(args: argparse.Namespace) -> int:
            if bar_module else None)
     try:
         for s in range(args.seed, args.seed + args.seeds):
-            _study_seed(s, x, y, rows, generators, args, train_test_split, bar)
+            _study_seed(s, x, y, rows, args, train_test_split, bar)
     finally:
         if bar is not None:
             bar.close()
 
     print(format_table(rows))
-    print("settings: " + "; ".join(f"{r.name}: {describe(r.settings)}" for r in rows[1:]))
+    print("settings: " + "; ".join(f"{r.name}: {r.summary}" for r in rows[1:]))
     caveat = sampling_caveat(rows, len(y) - args.train_size, args.seeds)
     if caveat:
         print(caveat)
@@ -136,24 +141,43 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _study_seed(s, x, y, rows, generators, args, train_test_split, bar) -> None:
+def _study_seed(s, x, y, rows, args, train_test_split, bar) -> None:
     """One split: every row's model trained and scored (a score appended to each row)."""
     x_train, x_val, y_train, y_val = train_test_split(
         x, y, train_size=args.train_size, stratify=y, random_state=s)
-    for row, gen in zip(rows, generators):
+    indices = np.arange(len(x_train))
+    for row in rows:
         xs, ys = [x_train], [y_train]
-        if gen is not None:
-            it = gen.flow(x_train, y_train, batch_size=len(x_train), shuffle=False,
-                          seed=stable_seed(s, "study"))
-            for _ in range(args.copies):
-                bx, by = next(it)
-                xs.append(bx)
-                ys.append(by)
+        if row.transforms:
+            compose = Compose(row.transforms, seed=stable_seed(s, "study"))
+            for epoch in range(args.copies):
+                xs.append(compose(x_train, indices=indices, epoch=epoch).images)
+                ys.append(y_train)
         model = _model(args.model, s)
         model.fit(_features(np.concatenate(xs)), np.concatenate(ys))
         row.scores.append(float(model.score(_features(x_val), y_val)))
         if bar is not None:
             bar.update(1)
+
+
+def _rows(args: argparse.Namespace) -> List[Row]:
+    """The rows of the table: from the Keras-style options (one per family) or from the
+    transforms of a Compose config (one per transform). --seed picks the splits here, so a
+    Compose config's seed is not replaced by it."""
+    kwargs, compose = settings_from_args(argparse.Namespace(**{**vars(args), "seed": None}))
+    if compose is None:
+        return [Row(name, keras_transforms(settings), describe(settings), [])
+                for name, settings in plan_rows(kwargs)]
+    rows = [Row(NONE, [], "no augmentation", [])]
+    counts: Dict[str, int] = {}
+    for t in compose.transforms:
+        name = type(t).__name__
+        counts[name] = counts.get(name, 0) + 1
+        label = name if counts[name] == 1 else f"{name} #{counts[name]}"
+        rows.append(Row(label, [t], describe_transforms([t]), []))
+    if len(rows) > 2:
+        rows.append(Row(ALL, list(compose.transforms), describe_transforms(compose.transforms), []))
+    return rows
 
 
 def sampling_caveat(rows: List[Row], n_val: int, seeds: int):

@@ -29,6 +29,9 @@ class Affine(Transform):
             turn the content clockwise as displayed (torchvision's ``affine``).
         translate: ``(a, b)``: shift by a whole number of pixels, ``round(U(-a W, a W))``
             across and ``round(U(-b H, b H))`` down (torchvision rounds too).
+        translate_px: ``(a, b)``: the same in pixels, ``round(U(-a, a))`` across and
+            ``round(U(-b, b))`` down, whatever the image size (albumentations' name); at
+            most one of ``translate`` and ``translate_px``.
         scale: ``(lo, hi)``: zoom by U(lo, hi); above 1 enlarges the content (the opposite
             of Keras's ``zoom_range``).
         shear: degrees: ``s`` (x shear in U(-s, s)), ``(lo, hi)`` (x shear), or
@@ -46,10 +49,11 @@ class Affine(Transform):
     """
 
     words = 7
-    config_keys = ("rotate", "translate", "scale", "shear", "fill", "fill_mode",
-                   "interpolation", "p")
+    config_keys = ("rotate", "translate", "translate_px", "scale", "shear", "fill",
+                   "fill_mode", "interpolation", "p")
 
     def __init__(self, rotate: Range = 0.0, translate: Optional[Tuple[float, float]] = None,
+                 translate_px: Optional[Tuple[float, float]] = None,
                  scale: Optional[Tuple[float, float]] = None,
                  shear: Union[None, float, Sequence[float]] = None, fill: float = 0.0,
                  fill_mode: str = "constant", interpolation: str = "bilinear", p: float = 1.0):
@@ -63,6 +67,17 @@ class Affine(Transform):
                                  f"width and height, got {translate!r}")
             self.translate = (_checks.real(translate[0], "translate[0]", 0.0, 1.0),
                               _checks.real(translate[1], "translate[1]", 0.0, 1.0))
+        if translate_px is None:
+            self.translate_px: Optional[Tuple[float, float]] = None
+        else:
+            if translate is not None:
+                raise ValueError("give at most one of translate (fractions) and translate_px "
+                                 "(pixels)")
+            if not isinstance(translate_px, (tuple, list)) or len(translate_px) != 2:
+                raise ValueError(f"translate_px must be None or a pair (a, b) of pixel counts, "
+                                 f"got {translate_px!r}")
+            self.translate_px = (_checks.real(translate_px[0], "translate_px[0]", 0.0),
+                                 _checks.real(translate_px[1], "translate_px[1]", 0.0))
         if scale is None:
             self.scale: Optional[Tuple[float, float]] = None
         else:
@@ -109,8 +124,11 @@ class Affine(Transform):
             return values if self.p == 1.0 else np.where(applied, values, off)
 
         tx = ty = zero
-        if self.translate is not None:
-            max_dx, max_dy = self.translate[0] * width, self.translate[1] * height
+        if self.translate is not None or self.translate_px is not None:
+            if self.translate is not None:
+                max_dx, max_dy = self.translate[0] * width, self.translate[1] * height
+            else:
+                max_dx, max_dy = self.translate_px
             tx = np.round(uniform(2, -max_dx, max_dx))
             ty = np.round(uniform(3, -max_dy, max_dy))
         scale = np.ones(batch) if self.scale is None else uniform(4, *self.scale, off=1.0)
