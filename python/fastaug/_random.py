@@ -73,4 +73,4 @@ def stream_uniforms(seed: int, epoch: int, indices: np.ndarray, streams) -> np.n
     ``streams``, computed natively in one call (the same function as :func:`philox4x32`,
     which the tests hold it to)."""
     idx = np.ascontiguousarray(indices, dtype=np.int64)
-    return _core.keyed_uniforms(seed, epoch, idx.reshape(-1), [int(s) for s in streams])
+    return _core.keyed_uniforms(seed, epoch, idx.reshape(-1), streams)

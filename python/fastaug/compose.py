@@ -198,6 +198,9 @@ class Compose:
             name = type(t).__name__
             self._slots.append(_base.slot_of(name, counts.get(name, 0)))
             counts[name] = counts.get(name, 0) + 1
+        # The Philox streams of every transform's blocks of four words, in pipeline order.
+        self._streams = [(slot << 8) | block for t, slot in zip(self.transforms, self._slots)
+                         for block in range((t.words + 3) // 4)]
 
     def _warp_settings(self) -> Tuple[str, float, int]:
         """(fill_mode, cval, order) of the one warp, from the geometric transforms."""
@@ -290,10 +293,7 @@ class Compose:
         idx, single = _checks.indices_arg(indices)
         epoch = _checks.integer(epoch, "epoch", 0, 2 ** 32)
         size = _checks.image_shape_arg(image_shape)
-        blocks = [(slot, block) for t, slot in zip(self.transforms, self._slots)
-                  for block in range((t.words + 3) // 4)]
-        draws = stream_uniforms(self.seed, epoch, idx, [(slot << 8) | block
-                                                        for slot, block in blocks])
+        draws = stream_uniforms(self.seed, epoch, idx, self._streams)
         params = ComposeParams(indices=idx, epoch=epoch, image_shape=size, single_image=single)
         start = 0
         for t in self.transforms:

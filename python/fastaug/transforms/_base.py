@@ -32,35 +32,47 @@ def slot_of(name: str, occurrence: int) -> int:
     return zlib.crc32(f"{name}/{occurrence}".encode()) % (2 ** 24 - 1) + 1
 
 
+_EYE3 = np.eye(3)
+# (row, col) entries of an (x, y) pull map, flattened, in the kernels' (row, col) order.
+_KERNEL_ROW_ENTRIES = [4, 3, 5, 1, 0, 2]
+
+
+def _identities(batch: int) -> np.ndarray:
+    return np.broadcast_to(_EYE3, (batch, 3, 3))
+
+
 class Plan:
     """What one batch's transforms ask of the executor (struct of arrays, one row per image).
 
     ``forward``/``pull``: (B, 3, 3) composed maps (see the module docstring); ``size``:
     (H, W) of the image at this point of the pipeline (the output size once every transform
-    has contributed); ``op_codes``/``op_args``: per colour op, (B,) int32 codes of
-    ``COLOR_OPS`` (0 where the op is off for an image) and (B, 2) float32 arguments;
-    ``fill_mode``, ``cval`` and ``order`` of the one warp.
+    has contributed); ``ops()``: per image the colour ops, as codes of ``COLOR_OPS`` (0
+    where an op is off for an image) and their arguments; ``fill_mode``, ``cval`` and
+    ``order`` of the one warp.
     """
 
     def __init__(self, batch: int, size: Tuple[int, int], fill_mode: str = "constant",
                  cval: float = 0.0, order: int = 1):
         self.batch = batch
         self.size = size
-        eye = np.broadcast_to(np.eye(3), (batch, 3, 3))
-        self.pull = eye
+        self._pull: Optional[np.ndarray] = None  # None: the identity (no map yet)
         # Forward maps are only needed for keypoints and boxes: kept as factors (arrays, or
         # callables that make them) and composed when asked for.
         self._forward_factors: List[Any] = []
-        self._identity = True  # no map yet: the first pull is taken as it is
-        self.op_codes: List[np.ndarray] = []
-        self.op_args: List[np.ndarray] = []
+        self._op_count = 0
+        self._op_codes = np.zeros((batch, MAX_COLOR_OPS), np.int32)
+        self._op_args = np.zeros((batch, MAX_COLOR_OPS, 2), np.float32)
         self.fill_mode = fill_mode
         self.cval = cval
         self.order = order
 
     @property
+    def pull(self) -> np.ndarray:
+        return _identities(self.batch) if self._pull is None else self._pull
+
+    @property
     def forward(self) -> np.ndarray:
-        out = np.broadcast_to(np.eye(3), (self.batch, 3, 3))
+        out = _identities(self.batch)
         for factor in self._forward_factors:
             out = (factor() if callable(factor) else factor) @ out
         self._forward_factors = [out]
@@ -70,51 +82,46 @@ class Plan:
         """Append a map and its inverse after what is there: ``pull`` (B, 3, 3), ``forward``
         (B, 3, 3) or a callable that makes it (called only if the forward maps are used)."""
         self._forward_factors.append(forward)
-        if self._identity:
-            self.pull, self._identity = pull, False
-        else:
-            self.pull = self.pull @ pull
+        self._pull = pull if self._pull is None else self._pull @ pull
 
     def flip(self, axis: int, on: np.ndarray) -> None:
         """Append a mirror of x (axis 0) or y (axis 1) where ``on``: x -> W - 1 - x. A flip is
         its own inverse, and composing it only negates and shifts entries, so no product is
         needed for the pull maps."""
-        extent = self.size[1 - axis] - 1.0
-        sign = np.where(on, -1.0, 1.0)
+        offset = on * (self.size[1 - axis] - 1.0)
+        sign = 1.0 - 2.0 * on
         pull = np.array(self.pull)  # (pull @ F): column `axis` negated, its offset moved
-        pull[:, :, 2] += np.where(on, extent, 0.0)[:, None] * pull[:, :, axis]
+        pull[:, :, 2] += offset[:, None] * pull[:, :, axis]
         pull[:, :, axis] *= sign[:, None]
-        self.pull, self._identity = pull, False
+        self._pull = pull
 
         def forward():
-            m = np.broadcast_to(np.eye(3), (self.batch, 3, 3)).copy()
+            m = np.array(_identities(self.batch))
             m[:, axis, axis] = sign
-            m[:, axis, 2] = np.where(on, extent, 0.0)
+            m[:, axis, 2] = offset
             return m
         self._forward_factors.append(forward)
 
     def color(self, op: str, on: np.ndarray, a: np.ndarray, b: Optional[np.ndarray] = None) -> None:
         """Append colour op ``op`` (a key of ``COLOR_OPS``) for the images where ``on``."""
-        if len(self.op_codes) == MAX_COLOR_OPS:
+        k = self._op_count
+        if k == MAX_COLOR_OPS:
             raise ValueError(f"a pipeline may hold at most {MAX_COLOR_OPS} colour ops")
-        self.op_codes.append(np.where(on, COLOR_OPS[op], 0).astype(np.int32))
-        args = np.zeros((self.batch, 2), np.float32)
-        args[:, 0] = np.where(on, a, 0)
+        self._op_codes[:, k] = on
+        self._op_codes[:, k] *= COLOR_OPS[op]
+        self._op_args[:, k, 0] = np.where(on, a, 0)
         if b is not None:
-            args[:, 1] = np.where(on, b, 0)
-        self.op_args.append(args)
+            self._op_args[:, k, 1] = np.where(on, b, 0)
+        self._op_count = k + 1
 
     def ops(self) -> Tuple[np.ndarray, np.ndarray]:
         """(B, K) int32 codes and (B, K, 2) float32 arguments, K colour ops per image."""
-        if not self.op_codes:
-            return np.zeros((self.batch, 0), np.int32), np.zeros((self.batch, 0, 2), np.float32)
-        return np.stack(self.op_codes, 1), np.stack(self.op_args, 1)
+        k = self._op_count
+        return self._op_codes[:, :k], self._op_args[:, :k]
 
     def kernel_rows(self) -> np.ndarray:
         """(B, 6) pull rows in the kernels' (row, col) convention."""
-        p = self.pull
-        return np.ascontiguousarray(np.stack(
-            [p[:, 1, 1], p[:, 1, 0], p[:, 1, 2], p[:, 0, 1], p[:, 0, 0], p[:, 0, 2]], axis=1))
+        return self.pull.reshape(self.batch, 9)[:, _KERNEL_ROW_ENTRIES]
 
 
 class Transform:

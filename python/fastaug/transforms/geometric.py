@@ -147,6 +147,11 @@ class Affine(Transform):
 
         def forward():
             m = _matrices(batch)
+            if b is None:
+                m[:, 0, 0] = m[:, 1, 1] = s
+                m[:, 0, 2] = ox - s * cx
+                m[:, 1, 2] = oy - s * cy
+                return m
             m[:, 0, 0], m[:, 0, 1] = a * s, b * s
             m[:, 1, 0], m[:, 1, 1] = c * s, d * s
             m[:, 0, 2] = ox - m[:, 0, 0] * cx - m[:, 0, 1] * cy
@@ -154,18 +159,23 @@ class Affine(Transform):
             return m
 
         pull = _matrices(batch)
-        pull[:, 0, 0], pull[:, 0, 1] = d / s, -b / s
-        pull[:, 1, 0], pull[:, 1, 1] = -c / s, a / s
-        pull[:, 0, 2] = cx - pull[:, 0, 0] * ox - pull[:, 0, 1] * oy
-        pull[:, 1, 2] = cy - pull[:, 1, 0] * ox - pull[:, 1, 1] * oy
+        if b is None:  # scale and translation only: the same values without the zero terms
+            inverse = 1.0 / s
+            pull[:, 0, 0] = pull[:, 1, 1] = inverse
+            pull[:, 0, 2] = cx - inverse * ox
+            pull[:, 1, 2] = cy - inverse * oy
+        else:
+            pull[:, 0, 0], pull[:, 0, 1] = d / s, -b / s
+            pull[:, 1, 0], pull[:, 1, 1] = -c / s, a / s
+            pull[:, 0, 2] = cx - pull[:, 0, 0] * ox - pull[:, 0, 1] * oy
+            pull[:, 1, 2] = cy - pull[:, 1, 0] * ox - pull[:, 1, 1] * oy
         plan.geometry(forward, pull)
 
     def _rotation_shear(self, params: Params):
         """torchvision's R(angle) SHy(shear_y) SHx(shear_x), as its four entries (a b; c d);
-        without rotation or shear in the settings, the identity without trigonometry."""
+        four Nones (the identity) without rotation or shear in the settings."""
         if self.shear is None and self.rotate == (0.0, 0.0):
-            one, zero = np.ones(len(params["scale"])), np.zeros(len(params["scale"]))
-            return one, zero, zero, one
+            return None, None, None, None
         rot = np.deg2rad(params["angle"])
         if self.shear is None:
             cos, sin = np.cos(rot), np.sin(rot)
