@@ -159,13 +159,14 @@ def test_brightness_is_torchvisions_uint8_formula_on_the_warped_image(images, si
     np.testing.assert_array_equal(got, want.astype(np.uint8))
 
 
-def test_brightness_and_shift_on_float32_are_not_clipped():
-    img = np.full((2, 4, 5, 3), 200.0, np.float32)
+def test_float32_brightness_clamps_to_the_unit_range_and_shift_is_not_clipped():
+    img = np.full((2, 4, 5, 3), 0.3, np.float32)
+    img[:, :, :2] = 0.7
     compose = Compose([ColorJitter(brightness=(2.0, 2.0)), ChannelShift(10)], seed=3)
     shift = compose.sample(np.arange(2), image_shape=(4, 5)).transforms[1]["shift"]
     got = compose(img).images
-    np.testing.assert_array_equal(got, (np.float32(400.0) + shift.astype(np.float32)
-                                        )[:, None, None, None] * np.ones_like(img))
+    bright = np.minimum(img * np.float32(2.0), np.float32(1.0))  # torchvision's float model
+    np.testing.assert_array_equal(got, bright + shift.astype(np.float32)[:, None, None, None])
 
 
 def test_channel_shift_rounds_half_to_even_and_saturates(simd_level):

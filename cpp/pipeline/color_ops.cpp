@@ -1,6 +1,8 @@
 #include "pipeline/color_ops.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "photometric/photometric.hpp"
@@ -12,12 +14,19 @@ namespace {
 void multiply_add_f32(const ImageF32& x, float a, float b) { scale_offset<float, float>(x, x, a, b); }
 
 // torchvision's adjust_brightness: uint8 clamp(floor(x * a), 0, 255) (its truncating store);
-// float32 the plain product.
+// float32 clamp(x * a, 0, 1).
 void brightness_u8(const ImageU8& x, float a, float) {
   adjust_brightness<uint8_t>(x, x, a, BrightnessRounding::floor);
 }
 void brightness_f32(const ImageF32& x, float a, float) {
-  adjust_brightness<float>(x, x, a, BrightnessRounding::nearest);
+  for (int64_t r = 0; r < x.height; ++r)
+    for (int64_t c = 0; c < x.width; ++c) {
+      float* p = x.pixel(r, c);
+      for (int64_t k = 0; k < x.channels; ++k) {
+        const float v = p[k] * a;
+        p[k] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);  // NaN stays NaN, as torch.clamp
+      }
+    }
 }
 
 // One value added to every channel: uint8 clamp(rint(x + a)); float32 x + a, not clipped.
@@ -51,6 +60,230 @@ void solarize_f32(const ImageF32& x, float a, float) {
   }
 }
 
+
+// ---- torchvision's colour ops (transforms.v2.functional), same float32 operation order.
+// Their float32 images are in [0, 1]. Where torchvision computes a + alpha * b (add_ with
+// alpha) the vectorised kernel is a fused multiply-add, written here as std::fma.
+
+// Every pixel of x, row by row: fn(pixel pointer).
+template <typename T, typename Fn>
+void each_pixel(const ImageView<T>& x, Fn fn) {
+  for (int64_t r = 0; r < x.height; ++r)
+    for (int64_t c = 0; c < x.width; ++c) fn(x.pixel(r, c));
+}
+
+// ITU-R 601 luma as torchvision's _rgb_to_grayscale_image computes it.
+inline float luma(float r, float g, float b) {
+  return std::fma(b, 0.114f, std::fma(g, 0.587f, r * 0.2989f));
+}
+
+// _blend(image, other, ratio): clamp(image * ratio + other * (1 - ratio), 0, bound), stored
+// truncated for uint8. `ratio` is float32 exactly, so 1 - ratio is formed in double as
+// torchvision forms it from a Python float.
+struct Blend {
+  float ratio, rest;
+  explicit Blend(float a) : ratio(a), rest(static_cast<float>(1.0 - static_cast<double>(a))) {}
+  float operator()(float x, float other, float bound) const {
+    const float v = std::fma(other, rest, x * ratio);
+    return v < 0.0f ? 0.0f : (v > bound ? bound : v);
+  }
+};
+inline uint8_t store_u8(float v) { return static_cast<uint8_t>(v); }  // v in [0, 255]
+
+template <typename T>
+constexpr float bound_of() { return sizeof(T) == 1 ? 255.0f : 1.0f; }
+
+// adjust_contrast: blend with the mean of the (uint8: floored) luma, or of the one channel.
+template <typename T>
+void contrast(const ImageView<T>& x, float a, float) {
+  const bool u8 = sizeof(T) == 1;
+  double sum = 0.0;  // exact for uint8 lumas; torchvision sums float32
+  float fsum = 0.0f;
+  each_pixel(x, [&](T* p) {
+    float l = x.channels == 3 ? luma(p[0], p[1], p[2]) : static_cast<float>(p[0]);
+    if (u8) l = std::floor(l);
+    sum += l;
+    fsum += l;
+  });
+  const float count = static_cast<float>(x.height * x.width);
+  const float mean = (u8 ? static_cast<float>(sum) : fsum) / count;
+  const Blend blend(a);
+  each_pixel(x, [&](T* p) {
+    for (int64_t k = 0; k < x.channels; ++k) {
+      const float v = blend(static_cast<float>(p[k]), mean, bound_of<T>());
+      p[k] = u8 ? static_cast<T>(store_u8(v)) : static_cast<T>(v);
+    }
+  });
+}
+
+// adjust_saturation: blend each pixel with its (uint8: floored) luma; one channel unchanged.
+template <typename T>
+void saturation(const ImageView<T>& x, float a, float) {
+  if (x.channels == 1) return;
+  const bool u8 = sizeof(T) == 1;
+  const Blend blend(a);
+  each_pixel(x, [&](T* p) {
+    float l = luma(p[0], p[1], p[2]);
+    if (u8) l = std::floor(l);
+    for (int k = 0; k < 3; ++k) {
+      const float v = blend(static_cast<float>(p[k]), l, bound_of<T>());
+      p[k] = u8 ? static_cast<T>(store_u8(v)) : static_cast<T>(v);
+    }
+  });
+}
+
+// adjust_hue: RGB -> HSV (Pillow's formulas, as torchvision's _rgb_to_hsv), h += a modulo 1,
+// back to RGB; uint8 goes through float32 [0, 1] and back as to_dtype_image scales.
+template <typename T>
+void hue(const ImageView<T>& x, float a, float) {
+  if (x.channels == 1) return;
+  const bool u8 = sizeof(T) == 1;
+  const float to_unit = static_cast<float>(1.0 / 255.0), from_unit = 256.0f - 1e-3f;
+  each_pixel(x, [&](T* p) {
+    float rgb[3];
+    for (int k = 0; k < 3; ++k) rgb[k] = u8 ? static_cast<float>(p[k]) * to_unit : static_cast<float>(p[k]);
+    const float r = rgb[0], g = rgb[1], b = rgb[2];
+    const float maxc = std::max(r, std::max(g, b)), minc = std::min(r, std::min(g, b));
+    const bool eqc = maxc == minc;
+    const float range = maxc - minc;
+    const float s = range / (eqc ? 1.0f : maxc);
+    const float divisor = eqc ? 1.0f : range;
+    const float rc = (maxc - r) / divisor, gc = (maxc - g) / divisor, bc = (maxc - b) / divisor;
+    const bool neq_r = maxc != r, eq_g = maxc == g;
+    const float hg = ((rc + 2.0f) - bc) * static_cast<float>(eq_g && neq_r);
+    const float hr = (bc - gc) * static_cast<float>(!neq_r);
+    const float hb = ((gc + 4.0f) - rc) * static_cast<float>(neq_r && !eq_g);
+    float h = std::fmod((hr + hg + hb) * static_cast<float>(1.0 / 6.0) + 1.0f, 1.0f);
+    h = h + a;
+    h = h - std::floor(h);  // torch.remainder(h, 1.0)
+    const float v = maxc;
+    const float h6 = h * 6.0f;
+    const float fi = std::floor(h6);
+    const float f = h6 - fi;
+    int i = static_cast<int>(fi) % 6;
+    if (i < 0) i += 6;
+    const float sxf = s * f, one_minus_s = 1.0f - s;
+    const auto unit = [](float t) { return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t); };
+    const float q = unit((1.0f - sxf) * v), t = unit((sxf + one_minus_s) * v), pp = unit(one_minus_s * v);
+    const float vpqt[4] = {v, pp, q, t};
+    static const int kSelect[3][6] = {{0, 2, 1, 1, 3, 0}, {3, 0, 0, 2, 1, 1}, {1, 1, 3, 0, 0, 2}};
+    for (int k = 0; k < 3; ++k) {
+      const float out = vpqt[kSelect[k][i]];
+      p[k] = u8 ? static_cast<T>(static_cast<uint8_t>(out * from_unit)) : static_cast<T>(out);
+    }
+  });
+}
+
+// rgb_to_grayscale with three output channels (uint8 truncated); one channel unchanged.
+template <typename T>
+void grayscale(const ImageView<T>& x, float, float) {
+  if (x.channels == 1) return;
+  const bool u8 = sizeof(T) == 1;
+  each_pixel(x, [&](T* p) {
+    const float l = luma(p[0], p[1], p[2]);
+    const T v = u8 ? static_cast<T>(static_cast<uint8_t>(l)) : static_cast<T>(l);
+    p[0] = p[1] = p[2] = v;
+  });
+}
+
+// invert: 255 - x (uint8), 1 - x (float32).
+void invert_u8(const ImageU8& x, float, float) {
+  each_pixel(x, [&](uint8_t* p) {
+    for (int64_t k = 0; k < x.channels; ++k) p[k] = static_cast<uint8_t>(255 - p[k]);
+  });
+}
+void invert_f32(const ImageF32& x, float, float) {
+  each_pixel(x, [&](float* p) {
+    for (int64_t k = 0; k < x.channels; ++k) p[k] = 1.0f - p[k];
+  });
+}
+
+// posterize to `a` bits (0..8): uint8 keeps the top bits; float32 floor(x * 2^a), clamped to
+// [0, 2^a - 1], over 2^a.
+int posterize_bits(float a) { return a <= 0.0f ? 0 : (a >= 8.0f ? 8 : static_cast<int>(a)); }
+void posterize_u8(const ImageU8& x, float a, float) {
+  const int bits = posterize_bits(a);
+  if (bits >= 8) return;
+  const uint8_t mask = static_cast<uint8_t>(((1 << bits) - 1) << (8 - bits));
+  each_pixel(x, [&](uint8_t* p) {
+    for (int64_t k = 0; k < x.channels; ++k) p[k] &= mask;
+  });
+}
+void posterize_f32(const ImageF32& x, float a, float) {
+  const float levels = static_cast<float>(1 << posterize_bits(a));
+  const float top = levels - 1.0f, inverse = static_cast<float>(1.0 / static_cast<double>(levels));
+  each_pixel(x, [&](float* p) {
+    for (int64_t k = 0; k < x.channels; ++k) {
+      float v = std::floor(p[k] * levels);
+      v = v < 0.0f ? 0.0f : (v > top ? top : v);
+      p[k] = v * inverse;
+    }
+  });
+}
+
+// autocontrast: each channel stretched from its [min, max] to [0, bound].
+template <typename T>
+void autocontrast(const ImageView<T>& x, float, float) {
+  const bool u8 = sizeof(T) == 1;
+  const float bound = bound_of<T>();
+  const float per_level = static_cast<float>(1.0 / static_cast<double>(bound));
+  for (int64_t k = 0; k < x.channels; ++k) {
+    float lo = INFINITY, hi = -INFINITY;
+    each_pixel(x, [&](T* p) {
+      const float v = static_cast<float>(p[k]);
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    });
+    float inverse_scale = (hi - lo) * per_level;
+    if (hi == lo) {
+      lo = 0.0f;
+      inverse_scale = 1.0f;
+    }
+    each_pixel(x, [&](T* p) {
+      float v = (static_cast<float>(p[k]) - lo) / inverse_scale;
+      v = v < 0.0f ? 0.0f : (v > bound ? bound : v);
+      p[k] = u8 ? static_cast<T>(store_u8(v)) : static_cast<T>(v);
+    });
+  }
+}
+
+// equalize: Pillow's histogram equalisation per channel (torchvision's equalize_image); a
+// channel whose values are all but one level's is left as it is. float32 is binned to uint8
+// as to_dtype_image does (x * 255.999) and scaled back by 1/255.
+template <typename T>
+void equalize(const ImageView<T>& x, float, float) {
+  const bool u8 = sizeof(T) == 1;
+  const float from_unit = 256.0f - 1e-3f, to_unit = static_cast<float>(1.0 / 255.0);
+  const auto level = [&](T v) {
+    return u8 ? static_cast<int>(v) : static_cast<int>(static_cast<uint8_t>(static_cast<float>(v) * from_unit));
+  };
+  const int64_t count = x.height * x.width;
+  for (int64_t k = 0; k < x.channels; ++k) {
+    int64_t hist[256] = {0};
+    each_pixel(x, [&](T* p) { ++hist[level(p[k])]; });
+    int64_t cumulative[256];
+    int64_t total = 0;
+    int last = 0;  // the last non-empty bin: the first bin where the cumulative count peaks
+    for (int b = 0; b < 256; ++b) {
+      total += hist[b];
+      cumulative[b] = total;
+      if (hist[b]) last = b;
+    }
+    const int64_t step = (count - hist[last]) / 255;
+    if (step == 0) continue;
+    uint8_t lut[256];
+    lut[0] = 0;
+    for (int b = 1; b < 256; ++b) {
+      const int64_t v = (cumulative[b - 1] + step / 2) / step;
+      lut[b] = static_cast<uint8_t>(v > 255 ? 255 : v);
+    }
+    each_pixel(x, [&](T* p) {
+      const uint8_t v = lut[level(p[k])];
+      p[k] = u8 ? static_cast<T>(v) : static_cast<T>(static_cast<float>(v) * to_unit);
+    });
+  }
+}
+
 const ColorOpInfo kTable[] = {
     {"none", ColorOpFamily::in_dtype, nullptr, nullptr},
     {"keras_channel_shift", ColorOpFamily::keras, nullptr, nullptr},
@@ -59,6 +292,14 @@ const ColorOpInfo kTable[] = {
     {"brightness", ColorOpFamily::in_dtype, brightness_u8, brightness_f32},
     {"channel_add", ColorOpFamily::in_dtype, channel_add<uint8_t>, channel_add<float>},
     {"solarize", ColorOpFamily::in_dtype, solarize_u8, solarize_f32},
+    {"contrast", ColorOpFamily::in_dtype, contrast<uint8_t>, contrast<float>, false, true},
+    {"saturation", ColorOpFamily::in_dtype, saturation<uint8_t>, saturation<float>, false, true},
+    {"hue", ColorOpFamily::in_dtype, hue<uint8_t>, hue<float>, false, true},
+    {"grayscale", ColorOpFamily::in_dtype, grayscale<uint8_t>, grayscale<float>, false, true},
+    {"invert", ColorOpFamily::in_dtype, invert_u8, invert_f32},
+    {"posterize", ColorOpFamily::in_dtype, posterize_u8, posterize_f32},
+    {"autocontrast", ColorOpFamily::in_dtype, autocontrast<uint8_t>, autocontrast<float>, false, true},
+    {"equalize", ColorOpFamily::in_dtype, equalize<uint8_t>, equalize<float>},
 };
 
 }  // namespace

@@ -27,6 +27,8 @@ struct ColorOpInfo {
   void (*apply_f32)(const ImageF32& x, float a, float b);
   // The float32 op is exactly x * a + b, which the executor may fuse with the store.
   bool multiply_add = false;
+  // The op is defined for gray (1) and RGB (3) channels only, as torchvision's.
+  bool gray_or_rgb = false;
 };
 
 // Code 0 is "no op" (padding); codes 1 .. color_op_count() - 1 index the table.

@@ -252,6 +252,9 @@ std::string validate_plan_ops(const ImageOps& ops, int64_t channels) {
     if (c <= 0 || c >= color_op_count()) return "unknown colour op code";
     if (!std::isfinite(ops.ops[k].a) || !std::isfinite(ops.ops[k].b))
       return "colour op arguments must be finite";
+    if (color_op(c).gray_or_rgb && channels != 1 && channels != 3)
+      return std::string(color_op(c).name) + " needs 1 or 3 channels, got " +
+             std::to_string(channels);
     if (color_op(c).family != family_of(ops))
       return "an image's colour ops must be all Keras ops, all float-stage ops, or all "
              "in-dtype ops";

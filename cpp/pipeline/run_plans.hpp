@@ -37,7 +37,7 @@ struct ColorOp {
 // The ops of one image: the non-zero entries, in order. An image's ops are all of one
 // family (checked by validate_plan_ops); the Keras ops come at most once each, channel
 // shift first.
-constexpr int kMaxColorOps = 8;
+constexpr int kMaxColorOps = 16;
 struct ImageOps {
   ColorOp ops[kMaxColorOps];
   int count = 0;

@@ -26,7 +26,7 @@ FILL_MODES = tuple(_core.fill_modes())
 # says what each op computes). Keras and float-stage ops work on the unrounded float32 warp;
 # in-dtype ops on the warped image in the source's dtype.
 COLOR_OPS = dict(_core.color_ops())
-MAX_COLOR_OPS = 8
+MAX_COLOR_OPS = _core.MAX_COLOR_OPS  # colour ops one image's plan may hold
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 ArrayLike = Union[np.ndarray, Sequence[float], float, None]

@@ -119,7 +119,10 @@ def describe_transforms(transforms: List[Transform]) -> str:
         return "no augmentation"
     parts = []
     for t in transforms:
-        defaults = type(t)().get_config()
+        try:
+            defaults = type(t)().get_config()
+        except TypeError:  # a required argument: show them all
+            defaults = {}
         changed = {k: v for k, v in t.get_config().items() if defaults.get(k) != v}
         parts.append(f"{type(t).__name__}({describe(changed) if changed else ''})")
     return ", ".join(parts)

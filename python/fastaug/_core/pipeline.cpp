@@ -170,6 +170,7 @@ void register_pipeline(py::module_& m, py::module_& testing) {
         py::arg("matrices"), py::arg("op_codes"), py::arg("op_args"), py::arg("order"),
         py::arg("fill_mode"), py::arg("cval"), py::arg("rescale"), py::arg("num_threads"),
         "Run one plan per output image: warp, colour ops, rescale, store (see fastaug._pipeline).");
+  m.attr("MAX_COLOR_OPS") = kMaxColorOps;
   m.def(
       "color_ops",
       [] {

@@ -104,15 +104,30 @@ class Plan:
 
     def color(self, op: str, on: np.ndarray, a: np.ndarray, b: Optional[np.ndarray] = None) -> None:
         """Append colour op ``op`` (a key of ``COLOR_OPS``) for the images where ``on``."""
-        k = self._op_count
-        if k == MAX_COLOR_OPS:
-            raise ValueError(f"a pipeline may hold at most {MAX_COLOR_OPS} colour ops")
+        k = self._next_op()
         self._op_codes[:, k] = on
         self._op_codes[:, k] *= COLOR_OPS[op]
         self._op_args[:, k, 0] = np.where(on, a, 0)
         if b is not None:
             self._op_args[:, k, 1] = np.where(on, b, 0)
+
+    def color_per_image(self, codes: np.ndarray, a: np.ndarray,
+                        b: Optional[np.ndarray] = None) -> None:
+        """Append one colour op per image: ``codes`` (B,) are codes of ``COLOR_OPS`` (0: no op
+        for that image), ``a`` and ``b`` their arguments (for ops drawn in a random order per
+        image, as ColorJitter's)."""
+        k = self._next_op()
+        self._op_codes[:, k] = codes
+        self._op_args[:, k, 0] = np.where(codes != 0, a, 0)
+        if b is not None:
+            self._op_args[:, k, 1] = np.where(codes != 0, b, 0)
+
+    def _next_op(self) -> int:
+        k = self._op_count
+        if k == MAX_COLOR_OPS:
+            raise ValueError(f"a pipeline may hold at most {MAX_COLOR_OPS} colour ops")
         self._op_count = k + 1
+        return k
 
     def ops(self) -> Tuple[np.ndarray, np.ndarray]:
         """(B, K) int32 codes and (B, K, 2) float32 arguments, K colour ops per image."""

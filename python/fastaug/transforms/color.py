@@ -7,39 +7,83 @@ from typing import Tuple, Union
 import numpy as np
 
 from .. import _checks
+from .._pipeline import COLOR_OPS
 from ._base import Params, Plan, Transform
 
-__all__ = ["ColorJitter", "ChannelShift", "Solarize"]
+__all__ = ["ColorJitter", "ChannelShift", "Solarize", "Grayscale", "RandomGrayscale", "Invert",
+           "Posterize", "AutoContrast", "Equalize"]
 
 Range = Union[float, Tuple[float, float]]
 
 
 class ColorJitter(Transform):
-    """Random brightness, as torchvision's ``ColorJitter(brightness=...)``.
+    """Random brightness, contrast, saturation and hue, as torchvision's ``ColorJitter``.
 
     Args:
-        brightness: ``f`` meaning factors in ``[max(0, 1 - f), 1 + f]``, or ``(lo, hi)`` with
-            ``0 <= lo <= hi``; the factor is drawn uniformly per image.
+        brightness, contrast, saturation: ``f`` meaning factors in ``[max(0, 1 - f), 1 + f]``,
+            or ``(lo, hi)`` with ``0 <= lo <= hi``; 0 (the default) leaves it out.
+        hue: ``h`` in [0, 0.5] meaning a hue shift in ``[-h, h]`` (in turns), or ``(lo, hi)``
+            within [-0.5, 0.5].
         p: probability of applying the transform.
 
-    uint8 images get torchvision's uint8 result ``clamp(floor(x * factor), 0, 255)``;
-    float32 images ``x * factor``, not clipped.
+    Each factor is drawn uniformly per image, and the four adjustments run in a random order
+    drawn per image, as torchvision draws one permutation per call. The formulas are
+    torchvision's functional ops on uint8 (``adjust_brightness``: ``floor(x * f)``;
+    contrast: a blend with the mean of the floored luma; saturation: a blend with each
+    pixel's floored luma; hue: through HSV), each result clamped and truncated to uint8 before
+    the next. float32 images are taken as [0, 1], as torchvision takes them: every result is
+    clamped there. Contrast, saturation and hue need 1 or 3 channels (gray images keep their
+    saturation and hue).
     """
 
-    words = 2
-    config_keys = ("brightness", "p")
+    words = 9  # p, the four factors, four keys whose order is the permutation
+    config_keys = ("brightness", "contrast", "saturation", "hue", "p")
+    _OPS = ("brightness", "contrast", "saturation", "hue")
 
-    def __init__(self, brightness: Range = 0.0, p: float = 1.0):
+    def __init__(self, brightness: Range = 0.0, contrast: Range = 0.0, saturation: Range = 0.0,
+                 hue: Range = 0.0, p: float = 1.0):
         super().__init__(p)
         self.brightness = _checks.factor_range(brightness, "brightness", 0.0, clamp_low=True)
+        self.contrast = _checks.factor_range(contrast, "contrast", 0.0, clamp_low=True)
+        self.saturation = _checks.factor_range(saturation, "saturation", 0.0, clamp_low=True)
+        if isinstance(hue, (tuple, list)):
+            self.hue = _checks.symmetric_range(hue, "hue")
+        else:
+            self.hue = _checks.symmetric_range(_checks.real(hue, "hue", 0.0, 0.5), "hue")
+        if not -0.5 <= self.hue[0] <= self.hue[1] <= 0.5:
+            raise ValueError(f"hue must lie within [-0.5, 0.5], got {self.hue}")
+        neutral = {"brightness": 1.0, "contrast": 1.0, "saturation": 1.0, "hue": 0.0}
+        # The adjustments that can change an image, with their word and neutral value.
+        self._active = [(k, name, neutral[name]) for k, name in enumerate(self._OPS)
+                        if getattr(self, name) != (neutral[name], neutral[name])]
 
     def sample(self, u: np.ndarray, size: Tuple[int, int]) -> Params:
-        lo, hi = self.brightness
-        applied = self.applied(u) & (lo != hi or lo != 1.0)
-        return {"applied": applied, "brightness": np.where(applied, lo + (hi - lo) * u[1], 1.0)}
+        applied = self.applied(u) & bool(self._active)
+        params: Params = {"applied": applied}
+        for k, name in enumerate(self._OPS):
+            lo, hi = getattr(self, name)
+            neutral = 0.0 if name == "hue" else 1.0
+            params[name] = np.where(applied, lo + (hi - lo) * u[1 + k], neutral)
+        # order[i] lists the adjustments (0 brightness .. 3 hue) in image i's order.
+        params["order"] = np.argsort(u[5:9], axis=0, kind="stable").T
+        return params
 
     def contribute(self, params: Params, plan: Plan) -> None:
-        plan.color("brightness", params["applied"], params["brightness"])
+        if len(self._active) == 1:  # one adjustment: no order to follow
+            k, name, _ = self._active[0]
+            plan.color(name, params["applied"], params[name])
+            return
+        active = {name for _, name, _ in self._active}
+        codes = np.array([COLOR_OPS[name] if name in active else 0 for name in self._OPS],
+                         np.int32)
+        factors = np.stack([params[name] for name in self._OPS], 1)
+        order = params["order"]
+        rows = np.arange(plan.batch)
+        for position in range(4):
+            op = order[:, position]
+            op_codes = np.where(params["applied"], codes[op], 0)
+            if op_codes.any():
+                plan.color_per_image(op_codes, factors[rows, op])
 
 
 class ChannelShift(Transform):
@@ -89,3 +133,85 @@ class Solarize(Transform):
 
     def contribute(self, params: Params, plan: Plan) -> None:
         plan.color("solarize", params["applied"], np.full(plan.batch, self.threshold))
+
+
+class _PointOp(Transform):
+    """A colour op without arguments, applied with probability ``p``."""
+
+    op: str
+
+    def contribute(self, params: Params, plan: Plan) -> None:
+        plan.color(self.op, params["applied"], np.zeros(plan.batch))
+
+
+class Grayscale(_PointOp):
+    """Replace RGB by its luma in all three channels (torchvision's ``Grayscale(3)``:
+    ``0.2989 R + 0.587 G + 0.114 B``, truncated for uint8); gray images are unchanged.
+
+    Args:
+        p: probability of applying it (1: always, as torchvision's ``Grayscale``).
+    """
+
+    op = "grayscale"
+
+    def __init__(self, p: float = 1.0):
+        super().__init__(p)
+
+
+class RandomGrayscale(Grayscale):
+    """:class:`Grayscale` with probability ``p`` (torchvision's default 0.1)."""
+
+    def __init__(self, p: float = 0.1):
+        super().__init__(p)
+
+
+class Invert(_PointOp):
+    """``255 - x`` (uint8) or ``1 - x`` (float32) with probability ``p``, as torchvision's
+    ``RandomInvert``."""
+
+    op = "invert"
+
+    def __init__(self, p: float = 0.5):
+        super().__init__(p)
+
+
+class AutoContrast(_PointOp):
+    """Stretch each channel from its own [min, max] to the full range with probability
+    ``p``, as torchvision's ``RandomAutocontrast`` (a constant channel is unchanged). Needs 1
+    or 3 channels."""
+
+    op = "autocontrast"
+
+    def __init__(self, p: float = 0.5):
+        super().__init__(p)
+
+
+class Equalize(_PointOp):
+    """Histogram-equalise each channel with probability ``p``, with Pillow's lookup table, as
+    torchvision's ``RandomEqualize``. float32 images ([0, 1]) are binned to 256 levels and
+    come back as multiples of 1/255."""
+
+    op = "equalize"
+
+    def __init__(self, p: float = 0.5):
+        super().__init__(p)
+
+
+class Posterize(Transform):
+    """Keep the top ``bits`` bits of each uint8 value with probability ``p``, as
+    torchvision's ``RandomPosterize``; float32 images ([0, 1]) are quantised to 2**bits
+    levels, ``floor(x * 2**bits) / 2**bits``.
+
+    Args:
+        bits: 0 to 8.
+        p: probability of applying it.
+    """
+
+    config_keys = ("bits", "p")
+
+    def __init__(self, bits: int, p: float = 0.5):
+        super().__init__(p)
+        self.bits = _checks.integer(bits, "bits", 0, 9)
+
+    def contribute(self, params: Params, plan: Plan) -> None:
+        plan.color("posterize", params["applied"], np.full(plan.batch, float(self.bits)))
