@@ -204,14 +204,17 @@ class Compose:
 
     def _warp_settings(self) -> Tuple[str, float, int]:
         """(fill_mode, cval, order) of the one warp, from the geometric transforms."""
-        asked = {(t.fill_mode, t.fill, t.interpolation) for t in self.transforms
-                 if t.fill_mode is not None}
-        if len(asked) > 1:
-            raise ValueError("the geometric transforms of one Compose must agree on fill_mode, "
-                             f"fill and interpolation (one warp serves them all), got {asked}")
-        if not asked:
-            return "constant", 0.0, 1
-        fill_mode, fill, interpolation = asked.pop()
+        fills = {(t.fill_mode, t.fill) for t in self.transforms if t.fill_mode is not None}
+        if len(fills) > 1:
+            raise ValueError("the geometric transforms of one Compose must agree on fill_mode "
+                             f"and fill (one warp serves them all), got {fills}")
+        interpolations = {t.interpolation for t in self.transforms
+                          if t.interpolation is not None}
+        if len(interpolations) > 1:
+            raise ValueError("the geometric transforms of one Compose must agree on "
+                             f"interpolation (one warp serves them all), got {interpolations}")
+        fill_mode, fill = fills.pop() if fills else ("constant", 0.0)
+        interpolation = interpolations.pop() if interpolations else "bilinear"
         return fill_mode, fill, INTERPOLATIONS[interpolation]
 
     def __repr__(self) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _checks
 from ._base import Params, Plan, Transform, fill_mode_arg, interpolation_arg
 
-__all__ = ["Affine", "HorizontalFlip", "VerticalFlip"]
+__all__ = ["Affine", "HorizontalFlip", "VerticalFlip", "CenterCrop", "RandomCrop", "Pad"]
 
 Range = Union[float, Tuple[float, float]]
 
@@ -208,3 +208,165 @@ class VerticalFlip(_Flip):
     """Mirror top-bottom with probability ``p`` (y -> H - 1 - y)."""
 
     axis = 1
+
+
+# torchvision's padding modes, as the warp's (scipy's) fill modes.
+PADDING_MODES = {"constant": "constant", "edge": "nearest", "reflect": "mirror",
+                 "symmetric": "reflect"}
+
+
+def _size_arg(size, name: str = "size") -> Tuple[int, int]:
+    """(height, width) from an int (a square) or a pair, as torchvision reads ``size``."""
+    if isinstance(size, (tuple, list)):
+        if len(size) == 1:
+            size = size[0]
+        elif len(size) == 2:
+            return (_checks.integer(size[0], f"{name}[0]", 1, 2 ** 31),
+                    _checks.integer(size[1], f"{name}[1]", 1, 2 ** 31))
+        else:
+            raise ValueError(f"{name} must be an int or (height, width), got {size!r}")
+    side = _checks.integer(size, name, 1, 2 ** 31)
+    return side, side
+
+
+def _padding_arg(padding) -> Tuple[int, int, int, int]:
+    """(left, top, right, bottom) from torchvision's forms: p, (p_lr, p_tb) or (l, t, r, b)."""
+    if isinstance(padding, (tuple, list)):
+        values = [_checks.integer(v, "padding", 0, 2 ** 31) for v in padding]
+        if len(values) == 1:
+            values *= 4
+        elif len(values) == 2:
+            values = [values[0], values[1], values[0], values[1]]
+        elif len(values) != 4:
+            raise ValueError(f"padding must be an int or 1, 2 or 4 ints, got {padding!r}")
+        return tuple(values)  # type: ignore[return-value]
+    p = _checks.integer(padding, "padding", 0, 2 ** 31)
+    return p, p, p, p
+
+
+def _padding_mode_arg(value: object) -> str:
+    if not isinstance(value, str) or value not in PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {', '.join(PADDING_MODES)}, got {value!r}")
+    return value
+
+
+def _translate(plan: Plan, dx: np.ndarray, dy: np.ndarray) -> None:
+    """Append the map that moves the content by (-dx, -dy): output (x, y) reads input
+    (x + dx, y + dy), whole pixels."""
+    pull = _matrices(plan.batch)
+    pull[:, 0, 0] = pull[:, 1, 1] = 1.0
+    pull[:, 0, 2], pull[:, 1, 2] = dx, dy
+    forward = np.array(pull)
+    forward[:, 0, 2], forward[:, 1, 2] = -dx, -dy
+    plan.geometry(forward, pull)
+
+
+class CenterCrop(Transform):
+    """Crop the centre ``size`` (an int: a square, or (height, width)), as torchvision's
+    ``CenterCrop``: the crop starts at ``round((H - h) / 2)`` (Python's rounding, half to
+    even), and a crop larger than the image is centred on it, the outside filled with the
+    pipeline's fill (0 unless a geometric transform asks for another; torchvision pads 0)."""
+
+    config_keys = ("size",)
+
+    def __init__(self, size):
+        super().__init__(1.0)
+        self.size = _size_arg(size)
+
+    def output_size(self, size: Tuple[int, int]) -> Tuple[int, int]:
+        return self.size
+
+    def contribute(self, params: Params, plan: Plan) -> None:
+        (height, width), (h, w) = plan.size, self.size
+        top = round((height - h) / 2.0) if h <= height else -((h - height) // 2)
+        left = round((width - w) / 2.0) if w <= width else -((w - width) // 2)
+        _translate(plan, np.full(plan.batch, float(left)), np.full(plan.batch, float(top)))
+
+
+class Pad(Transform):
+    """Pad the borders, as torchvision's ``Pad``.
+
+    Args:
+        padding: ``p`` (all sides), ``(p_left_right, p_top_bottom)`` or ``(left, top, right,
+            bottom)``, in pixels.
+        fill: the value of ``padding_mode="constant"``.
+        padding_mode: ``constant``, ``edge``, ``reflect`` (without repeating the edge pixel)
+            or ``symmetric`` (repeating it), torchvision's names.
+
+    The padding mode is the pipeline's one fill: it must agree with any other geometric
+    transform's.
+    """
+
+    config_keys = ("padding", "fill", "padding_mode")
+
+    def __init__(self, padding, fill: float = 0.0, padding_mode: str = "constant"):
+        super().__init__(1.0)
+        self.padding = _padding_arg(padding)
+        self.fill = _checks.real(fill, "fill")
+        self.padding_mode = _padding_mode_arg(padding_mode)
+        self.fill_mode = PADDING_MODES[self.padding_mode]
+
+    def output_size(self, size: Tuple[int, int]) -> Tuple[int, int]:
+        left, top, right, bottom = self.padding
+        return size[0] + top + bottom, size[1] + left + right
+
+    def contribute(self, params: Params, plan: Plan) -> None:
+        left, top = self.padding[:2]
+        _translate(plan, np.full(plan.batch, -float(left)), np.full(plan.batch, -float(top)))
+
+
+class RandomCrop(Transform):
+    """Crop a random ``size`` window, as torchvision's ``RandomCrop``.
+
+    Args:
+        size: an int (a square) or (height, width).
+        padding: padding added first (as :class:`Pad`'s), or None.
+        pad_if_needed: pad an image smaller than ``size`` up to it (after ``padding``).
+        fill, padding_mode: as :class:`Pad`'s.
+
+    The window's top-left corner is uniform over every whole-pixel position, drawn per image
+    (CIFAR's recipe is ``RandomCrop(32, padding=4)``).
+    """
+
+    words = 3  # p (unused: a crop always applies), top, left
+    config_keys = ("size", "padding", "pad_if_needed", "fill", "padding_mode")
+
+    def __init__(self, size, padding=None, pad_if_needed: bool = False, fill: float = 0.0,
+                 padding_mode: str = "constant"):
+        super().__init__(1.0)
+        self.size = _size_arg(size)
+        self.padding = None if padding is None else _padding_arg(padding)
+        self.pad_if_needed = _checks.boolean(pad_if_needed, "pad_if_needed")
+        self.fill = _checks.real(fill, "fill")
+        self.padding_mode = _padding_mode_arg(padding_mode)
+        if self.padding is not None or self.pad_if_needed:
+            self.fill_mode = PADDING_MODES[self.padding_mode]
+
+    def _padded(self, size: Tuple[int, int]) -> Tuple[int, int, int, int]:
+        """(left, top, padded height, padded width) for an input of ``size``."""
+        left, top, right, bottom = self.padding or (0, 0, 0, 0)
+        height, width = size[0] + top + bottom, size[1] + left + right
+        h, w = self.size
+        if self.pad_if_needed:  # torchvision pads both sides by the missing amount
+            if height < h:
+                top, height = top + h - height, height + 2 * (h - height)
+            if width < w:
+                left, width = left + w - width, width + 2 * (w - width)
+        if height < h or width < w:
+            raise ValueError(f"RandomCrop: crop size {self.size} is larger than the (padded) "
+                             f"image {(height, width)}; pass pad_if_needed=True or padding=")
+        return left, top, height, width
+
+    def sample(self, u: np.ndarray, size: Tuple[int, int]) -> Params:
+        _, _, height, width = self._padded(size)
+        h, w = self.size
+        top = np.floor(u[1] * (height - h + 1))
+        left = np.floor(u[2] * (width - w + 1))
+        return {"applied": np.ones(u.shape[1], bool), "top": top, "left": left}
+
+    def output_size(self, size: Tuple[int, int]) -> Tuple[int, int]:
+        return self.size
+
+    def contribute(self, params: Params, plan: Plan) -> None:
+        left, top, _, _ = self._padded(plan.size)
+        _translate(plan, params["left"] - left, params["top"] - top)
