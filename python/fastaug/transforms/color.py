@@ -2,7 +2,7 @@
 native pass, on the warped image in the source's dtype (uint8 stays uint8 between ops)."""
 from __future__ import annotations
 
-from typing import Tuple, Union
+from typing import Dict, Tuple, Union
 
 import numpy as np
 
@@ -14,6 +14,7 @@ __all__ = ["ColorJitter", "ChannelShift", "Solarize", "Grayscale", "RandomGraysc
            "Posterize", "AutoContrast", "Equalize"]
 
 Range = Union[float, Tuple[float, float]]
+_IDENTITY_ORDER = np.arange(4)
 
 
 class ColorJitter(Transform):
@@ -60,12 +61,21 @@ class ColorJitter(Transform):
     def sample(self, u: np.ndarray, size: Tuple[int, int]) -> Params:
         applied = self.applied(u) & bool(self._active)
         params: Params = {"applied": applied}
+        neutral_values: Dict[float, np.ndarray] = {}
         for k, name in enumerate(self._OPS):
             lo, hi = getattr(self, name)
             neutral = 0.0 if name == "hue" else 1.0
-            params[name] = np.where(applied, lo + (hi - lo) * u[1 + k], neutral)
+            if (lo, hi) == (neutral, neutral):  # left out: the neutral value, no draw
+                if neutral not in neutral_values:
+                    neutral_values[neutral] = np.full(u.shape[1], neutral)
+                params[name] = neutral_values[neutral]
+            else:
+                params[name] = np.where(applied, lo + (hi - lo) * u[1 + k], neutral)
         # order[i] lists the adjustments (0 brightness .. 3 hue) in image i's order.
-        params["order"] = np.argsort(u[5:9], axis=0, kind="stable").T
+        if len(self._active) > 1:
+            params["order"] = np.argsort(u[5:9], axis=0, kind="stable").T
+        else:
+            params["order"] = np.zeros((u.shape[1], 4), np.intp) + _IDENTITY_ORDER
         return params
 
     def contribute(self, params: Params, plan: Plan) -> None:

@@ -116,10 +116,11 @@ class Affine(Transform):
         applied = self.applied(u)
         batch = u.shape[1]
         zero = np.zeros(batch)
+        zero.flags.writeable = False
 
         def uniform(word, lo, hi, off=0.0):
-            if lo == hi == off:
-                return np.full(batch, off)
+            if lo == hi == off:  # not drawn: shared read-only constants
+                return zero if off == 0.0 else np.full(batch, off)
             values = lo + (hi - lo) * u[word]
             return values if self.p == 1.0 else np.where(applied, values, off)
 
