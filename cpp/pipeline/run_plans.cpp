@@ -11,6 +11,7 @@
 #include "photometric/photometric.hpp"
 #include "core/simd_level.hpp"
 #include "pipeline/thread_pool.hpp"
+#include "resample/resample.hpp"
 
 namespace fastaug {
 
@@ -194,6 +195,38 @@ void float_stage_plan(const ImageView<const Tin>& src, const ImageView<Tout>& ds
     scale_offset<float, uint8_t>(x, dst, a, b);
 }
 
+// The geometry step of an in-dtype plan: antialiased resampling where settings ask for it
+// and the map allows it (see PlanSettings::antialias), else the warp.
+template <typename T>
+void place(const ImageView<const T>& src, const ImageView<T>& dst, const WarpParams& warp,
+           bool antialias) {
+  const double* m = warp.matrix.m;
+  if (antialias && m[1] == 0.0 && m[3] == 0.0 && m[0] != 0.0 && m[4] != 0.0) {
+    // A flipped axis (negative scale) is resampled unflipped into a mirrored view of dst.
+    ImageView<T> out = dst;
+    double m0 = m[0], m2 = m[2], m4 = m[4], m5 = m[5];
+    if (m0 < 0.0) {
+      m2 += m0 * static_cast<double>(dst.height - 1);
+      m0 = -m0;
+      out.data = out.row(dst.height - 1);
+      out.row_stride = -out.row_stride;
+    }
+    if (m4 < 0.0) {
+      m5 += m4 * static_cast<double>(dst.width - 1);
+      m4 = -m4;
+      out.data += (dst.width - 1) * dst.col_stride;
+      out.col_stride = -out.col_stride;
+    }
+    ResampleAxis y, x;
+    if (resample_axis_from_pull(m0, m2, dst.height, src.height, &y) &&
+        resample_axis_from_pull(m4, m5, dst.width, src.width, &x)) {
+      resample_bilinear_aa<T>(src, out, y, x);
+      return;
+    }
+  }
+  warp_affine<T, T>(src, dst, warp);
+}
+
 // In-dtype ops on an image of T, in place.
 template <typename T>
 void dtype_ops_inplace(const ImageView<T>& x, const ImageOps& ops) {
@@ -210,9 +243,9 @@ void dtype_ops_inplace(const ImageView<T>& x, const ImageOps& ops) {
 // then rescale and the conversion to the output's dtype.
 template <typename Tin, typename Tout>
 void dtype_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& warp,
-                const ImageOps& ops, float rescale) {
+                const ImageOps& ops, float rescale, bool antialias) {
   if constexpr (std::is_same<Tin, Tout>::value) {
-    warp_affine<Tin, Tout>(src, dst, warp);
+    place<Tin>(src, dst, warp, antialias);
     dtype_ops_inplace<Tout>(dst, ops);
     if (rescale != 1.0f) scale_offset<Tout, Tout>(dst, dst, rescale, 0.0f);
   } else {
@@ -221,7 +254,7 @@ void dtype_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, con
     if (scratch.source_dtype.size() < size * sizeof(Tin)) scratch.source_dtype.resize(size * sizeof(Tin));
     const ImageView<Tin> x{reinterpret_cast<Tin*>(scratch.source_dtype.data()), dst.height, dst.width,
                            dst.channels, dst.width * dst.channels, dst.channels};
-    warp_affine<Tin, Tin>(src, x, warp);
+    place<Tin>(src, x, warp, antialias);
     dtype_ops_inplace<Tin>(x, ops);
     scale_offset<Tin, Tout>(x, dst, rescale, 0.0f);
   }
@@ -229,8 +262,8 @@ void dtype_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, con
 
 template <typename Tin, typename Tout>
 void run_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& warp,
-              const ImageOps& ops, float rescale) {
-  if (ops.count == 0 || family_of(ops) == ColorOpFamily::keras) {
+              const ImageOps& ops, float rescale, bool antialias) {
+  if ((ops.count == 0 && !antialias) || (ops.count && family_of(ops) == ColorOpFamily::keras)) {
     float shift = NAN, brightness = NAN;
     for (int k = 0; k < ops.count; ++k)
       (ops.ops[k].code == kKerasChannelShift ? shift : brightness) = ops.ops[k].a;
@@ -238,7 +271,7 @@ void run_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const
   } else if (family_of(ops) == ColorOpFamily::float_stage) {
     float_stage_plan<Tin, Tout>(src, dst, warp, ops, rescale);
   } else {
-    dtype_plan<Tin, Tout>(src, dst, warp, ops, rescale);
+    dtype_plan<Tin, Tout>(src, dst, warp, ops, rescale, antialias);
   }
 }
 
@@ -282,7 +315,8 @@ void run_plans(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
     warp.interp = settings.interp;
     warp.fill = settings.fill;
     warp.cval = settings.cval;
-    run_plan<Tin, Tout>(src.image(indices[i]), out.image(i), warp, ops[i], settings.rescale);
+    run_plan<Tin, Tout>(src.image(indices[i]), out.image(i), warp, ops[i], settings.rescale,
+                        settings.antialias);
   });
 }
 

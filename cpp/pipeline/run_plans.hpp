@@ -49,6 +49,11 @@ struct PlanSettings {
   double cval = 0.0;
   float rescale = 1.0f;  // applied last, in float32: out = x * rescale
   int num_threads = 0;   // 0 = every CPU available to the process
+  // Axis-aligned maps (flips included) over a whole-pixel box inside the source are
+  // resampled with antialiasing (resample/resample.hpp) instead of warped, the box's edges
+  // bounding the filter as when the crop is resized on its own; for plans with in-dtype ops
+  // or none.
+  bool antialias = false;
 };
 
 // An empty string if `ops` is a plan this executor runs, else why not.

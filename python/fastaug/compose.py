@@ -400,7 +400,7 @@ class Compose:
         out = _pipeline.run_plans(src, np.arange(len(params), dtype=np.int64), rows, codes, args,
                                   out_dtype=out_dtype, output_shape=plan.size, order=plan.order,
                                   fill_mode=plan.fill_mode, cval=plan.cval,
-                                  num_threads=self.num_threads)
+                                  num_threads=self.num_threads, antialias=plan.antialias)
         if batch_images.ndim == 3:
             out = out[..., 0]
         out = self._output_layout(out[0] if single else out, single)

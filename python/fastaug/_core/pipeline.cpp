@@ -95,7 +95,8 @@ std::vector<ImageOps> plan_ops_arg(const py::object& codes_obj, const py::object
 void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
                        const py::object& out_obj, const py::object& matrices_obj,
                        const py::object& op_codes_obj, const py::object& op_args_obj, int order,
-                       int fill_mode, double cval, double rescale, int num_threads) {
+                       int fill_mode, double cval, double rescale, int num_threads,
+                       bool antialias) {
   const py::array src = array_arg(src_obj, "src");
   const py::array out = array_arg(out_obj, "out");
   const PixelType src_type = pixel_type(src, "src");
@@ -153,6 +154,7 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
   settings.cval = cval;
   settings.rescale = static_cast<float>(rescale);
   settings.num_threads = num_threads;
+  settings.antialias = antialias;
   if (src_type == PixelType::u8 && out_type == PixelType::u8)
     run_plans_typed<uint8_t, uint8_t>(src, out, indices, matrices, ops, settings);
   else if (src_type == PixelType::u8)
@@ -169,7 +171,9 @@ void register_pipeline(py::module_& m, py::module_& testing) {
   m.def("run_plans", &run_plans_binding, py::arg("src"), py::arg("indices"), py::arg("out"),
         py::arg("matrices"), py::arg("op_codes"), py::arg("op_args"), py::arg("order"),
         py::arg("fill_mode"), py::arg("cval"), py::arg("rescale"), py::arg("num_threads"),
-        "Run one plan per output image: warp, colour ops, rescale, store (see fastaug._pipeline).");
+        py::arg("antialias") = false,
+        "Run one plan per output image: warp (or antialiased resampling), colour ops, rescale, "
+        "store (see fastaug._pipeline).");
   m.attr("MAX_COLOR_OPS") = kMaxColorOps;
   m.def(
       "color_ops",

@@ -65,6 +65,9 @@ class Plan:
         self.fill_mode = fill_mode
         self.cval = cval
         self.order = order
+        # Resample axis-aligned downscales with antialiasing (set by Resize and
+        # RandomResizedCrop; see PlanSettings::antialias in the core).
+        self.antialias = False
 
     @property
     def pull(self) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Geometric transforms: each contributes a forward map and its inverse to the plan."""
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Optional, Sequence, Tuple, Union
 
@@ -9,7 +10,8 @@ import numpy as np
 from .. import _checks
 from ._base import Params, Plan, Transform, fill_mode_arg, interpolation_arg
 
-__all__ = ["Affine", "HorizontalFlip", "VerticalFlip", "CenterCrop", "RandomCrop", "Pad"]
+__all__ = ["Affine", "HorizontalFlip", "VerticalFlip", "CenterCrop", "RandomCrop", "Pad", "Resize",
+           "RandomResizedCrop"]
 
 Range = Union[float, Tuple[float, float]]
 
@@ -371,3 +373,132 @@ class RandomCrop(Transform):
     def contribute(self, params: Params, plan: Plan) -> None:
         left, top, _, _ = self._padded(plan.size)
         _translate(plan, params["left"] - left, params["top"] - top)
+
+
+def _box_to_size(plan: Plan, left, top, width, height, size: Tuple[int, int]) -> None:
+    """Append the map that resizes the box (left, top, width, height) of the current image
+    (whole pixels, arrays or numbers) to ``size`` (h, w): pixel edges map to pixel edges."""
+    h, w = size
+    sx, sy = np.asarray(width, float) / w, np.asarray(height, float) / h
+    sx, sy = np.broadcast_to(sx, (plan.batch,)), np.broadcast_to(sy, (plan.batch,))
+    left = np.broadcast_to(np.asarray(left, float), (plan.batch,))
+    top = np.broadcast_to(np.asarray(top, float), (plan.batch,))
+    pull = _matrices(plan.batch)
+    pull[:, 0, 0], pull[:, 1, 1] = sx, sy
+    pull[:, 0, 2] = left + 0.5 * sx - 0.5
+    pull[:, 1, 2] = top + 0.5 * sy - 0.5
+    forward = _matrices(plan.batch)
+    forward[:, 0, 0], forward[:, 1, 1] = 1.0 / sx, 1.0 / sy
+    forward[:, 0, 2] = (0.5 - left) / sx - 0.5
+    forward[:, 1, 2] = (0.5 - top) / sy - 0.5
+    plan.geometry(forward, pull)
+
+
+class Resize(Transform):
+    """Resize as torchvision's ``Resize``: ``size`` an int (the shorter side becomes
+    ``size``, the longer ``int(size * long / short)``) or (height, width).
+
+    Args:
+        size: as above.
+        antialias: filter with Pillow's and torchvision's antialiased bilinear kernel (its
+            support widened by the downscale factor), as ``antialias=True``; False: plain
+            bilinear sampling (aliases when shrinking).
+
+    Resampling is bilinear; with ``antialias`` the image is filtered separably (rows, then
+    columns) as torchvision's uint8 kernel does, uint8 values rounded between the passes.
+    Antialiasing applies when the composed map of the pipeline is axis-aligned (crops,
+    resizes, flips; not rotations or shears) and its colour ops are torchvision-style ones
+    (not ``Augment``'s or Keras's); otherwise the map is warped bilinearly.
+    """
+
+    config_keys = ("size", "antialias")
+
+    def __init__(self, size, antialias: bool = True):
+        super().__init__(1.0)
+        if isinstance(size, (tuple, list)) and len(size) == 2:
+            self.size: Union[int, Tuple[int, int]] = _size_arg(size)
+        else:
+            self.size = _size_arg(size)[0]
+        self.antialias = _checks.boolean(antialias, "antialias")
+        self.interpolation = "bilinear"
+
+    def output_size(self, size: Tuple[int, int]) -> Tuple[int, int]:
+        if isinstance(self.size, tuple):
+            return self.size
+        height, width = size
+        short, long = (width, height) if width <= height else (height, width)
+        new_short, new_long = self.size, int(self.size * long / short)
+        return (new_long, new_short) if width <= height else (new_short, new_long)
+
+    def contribute(self, params: Params, plan: Plan) -> None:
+        height, width = plan.size
+        _box_to_size(plan, 0.0, 0.0, width, height, self.output_size(plan.size))
+        plan.antialias = plan.antialias or self.antialias
+
+
+class RandomResizedCrop(Transform):
+    """A random crop resized to ``size``, as torchvision's ``RandomResizedCrop``.
+
+    Args:
+        size: an int (a square) or (height, width).
+        scale: the crop's area as a fraction of the image's, drawn uniformly in (lo, hi).
+        ratio: the crop's width / height, drawn log-uniformly in (lo, hi).
+        antialias: as :class:`Resize`'s.
+
+    torchvision's sampling: up to ten tries of (area, ratio), each rounded to whole pixels,
+    the first that fits the image taken, its corner uniform over the positions; if none
+    fits, the centre crop of the image clamped to the ratio range. The crop is read from the
+    source and resized in one pass (no full-size intermediate).
+    """
+
+    _TRIES = 10
+    words = 1 + 2 * _TRIES + 2  # p (unused), (area, ratio) per try, top, left
+    config_keys = ("size", "scale", "ratio", "antialias")
+
+    def __init__(self, size, scale: Tuple[float, float] = (0.08, 1.0),
+                 ratio: Tuple[float, float] = (3.0 / 4.0, 4.0 / 3.0), antialias: bool = True):
+        super().__init__(1.0)
+        self.size = _size_arg(size)
+        self.scale = _checks._pair(scale, "scale")
+        self.ratio = _checks._pair(ratio, "ratio")
+        if not 0 < self.scale[0] <= self.scale[1] <= 1:
+            raise ValueError(f"scale must satisfy 0 < lo <= hi <= 1, got {self.scale}")
+        if not 0 < self.ratio[0] <= self.ratio[1]:
+            raise ValueError(f"ratio must satisfy 0 < lo <= hi, got {self.ratio}")
+        self.antialias = _checks.boolean(antialias, "antialias")
+        self.interpolation = "bilinear"
+
+    def sample(self, u: np.ndarray, size: Tuple[int, int]) -> Params:
+        height, width = size
+        tries = self._TRIES
+        area = height * width * (self.scale[0] + (self.scale[1] - self.scale[0]) * u[1:1 + tries])
+        log_lo, log_hi = math.log(self.ratio[0]), math.log(self.ratio[1])
+        aspect = np.exp(log_lo + (log_hi - log_lo) * u[1 + tries:1 + 2 * tries])
+        w = np.round(np.sqrt(area * aspect))
+        h = np.round(np.sqrt(area / aspect))
+        fits = (w > 0) & (w <= width) & (h > 0) & (h <= height)
+        found = fits.any(axis=0)
+        first = np.argmax(fits, axis=0)
+        columns = np.arange(u.shape[1])
+        w, h = w[first, columns], h[first, columns]
+        # The fallback: the whole image, clamped to the ratio range, centred.
+        in_ratio = width / height
+        if in_ratio < self.ratio[0]:
+            fw, fh = width, int(round(width / self.ratio[0]))
+        elif in_ratio > self.ratio[1]:
+            fw, fh = int(round(height * self.ratio[1])), height
+        else:
+            fw, fh = width, height
+        w, h = np.where(found, w, fw), np.where(found, h, fh)
+        top = np.where(found, np.floor(u[1 + 2 * tries] * (height - h + 1)), (height - fh) // 2)
+        left = np.where(found, np.floor(u[2 + 2 * tries] * (width - w + 1)), (width - fw) // 2)
+        return {"applied": np.ones(u.shape[1], bool), "top": top, "left": left,
+                "height": h, "width": w}
+
+    def output_size(self, size: Tuple[int, int]) -> Tuple[int, int]:
+        return self.size
+
+    def contribute(self, params: Params, plan: Plan) -> None:
+        _box_to_size(plan, params["left"], params["top"], params["width"], params["height"],
+                     self.size)
+        plan.antialias = plan.antialias or self.antialias

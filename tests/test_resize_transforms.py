@@ -1,0 +1,109 @@
+"""Resize and RandomResizedCrop: the crop read from the source and resampled with
+torchvision's antialiased bilinear kernel, against its functional resize and resized_crop."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fastaug import Compose
+from fastaug.transforms import (Affine, ColorJitter, HorizontalFlip, RandomResizedCrop, Resize,
+                                VerticalFlip)
+
+torch = pytest.importorskip("torch")
+F = pytest.importorskip("torchvision.transforms.v2.functional")
+
+
+def _images(n=6, shape=(75, 100, 3), dtype=np.uint8, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, (n,) + shape, dtype=np.uint8)
+    return x if dtype == np.uint8 else x.astype(np.float32) / np.float32(255)
+
+
+def _chw(image):
+    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).contiguous()
+
+
+def _hwc(t):
+    return t.permute(1, 2, 0).numpy()
+
+
+def _assert_close(got, expected, dtype):
+    if dtype == np.uint8:
+        np.testing.assert_array_equal(got, expected)
+    else:
+        np.testing.assert_allclose(got, expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("size", [30, (40, 90), (75, 100), 200, (7, 300)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=["uint8", "float32"])
+def test_resize_matches_torchvision_antialias(size, dtype):
+    images = _images(dtype=dtype)
+    got = Compose([Resize(size)])(images).images
+    expected = np.stack([_hwc(F.resize(_chw(im), list(np.atleast_1d(size)), antialias=True))
+                         for im in images])
+    assert got.shape == expected.shape
+    _assert_close(got, expected, dtype)
+
+
+@pytest.mark.parametrize("shape", [(75, 100, 3), (100, 75, 1), (40, 40, 4)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=["uint8", "float32"])
+def test_random_resized_crop_matches_torchvision_at_the_drawn_box(shape, dtype):
+    images = _images(n=12, shape=shape, dtype=dtype)
+    compose = Compose([RandomResizedCrop((24, 32))], seed=3)
+    params = compose.sample(np.arange(12), epoch=4, image_shape=shape[:2])
+    got = compose.apply(images, params).images
+    p = params.transforms[0]
+    for i, image in enumerate(images):
+        box = [int(p[k][i]) for k in ("top", "left", "height", "width")]
+        expected = _hwc(F.resized_crop(_chw(image), *box, [24, 32], antialias=True))
+        _assert_close(got[i], expected, dtype)
+
+
+def test_flips_after_the_crop_mirror_the_resampled_crop():
+    images = _images(n=8)
+    compose = Compose([RandomResizedCrop(20), HorizontalFlip(p=1.0), VerticalFlip(p=0.5)],
+                      seed=1)
+    out = compose(images)
+    p, vflip = out.params.transforms[0], out.params.transforms[2]["applied"]
+    for i, image in enumerate(images):
+        box = [int(p[k][i]) for k in ("top", "left", "height", "width")]
+        expected = _hwc(F.resized_crop(_chw(image), *box, [20, 20], antialias=True))[:, ::-1]
+        if vflip[i]:
+            expected = expected[::-1]
+        np.testing.assert_array_equal(out.images[i], expected)
+
+
+def test_random_resized_crop_boxes_follow_torchvisions_rules():
+    compose = Compose([RandomResizedCrop(8, scale=(0.2, 0.6), ratio=(0.5, 2.0))], seed=2)
+    p = compose.sample(np.arange(4000), image_shape=(60, 80)).transforms[0]
+    area = p["height"] * p["width"] / (60 * 80)
+    ratio = p["width"] / p["height"]
+    assert (p["top"] >= 0).all() and (p["top"] + p["height"] <= 60).all()
+    assert (p["left"] >= 0).all() and (p["left"] + p["width"] <= 80).all()
+    assert 0.18 < area.min() and area.max() < 0.63  # whole pixels round the drawn area
+    assert 0.45 < ratio.min() and ratio.max() < 2.1
+    # The fallback: a tall image no ratio fits, cropped to the ratio range at its centre.
+    q = Compose([RandomResizedCrop(8, scale=(0.9, 1.0), ratio=(2.0, 3.0))]).sample(
+        np.arange(50), image_shape=(100, 10)).transforms[0]
+    assert (q["width"] == 10).all() and (q["height"] == 5).all() and (q["top"] == 47).all()
+
+
+def test_antialias_off_and_non_axis_aligned_maps_warp_bilinearly():
+    images = _images(n=3)
+    plain = Compose([Resize(25, antialias=False)])(images).images
+    smooth = Compose([Resize(25)])(images).images
+    assert plain.shape == smooth.shape == (3, 25, 33, 3)
+    # A downscale without antialiasing samples 4 source pixels per output one: noisier.
+    assert plain.astype(float).std() > smooth.astype(float).std() + 5
+    rotated = Compose([Affine(rotate=(20, 20)), Resize(25)])(images).images
+    assert rotated.shape == (3, 25, 33, 3)
+
+
+def test_imagenet_recipe_runs_in_one_call():
+    images = _images(n=4, shape=(120, 90, 3))
+    recipe = Compose([RandomResizedCrop(64), HorizontalFlip(), ColorJitter(0.4, 0.4, 0.4, 0.1)],
+                     seed=0)
+    out = recipe(images)
+    assert out.images.shape == (4, 64, 64, 3) and out.images.dtype == np.uint8
+    again = Compose.from_json(recipe.to_json())(images).images
+    np.testing.assert_array_equal(out.images, again)
