@@ -1,13 +1,14 @@
-"""Resize and RandomResizedCrop: the crop read from the source and resampled with
-torchvision's antialiased bilinear kernel, against its functional resize and resized_crop."""
+"""Resize, RandomResizedCrop and Normalize: the crop read from the source and resampled with
+torchvision's antialiased bilinear kernel, normalised in the same pass, against torchvision's
+functional resize, resized_crop and normalize."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from fastaug import Compose
-from fastaug.transforms import (Affine, ColorJitter, HorizontalFlip, RandomResizedCrop, Resize,
-                                VerticalFlip)
+from fastaug.transforms import (Affine, CenterCrop, ColorJitter, HorizontalFlip, Normalize,
+                                RandomResizedCrop, Resize, VerticalFlip)
 
 torch = pytest.importorskip("torch")
 F = pytest.importorskip("torchvision.transforms.v2.functional")
@@ -107,3 +108,49 @@ def test_imagenet_recipe_runs_in_one_call():
     assert out.images.shape == (4, 64, 64, 3) and out.images.dtype == np.uint8
     again = Compose.from_json(recipe.to_json())(images).images
     np.testing.assert_array_equal(out.images, again)
+
+
+MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=["uint8", "float32"])
+def test_normalize_matches_torchvision_after_to_dtype(dtype):
+    images = _images(dtype=dtype)
+    got = Compose([Normalize(MEAN, STD)])(images).images
+    assert got.dtype == np.float32
+    expected = np.stack([_hwc(F.normalize(F.to_dtype(_chw(im), torch.float32, scale=True),
+                                          MEAN, STD)) for im in images])
+    np.testing.assert_allclose(got, expected, atol=2e-6, rtol=1e-6)
+
+
+def test_the_imagenet_train_and_validation_recipes_match_torchvision():
+    images = _images(n=6, shape=(90, 120, 3))
+    train = Compose([RandomResizedCrop(56), HorizontalFlip(), Normalize(MEAN, STD)],
+                    seed=7, layout="NCHW")
+    out = train(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))  # layout: NCHW in and out
+    assert out.images.shape == (6, 3, 56, 56) and out.images.dtype == np.float32
+    p, flips = out.params.transforms[0], out.params.transforms[1]["applied"]
+    for i, image in enumerate(images):
+        box = [int(p[k][i]) for k in ("top", "left", "height", "width")]
+        t = F.resized_crop(_chw(image), *box, [56, 56], antialias=True)
+        if flips[i]:
+            t = F.horizontal_flip(t)
+        t = F.normalize(F.to_dtype(t, torch.float32, scale=True), MEAN, STD)
+        np.testing.assert_allclose(out.images[i], t.numpy(), atol=2e-6, rtol=1e-6)
+    val = Compose([Resize(64), CenterCrop(56), Normalize(MEAN, STD)], layout="NCHW")(
+        images.transpose(0, 3, 1, 2))
+    for i, image in enumerate(images):
+        t = F.center_crop(F.resize(_chw(image), [64], antialias=True), [56, 56])
+        t = F.normalize(F.to_dtype(t, torch.float32, scale=True), MEAN, STD)
+        np.testing.assert_allclose(val.images[i], t.numpy(), atol=2e-6, rtol=1e-6)
+
+
+def test_normalize_must_come_last_and_write_float32():
+    with pytest.raises(ValueError, match="Normalize must be the last"):
+        Compose([Normalize(0.5, 0.5), HorizontalFlip()])
+    with pytest.raises(ValueError, match="float32"):
+        Compose([Normalize(0.5, 0.5)], out_dtype="uint8")(_images(n=1))
+    with pytest.raises(ValueError, match="std must be > 0"):
+        Normalize(0.5, 0.0)
+    with pytest.raises(ValueError, match="channels"):
+        Compose([Normalize((0.1, 0.2), (1, 1))])(_images(n=1))

@@ -239,14 +239,35 @@ void dtype_ops_inplace(const ImageView<T>& x, const ImageOps& ops) {
   }
 }
 
-// The warp in the source's dtype (uint8 rounds as warp_affine does), in-dtype ops in place,
-// then rescale and the conversion to the output's dtype.
+// out[..., k] = x[..., k] * scale[k] + offset[k] in float32 (settings' normalisation).
+template <typename Tin>
+void normalize_store(const ImageView<const Tin>& x, const ImageF32& dst, const PlanSettings& s) {
+  const int64_t channels = dst.channels;
+  for (int64_t r = 0; r < dst.height; ++r)
+    for (int64_t c = 0; c < dst.width; ++c) {
+      const Tin* in = x.pixel(r, c);
+      float* out = dst.pixel(r, c);
+      for (int64_t k = 0; k < channels; ++k)
+        out[k] = static_cast<float>(in[k]) * s.scale[k] + s.offset[k];
+    }
+}
+
+// The geometry in the source's dtype (uint8 rounds as warp_affine does), in-dtype ops in
+// place, then rescale (or the normalisation) and the conversion to the output's dtype.
 template <typename Tin, typename Tout>
 void dtype_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& warp,
-                const ImageOps& ops, float rescale, bool antialias) {
+                const ImageOps& ops, const PlanSettings& settings) {
+  const float rescale = settings.rescale;
+  const bool normalize = settings.normalize_channels > 0;
   if constexpr (std::is_same<Tin, Tout>::value) {
-    place<Tin>(src, dst, warp, antialias);
+    place<Tin>(src, dst, warp, settings.antialias);
     dtype_ops_inplace<Tout>(dst, ops);
+    if constexpr (std::is_same<Tout, float>::value) {
+      if (normalize) {
+        normalize_store<float>(dst, dst, settings);
+        return;
+      }
+    }
     if (rescale != 1.0f) scale_offset<Tout, Tout>(dst, dst, rescale, 0.0f);
   } else {
     Scratch& scratch = thread_scratch();
@@ -254,16 +275,24 @@ void dtype_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, con
     if (scratch.source_dtype.size() < size * sizeof(Tin)) scratch.source_dtype.resize(size * sizeof(Tin));
     const ImageView<Tin> x{reinterpret_cast<Tin*>(scratch.source_dtype.data()), dst.height, dst.width,
                            dst.channels, dst.width * dst.channels, dst.channels};
-    place<Tin>(src, x, warp, antialias);
+    place<Tin>(src, x, warp, settings.antialias);
     dtype_ops_inplace<Tin>(x, ops);
+    if constexpr (std::is_same<Tout, float>::value) {
+      if (normalize) {
+        normalize_store<Tin>(x, dst, settings);
+        return;
+      }
+    }
     scale_offset<Tin, Tout>(x, dst, rescale, 0.0f);
   }
 }
 
 template <typename Tin, typename Tout>
 void run_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& warp,
-              const ImageOps& ops, float rescale, bool antialias) {
-  if ((ops.count == 0 && !antialias) || (ops.count && family_of(ops) == ColorOpFamily::keras)) {
+              const ImageOps& ops, const PlanSettings& settings) {
+  const float rescale = settings.rescale;
+  const bool dtype_path = settings.antialias || settings.normalize_channels > 0;
+  if ((ops.count == 0 && !dtype_path) || (ops.count && family_of(ops) == ColorOpFamily::keras)) {
     float shift = NAN, brightness = NAN;
     for (int k = 0; k < ops.count; ++k)
       (ops.ops[k].code == kKerasChannelShift ? shift : brightness) = ops.ops[k].a;
@@ -271,7 +300,7 @@ void run_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const
   } else if (family_of(ops) == ColorOpFamily::float_stage) {
     float_stage_plan<Tin, Tout>(src, dst, warp, ops, rescale);
   } else {
-    dtype_plan<Tin, Tout>(src, dst, warp, ops, rescale, antialias);
+    dtype_plan<Tin, Tout>(src, dst, warp, ops, settings);
   }
 }
 
@@ -315,8 +344,7 @@ void run_plans(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
     warp.interp = settings.interp;
     warp.fill = settings.fill;
     warp.cval = settings.cval;
-    run_plan<Tin, Tout>(src.image(indices[i]), out.image(i), warp, ops[i], settings.rescale,
-                        settings.antialias);
+    run_plan<Tin, Tout>(src.image(indices[i]), out.image(i), warp, ops[i], settings);
   });
 }
 

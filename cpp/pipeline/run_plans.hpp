@@ -43,6 +43,8 @@ struct ImageOps {
   int count = 0;
 };
 
+constexpr int kMaxNormalizeChannels = 16;
+
 struct PlanSettings {
   Interp interp = Interp::bilinear;
   FillMode fill = FillMode::nearest;
@@ -54,6 +56,11 @@ struct PlanSettings {
   // bounding the filter as when the crop is resized on its own; for plans with in-dtype ops
   // or none.
   bool antialias = false;
+  // Per-channel normalisation after the in-dtype ops, into a float32 output:
+  // out[..., k] = x[..., k] * scale[k] + offset[k] (instead of the rescale); 0 channels: none.
+  int normalize_channels = 0;
+  float scale[kMaxNormalizeChannels] = {};
+  float offset[kMaxNormalizeChannels] = {};
 };
 
 // An empty string if `ops` is a plan this executor runs, else why not.

@@ -85,14 +85,22 @@ bool resample_axis_from_pull(double m0, double m2, int64_t size, int64_t source_
   // Edge coordinates: output edge i maps to m0 * (i - 0.5) + m2 + 0.5.
   const double start = m2 + 0.5 - 0.5 * m0;
   const double end = start + m0 * static_cast<double>(size);
-  const double lo = std::round(start), hi = std::round(end);
   const double tolerance = 1e-6 * (1.0 + std::fabs(end));
-  if (std::fabs(start - lo) > tolerance || std::fabs(end - hi) > tolerance) return false;
-  if (lo < 0.0 || hi > static_cast<double>(source_size) || hi <= lo) return false;
-  axis->scale = (hi - lo) / static_cast<double>(size);
-  axis->start = lo;
-  axis->lo = static_cast<int64_t>(lo);
-  axis->hi = static_cast<int64_t>(hi);
+  if (start < -tolerance || end > static_cast<double>(source_size) + tolerance) return false;
+  const double lo = std::round(start), hi = std::round(end);
+  if (std::fabs(start - lo) <= tolerance && std::fabs(end - hi) <= tolerance && hi > lo) {
+    // A whole-pixel box: a crop resized on its own (its edges bound the filter).
+    axis->scale = (hi - lo) / static_cast<double>(size);
+    axis->start = lo;
+    axis->lo = static_cast<int64_t>(lo);
+    axis->hi = static_cast<int64_t>(hi);
+  } else {
+    // A window of a resize of the whole source (e.g. a centre crop after a resize).
+    axis->scale = m0;
+    axis->start = start;
+    axis->lo = 0;
+    axis->hi = source_size;
+  }
   return true;
 }
 
@@ -100,8 +108,20 @@ template <typename T>
 void resample_bilinear_aa(const ImageView<const T>& src, const ImageView<T>& dst,
                           const ResampleAxis& y, const ResampleAxis& x) {
   const int64_t channels = dst.channels;
-  const int64_t rows_lo = is_copy(y) ? static_cast<int64_t>(y.start) : y.lo;
-  const int64_t rows_hi = is_copy(y) ? rows_lo + dst.height : y.hi;
+  const bool copy_rows = is_copy(y);
+  Taps ty;
+  int64_t rows_lo = static_cast<int64_t>(y.start), rows_hi = rows_lo + dst.height;
+  if (!copy_rows) {  // the rows the y pass reads
+    ty = make_taps(y, dst.height);
+    rows_lo = y.hi;
+    rows_hi = y.lo;
+    for (int64_t r = 0; r < dst.height; ++r) {
+      if (ty.count[static_cast<size_t>(r)] == 0) continue;
+      rows_lo = std::min(rows_lo, ty.first[static_cast<size_t>(r)]);
+      rows_hi = std::max(rows_hi, ty.first[static_cast<size_t>(r)] + ty.count[static_cast<size_t>(r)]);
+    }
+    if (rows_hi < rows_lo) rows_hi = rows_lo;
+  }
   // The x pass over the rows the y pass reads, into a dense buffer of T.
   thread_local std::vector<T> buffer;
   const int64_t rows = rows_hi - rows_lo;
@@ -145,13 +165,12 @@ void resample_bilinear_aa(const ImageView<const T>& src, const ImageView<T>& dst
     }
   }
   // The y pass from the buffer.
-  if (is_copy(y)) {
+  if (copy_rows) {
     for (int64_t r = 0; r < dst.height; ++r)
       for (int64_t c = 0; c < dst.width; ++c)
         std::copy(mid.pixel(r, c), mid.pixel(r, c) + channels, dst.pixel(r, c));
     return;
   }
-  const Taps ty = make_taps(y, dst.height);
   const int64_t row_elements = dst.width * channels;
   if constexpr (sizeof(T) == 1) {
     std::vector<int32_t> sum(static_cast<size_t>(row_elements));

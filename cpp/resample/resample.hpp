@@ -18,8 +18,10 @@ struct ResampleAxis {
 };
 
 // The axis of pull rows (m0, m2) (source centre = m0 * i + m2, pixel centres at integers)
-// over `size` output pixels, or false if m0 <= 0 or the box [start, start + m0 * size) is
-// not whole pixels inside [0, source_size).
+// over `size` output pixels, or false if m0 <= 0 or the window [start, start + m0 * size)
+// leaves [0, source_size). A window on whole pixels is taken as a crop resized on its own
+// (its edges bound the filter, as torchvision's resized_crop); any other as a window of a
+// resize of the whole source (the source's edges bound it, as resize then crop).
 bool resample_axis_from_pull(double m0, double m2, int64_t size, int64_t source_size,
                              ResampleAxis* axis);
 

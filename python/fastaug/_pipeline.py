@@ -9,7 +9,7 @@ spread over a persistent thread pool. Every front end (``Compose``, ``Augment``,
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -216,7 +216,8 @@ def keras_ops(channel_shift: Optional[np.ndarray], brightness: Optional[np.ndarr
 def run_plans(src: np.ndarray, indices: np.ndarray, matrices: np.ndarray, op_codes: np.ndarray,
               op_args: np.ndarray, *, out_dtype, output_shape=None, order: int = 1,
               fill_mode: str = "nearest", cval: float = 0.0, rescale: float = 1.0,
-              num_threads: Optional[int] = None, antialias: bool = False) -> np.ndarray:
+              num_threads: Optional[int] = None, antialias: bool = False,
+              normalize: Optional[Tuple[Sequence[float], Sequence[float]]] = None) -> np.ndarray:
     """Run a batch of plans natively, for callers whose arguments already have the core's
     form: ``src`` (N, H, W, C) uint8 or float32, aligned, channels contiguous; ``indices``
     int64 (B,); ``matrices`` float64 C-contiguous (B, 6); ``op_codes`` int32 (B, K) codes of
@@ -230,5 +231,6 @@ def run_plans(src: np.ndarray, indices: np.ndarray, matrices: np.ndarray, op_cod
     _core.run_plans(src, indices, out, matrices, op_codes,
                     op_args.reshape(batch, op_codes.shape[1] * 2), order,
                     FILL_MODES.index(fill_mode), cval, rescale,
-                    0 if num_threads is None else num_threads, antialias)
+                    0 if num_threads is None else num_threads, antialias,
+                    *(normalize or ((), ())))
     return out

@@ -183,6 +183,10 @@ class Compose:
                 raise TypeError(f"transforms[{k}] must be a fastaug transform, got "
                                 f"{type(t).__name__}")
         self.transforms = list(transforms)
+        for k, t in enumerate(self.transforms[:-1]):
+            if type(t).__name__ == "Normalize":
+                raise ValueError(f"Normalize must be the last transform (it is transforms[{k}] "
+                                 f"of {len(self.transforms)})")
         self.seed = _checks.integer(seed, "seed", 0, 2 ** 64)
         self.num_threads = _checks.num_threads_arg(num_threads)
         self.out_dtype = _out_dtype_arg(out_dtype)
@@ -394,13 +398,21 @@ class Compose:
         if batch_images.ndim == 4 and batch_images.shape[3] == 0:
             raise ValueError(f"images must have at least one channel, got shape {images.shape}")
         out_dtype = images.dtype if self.out_dtype is None else self.out_dtype
+        normalize = None
+        if plan.normalize is not None:
+            if self.out_dtype is not None and self.out_dtype != np.float32:
+                raise ValueError("Normalize writes float32: pass out_dtype=None or 'float32'")
+            out_dtype = np.dtype(np.float32)
+            channels = batch_images.shape[3] if batch_images.ndim == 4 else 1
+            normalize = plan.normalize.scale_offset(channels, images.dtype)
         rows = plan.kernel_rows()
         codes, args = plan.ops()
         src = _kernel_source(batch_images)
         out = _pipeline.run_plans(src, np.arange(len(params), dtype=np.int64), rows, codes, args,
                                   out_dtype=out_dtype, output_shape=plan.size, order=plan.order,
                                   fill_mode=plan.fill_mode, cval=plan.cval,
-                                  num_threads=self.num_threads, antialias=plan.antialias)
+                                  num_threads=self.num_threads, antialias=plan.antialias,
+                                  normalize=normalize)
         if batch_images.ndim == 3:
             out = out[..., 0]
         out = self._output_layout(out[0] if single else out, single)

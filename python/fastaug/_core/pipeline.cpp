@@ -96,7 +96,8 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
                        const py::object& out_obj, const py::object& matrices_obj,
                        const py::object& op_codes_obj, const py::object& op_args_obj, int order,
                        int fill_mode, double cval, double rescale, int num_threads,
-                       bool antialias) {
+                       bool antialias, const std::vector<double>& normalize_scale,
+                       const std::vector<double>& normalize_offset) {
   const py::array src = array_arg(src_obj, "src");
   const py::array out = array_arg(out_obj, "out");
   const PixelType src_type = pixel_type(src, "src");
@@ -155,6 +156,25 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
   settings.rescale = static_cast<float>(rescale);
   settings.num_threads = num_threads;
   settings.antialias = antialias;
+  if (!normalize_scale.empty() || !normalize_offset.empty()) {
+    const auto channels = static_cast<size_t>(src.shape(3));
+    if (normalize_scale.size() != channels || normalize_offset.size() != channels)
+      fail_value("normalize_scale and normalize_offset must have one value per channel (" +
+                 std::to_string(channels) + ")");
+    if (channels > static_cast<size_t>(kMaxNormalizeChannels))
+      fail_value("normalisation supports at most " + std::to_string(kMaxNormalizeChannels) +
+                 " channels");
+    if (out_type != PixelType::f32) fail_type("out must be float32 when normalising");
+    for (size_t i = 0; i < ops.size(); ++i)
+      if (ops[i].count && color_op(ops[i].ops[0].code).family != ColorOpFamily::in_dtype)
+        fail_value("normalisation follows in-dtype colour ops only (plan " + std::to_string(i) +
+                   ")");
+    for (size_t k = 0; k < channels; ++k) {
+      settings.scale[k] = finite_float_arg(normalize_scale[k], "normalize_scale");
+      settings.offset[k] = finite_float_arg(normalize_offset[k], "normalize_offset");
+    }
+    settings.normalize_channels = static_cast<int>(channels);
+  }
   if (src_type == PixelType::u8 && out_type == PixelType::u8)
     run_plans_typed<uint8_t, uint8_t>(src, out, indices, matrices, ops, settings);
   else if (src_type == PixelType::u8)
@@ -171,7 +191,8 @@ void register_pipeline(py::module_& m, py::module_& testing) {
   m.def("run_plans", &run_plans_binding, py::arg("src"), py::arg("indices"), py::arg("out"),
         py::arg("matrices"), py::arg("op_codes"), py::arg("op_args"), py::arg("order"),
         py::arg("fill_mode"), py::arg("cval"), py::arg("rescale"), py::arg("num_threads"),
-        py::arg("antialias") = false,
+        py::arg("antialias") = false, py::arg("normalize_scale") = std::vector<double>{},
+        py::arg("normalize_offset") = std::vector<double>{},
         "Run one plan per output image: warp (or antialiased resampling), colour ops, rescale, "
         "store (see fastaug._pipeline).");
   m.attr("MAX_COLOR_OPS") = kMaxColorOps;

@@ -68,6 +68,8 @@ class Plan:
         # Resample axis-aligned downscales with antialiasing (set by Resize and
         # RandomResizedCrop; see PlanSettings::antialias in the core).
         self.antialias = False
+        # The Normalize transform ending the pipeline, or None.
+        self.normalize: Any = None
 
     @property
     def pull(self) -> np.ndarray:

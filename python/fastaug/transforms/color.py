@@ -11,7 +11,7 @@ from .._pipeline import COLOR_OPS
 from ._base import Params, Plan, Transform
 
 __all__ = ["ColorJitter", "ChannelShift", "Solarize", "Grayscale", "RandomGrayscale", "Invert",
-           "Posterize", "AutoContrast", "Equalize"]
+           "Posterize", "AutoContrast", "Equalize", "Normalize"]
 
 Range = Union[float, Tuple[float, float]]
 _IDENTITY_ORDER = np.arange(4)
@@ -225,3 +225,40 @@ class Posterize(Transform):
 
     def contribute(self, params: Params, plan: Plan) -> None:
         plan.color("posterize", params["applied"], np.full(plan.batch, float(self.bits)))
+
+
+class Normalize(Transform):
+    """``(x - mean) / std`` per channel into a float32 output, as torchvision's ``Normalize``
+    after ``ToDtype(float32, scale=True)``: uint8 images are first taken to [0, 1] (divided
+    by 255), float32 images are taken as [0, 1] already. Fused with the store of the one
+    native pass (``x * (1 / (255 std)) - mean / std``); must be the pipeline's last transform.
+    ``Compose(layout="NCHW")`` gives the channels-first batch torch models take.
+
+    Args:
+        mean, std: one value per channel (or one for all), in [0, 1] units; std > 0.
+    """
+
+    config_keys = ("mean", "std")
+
+    def __init__(self, mean, std):
+        super().__init__(1.0)
+        self.mean = tuple(_checks.real(v, "mean") for v in np.atleast_1d(mean).tolist())
+        self.std = tuple(_checks.real(v, "std") for v in np.atleast_1d(std).tolist())
+        if min(self.std) <= 0:
+            raise ValueError(f"std must be > 0, got {self.std}")
+        if len(self.mean) != len(self.std) and 1 not in (len(self.mean), len(self.std)):
+            raise ValueError(f"mean and std must have the same length, got {len(self.mean)} "
+                             f"and {len(self.std)}")
+
+    def scale_offset(self, channels: int, dtype) -> Tuple[list, list]:
+        """Per-channel (scale, offset) of ``x * scale + offset`` for images of ``dtype``."""
+        mean = self.mean * channels if len(self.mean) == 1 else self.mean
+        std = self.std * channels if len(self.std) == 1 else self.std
+        if len(mean) != channels or len(std) != channels:
+            raise ValueError(f"Normalize has {max(len(self.mean), len(self.std))} values per "
+                             f"channel list, the images {channels} channels")
+        unit = 255.0 if np.dtype(dtype) == np.uint8 else 1.0
+        return ([1.0 / (unit * s) for s in std], [-m / s for m, s in zip(mean, std)])
+
+    def contribute(self, params: Params, plan: Plan) -> None:
+        plan.normalize = self
