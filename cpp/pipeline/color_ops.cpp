@@ -63,7 +63,13 @@ void solarize_f32(const ImageF32& x, float a, float) {
 
 // ---- torchvision's colour ops (transforms.v2.functional), same float32 operation order.
 // Their float32 images are in [0, 1]. Where torchvision computes a + alpha * b (add_ with
-// alpha) the vectorised kernel is a fused multiply-add, written here as std::fma.
+// alpha) its vectorised kernel is a fused multiply-add: fused() forms it in double, where
+// the float product is exact, rounded once to float (std::fma is a library call on the
+// baseline ISA these ops compile for).
+
+inline float fused(float a, float b, float c) {
+  return static_cast<float>(static_cast<double>(a) * static_cast<double>(b) + static_cast<double>(c));
+}
 
 // Every pixel of x, row by row: fn(pixel pointer).
 template <typename T, typename Fn>
@@ -74,7 +80,7 @@ void each_pixel(const ImageView<T>& x, Fn fn) {
 
 // ITU-R 601 luma as torchvision's _rgb_to_grayscale_image computes it.
 inline float luma(float r, float g, float b) {
-  return std::fma(b, 0.114f, std::fma(g, 0.587f, r * 0.2989f));
+  return fused(b, 0.114f, fused(g, 0.587f, r * 0.2989f));
 }
 
 // _blend(image, other, ratio): clamp(image * ratio + other * (1 - ratio), 0, bound), stored
@@ -84,7 +90,7 @@ struct Blend {
   float ratio, rest;
   explicit Blend(float a) : ratio(a), rest(static_cast<float>(1.0 - static_cast<double>(a))) {}
   float operator()(float x, float other, float bound) const {
-    const float v = std::fma(other, rest, x * ratio);
+    const float v = fused(other, rest, x * ratio);
     return v < 0.0f ? 0.0f : (v > bound ? bound : v);
   }
 };
@@ -101,7 +107,7 @@ void contrast(const ImageView<T>& x, float a, float) {
   float fsum = 0.0f;
   each_pixel(x, [&](T* p) {
     float l = x.channels == 3 ? luma(p[0], p[1], p[2]) : static_cast<float>(p[0]);
-    if (u8) l = std::floor(l);
+    if (u8) l = static_cast<float>(static_cast<int>(l));  // floor: l is in [0, 255]
     sum += l;
     fsum += l;
   });
@@ -124,7 +130,7 @@ void saturation(const ImageView<T>& x, float a, float) {
   const Blend blend(a);
   each_pixel(x, [&](T* p) {
     float l = luma(p[0], p[1], p[2]);
-    if (u8) l = std::floor(l);
+    if (u8) l = static_cast<float>(static_cast<int>(l));  // floor: l is in [0, 255]
     for (int k = 0; k < 3; ++k) {
       const float v = blend(static_cast<float>(p[k]), l, bound_of<T>());
       p[k] = u8 ? static_cast<T>(store_u8(v)) : static_cast<T>(v);
@@ -153,15 +159,17 @@ void hue(const ImageView<T>& x, float a, float) {
     const float hg = ((rc + 2.0f) - bc) * static_cast<float>(eq_g && neq_r);
     const float hr = (bc - gc) * static_cast<float>(!neq_r);
     const float hb = ((gc + 4.0f) - rc) * static_cast<float>(neq_r && !eq_g);
-    float h = std::fmod((hr + hg + hb) * static_cast<float>(1.0 / 6.0) + 1.0f, 1.0f);
+    // fmod(., 1) of a value in [5/6, 11/6], then torch.remainder(h + a, 1) of a value in
+    // [-1/2, 3/2): both exact as these subtractions.
+    float h = (hr + hg + hb) * static_cast<float>(1.0 / 6.0) + 1.0f;
+    h = h >= 1.0f ? h - 1.0f : h;
     h = h + a;
-    h = h - std::floor(h);  // torch.remainder(h, 1.0)
+    h = h < 0.0f ? h + 1.0f : (h >= 1.0f ? h - 1.0f : h);
     const float v = maxc;
-    const float h6 = h * 6.0f;
-    const float fi = std::floor(h6);
-    const float f = h6 - fi;
-    int i = static_cast<int>(fi) % 6;
-    if (i < 0) i += 6;
+    const float h6 = h * 6.0f;  // in [0, 6]: truncation is the floor
+    int i = static_cast<int>(h6);
+    const float f = h6 - static_cast<float>(i);
+    i = i == 6 ? 0 : i;
     const float sxf = s * f, one_minus_s = 1.0f - s;
     const auto unit = [](float t) { return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t); };
     const float q = unit((1.0f - sxf) * v), t = unit((sxf + one_minus_s) * v), pp = unit(one_minus_s * v);
