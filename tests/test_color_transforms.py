@@ -75,7 +75,7 @@ ADJUSTMENTS = {
     ("hue", [-0.5, -0.3, 0.0, 0.1, 0.25, 0.5]),
 ])
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=["uint8", "float32"])
-def test_each_adjustment_matches_torchvision(name, factors, dtype):
+def test_each_adjustment_matches_torchvision(name, factors, dtype, simd_level):
     images = _images(dtype)
     lo, hi = (-0.5, 0.5) if name == "hue" else (0.0, 2.0)
     compose = Compose([ColorJitter(**{name: (lo, hi)})])
@@ -91,7 +91,7 @@ def test_each_adjustment_matches_torchvision(name, factors, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=["uint8", "float32"])
-def test_color_jitter_runs_the_four_in_each_images_drawn_order(dtype):
+def test_color_jitter_runs_the_four_in_each_images_drawn_order(dtype, simd_level):
     images = _images(dtype, n=16, seed=3)
     compose = Compose([ColorJitter(0.4, 0.4, 0.4, 0.1)], seed=5)
     params = compose.sample(np.arange(16), epoch=2, image_shape=images.shape[1:3])

@@ -5,7 +5,9 @@
 #include <cstring>
 #include <vector>
 
+#include "core/simd_level.hpp"
 #include "photometric/photometric.hpp"
+#include "pipeline/torchvision_color.hpp"
 
 namespace fastaug {
 namespace {
@@ -61,15 +63,9 @@ void solarize_f32(const ImageF32& x, float a, float) {
 }
 
 
-// ---- torchvision's colour ops (transforms.v2.functional), same float32 operation order.
-// Their float32 images are in [0, 1]. Where torchvision computes a + alpha * b (add_ with
-// alpha) its vectorised kernel is a fused multiply-add: fused() forms it in double, where
-// the float product is exact, rounded once to float (std::fma is a library call on the
-// baseline ISA these ops compile for).
-
-inline float fused(float a, float b, float c) {
-  return static_cast<float>(static_cast<double>(a) * static_cast<double>(b) + static_cast<double>(c));
-}
+// ---- torchvision's colour ops (transforms.v2.functional), same float32 operation order;
+// their float32 images are in [0, 1]. The per-element loops of contrast, saturation, hue and
+// grayscale are in torchvision_color_simd.inl, compiled per ISA.
 
 // Every pixel of x, row by row: fn(pixel pointer).
 template <typename T, typename Fn>
@@ -78,47 +74,50 @@ void each_pixel(const ImageView<T>& x, Fn fn) {
     for (int64_t c = 0; c < x.width; ++c) fn(x.pixel(r, c));
 }
 
-// ITU-R 601 luma as torchvision's _rgb_to_grayscale_image computes it.
-inline float luma(float r, float g, float b) {
-  return fused(b, 0.114f, fused(g, 0.587f, r * 0.2989f));
+// fn(pointer, pixels) over runs of whole pixels: each dense row at once, else pixel by pixel.
+template <typename T, typename Fn>
+void each_run(const ImageView<T>& x, Fn fn) {
+  for (int64_t r = 0; r < x.height; ++r) {
+    if (x.dense_rows()) {
+      fn(x.row(r), x.width);
+      continue;
+    }
+    for (int64_t c = 0; c < x.width; ++c) fn(x.pixel(r, c), int64_t{1});
+  }
 }
 
-// _blend(image, other, ratio): clamp(image * ratio + other * (1 - ratio), 0, bound), stored
-// truncated for uint8. `ratio` is float32 exactly, so 1 - ratio is formed in double as
-// torchvision forms it from a Python float.
-struct Blend {
-  float ratio, rest;
-  explicit Blend(float a) : ratio(a), rest(static_cast<float>(1.0 - static_cast<double>(a))) {}
-  float operator()(float x, float other, float bound) const {
-    const float v = fused(other, rest, x * ratio);
-    return v < 0.0f ? 0.0f : (v > bound ? bound : v);
-  }
-};
-inline uint8_t store_u8(float v) { return static_cast<uint8_t>(v); }  // v in [0, 255]
-
 template <typename T>
-constexpr float bound_of() { return sizeof(T) == 1 ? 255.0f : 1.0f; }
+double luma_sum_at_level(const T* p, int64_t pixels) { FASTAUG_DISPATCH(luma_sum, p, pixels); }
+template <typename T>
+void blend_constant_at_level(T* p, int64_t n, float other, float ratio, float rest) {
+  FASTAUG_DISPATCH(blend_constant, p, n, other, ratio, rest);
+}
+template <typename T>
+void blend_luma_at_level(T* p, int64_t pixels, float ratio, float rest) {
+  FASTAUG_DISPATCH(blend_luma, p, pixels, ratio, rest);
+}
+template <typename T>
+void to_luma_at_level(T* p, int64_t pixels) { FASTAUG_DISPATCH(to_luma, p, pixels); }
+template <typename T>
+void shift_hue_at_level(T* p, int64_t pixels, float shift) { FASTAUG_DISPATCH(shift_hue, p, pixels, shift); }
+
+// _blend's 1 - ratio: `ratio` is float32 exactly, and torchvision forms 1 - ratio in double
+// from the Python float.
+float rest_of(float ratio) { return static_cast<float>(1.0 - static_cast<double>(ratio)); }
 
 // adjust_contrast: blend with the mean of the (uint8: floored) luma, or of the one channel.
 template <typename T>
 void contrast(const ImageView<T>& x, float a, float) {
-  const bool u8 = sizeof(T) == 1;
-  double sum = 0.0;  // exact for uint8 lumas; torchvision sums float32
-  float fsum = 0.0f;
-  each_pixel(x, [&](T* p) {
-    float l = x.channels == 3 ? luma(p[0], p[1], p[2]) : static_cast<float>(p[0]);
-    if (u8) l = static_cast<float>(static_cast<int>(l));  // floor: l is in [0, 255]
-    sum += l;
-    fsum += l;
-  });
+  double total = 0.0;  // exact for uint8 lumas (torchvision sums float32)
+  if (x.channels == 3) {
+    each_run(x, [&](T* p, int64_t n) { total += luma_sum_at_level<T>(p, n); });
+  } else {
+    each_pixel(x, [&](T* p) { total += static_cast<float>(p[0]); });
+  }
   const float count = static_cast<float>(x.height * x.width);
-  const float mean = (u8 ? static_cast<float>(sum) : fsum) / count;
-  const Blend blend(a);
-  each_pixel(x, [&](T* p) {
-    for (int64_t k = 0; k < x.channels; ++k) {
-      const float v = blend(static_cast<float>(p[k]), mean, bound_of<T>());
-      p[k] = u8 ? static_cast<T>(store_u8(v)) : static_cast<T>(v);
-    }
+  const float mean = static_cast<float>(total) / count;
+  each_run(x, [&](T* p, int64_t n) {
+    blend_constant_at_level<T>(p, n * x.channels, mean, a, rest_of(a));
   });
 }
 
@@ -126,73 +125,26 @@ void contrast(const ImageView<T>& x, float a, float) {
 template <typename T>
 void saturation(const ImageView<T>& x, float a, float) {
   if (x.channels == 1) return;
-  const bool u8 = sizeof(T) == 1;
-  const Blend blend(a);
-  each_pixel(x, [&](T* p) {
-    float l = luma(p[0], p[1], p[2]);
-    if (u8) l = static_cast<float>(static_cast<int>(l));  // floor: l is in [0, 255]
-    for (int k = 0; k < 3; ++k) {
-      const float v = blend(static_cast<float>(p[k]), l, bound_of<T>());
-      p[k] = u8 ? static_cast<T>(store_u8(v)) : static_cast<T>(v);
-    }
-  });
+  each_run(x, [&](T* p, int64_t n) { blend_luma_at_level<T>(p, n, a, rest_of(a)); });
 }
 
-// adjust_hue: RGB -> HSV (Pillow's formulas, as torchvision's _rgb_to_hsv), h += a modulo 1,
-// back to RGB; uint8 goes through float32 [0, 1] and back as to_dtype_image scales.
+// adjust_hue by `a` turns; one channel unchanged.
 template <typename T>
 void hue(const ImageView<T>& x, float a, float) {
   if (x.channels == 1) return;
-  const bool u8 = sizeof(T) == 1;
-  const float to_unit = static_cast<float>(1.0 / 255.0), from_unit = 256.0f - 1e-3f;
-  each_pixel(x, [&](T* p) {
-    float rgb[3];
-    for (int k = 0; k < 3; ++k) rgb[k] = u8 ? static_cast<float>(p[k]) * to_unit : static_cast<float>(p[k]);
-    const float r = rgb[0], g = rgb[1], b = rgb[2];
-    const float maxc = std::max(r, std::max(g, b)), minc = std::min(r, std::min(g, b));
-    const bool eqc = maxc == minc;
-    const float range = maxc - minc;
-    const float s = range / (eqc ? 1.0f : maxc);
-    const float divisor = eqc ? 1.0f : range;
-    const float rc = (maxc - r) / divisor, gc = (maxc - g) / divisor, bc = (maxc - b) / divisor;
-    const bool neq_r = maxc != r, eq_g = maxc == g;
-    const float hg = ((rc + 2.0f) - bc) * static_cast<float>(eq_g && neq_r);
-    const float hr = (bc - gc) * static_cast<float>(!neq_r);
-    const float hb = ((gc + 4.0f) - rc) * static_cast<float>(neq_r && !eq_g);
-    // fmod(., 1) of a value in [5/6, 11/6], then torch.remainder(h + a, 1) of a value in
-    // [-1/2, 3/2): both exact as these subtractions.
-    float h = (hr + hg + hb) * static_cast<float>(1.0 / 6.0) + 1.0f;
-    h = h >= 1.0f ? h - 1.0f : h;
-    h = h + a;
-    h = h < 0.0f ? h + 1.0f : (h >= 1.0f ? h - 1.0f : h);
-    const float v = maxc;
-    const float h6 = h * 6.0f;  // in [0, 6]: truncation is the floor
-    int i = static_cast<int>(h6);
-    const float f = h6 - static_cast<float>(i);
-    i = i == 6 ? 0 : i;
-    const float sxf = s * f, one_minus_s = 1.0f - s;
-    const auto unit = [](float t) { return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t); };
-    const float q = unit((1.0f - sxf) * v), t = unit((sxf + one_minus_s) * v), pp = unit(one_minus_s * v);
-    const float vpqt[4] = {v, pp, q, t};
-    static const int kSelect[3][6] = {{0, 2, 1, 1, 3, 0}, {3, 0, 0, 2, 1, 1}, {1, 1, 3, 0, 0, 2}};
-    for (int k = 0; k < 3; ++k) {
-      const float out = vpqt[kSelect[k][i]];
-      p[k] = u8 ? static_cast<T>(static_cast<uint8_t>(out * from_unit)) : static_cast<T>(out);
-    }
-  });
+  each_run(x, [&](T* p, int64_t n) { shift_hue_at_level<T>(p, n, a); });
 }
 
 // rgb_to_grayscale with three output channels (uint8 truncated); one channel unchanged.
 template <typename T>
 void grayscale(const ImageView<T>& x, float, float) {
   if (x.channels == 1) return;
-  const bool u8 = sizeof(T) == 1;
-  each_pixel(x, [&](T* p) {
-    const float l = luma(p[0], p[1], p[2]);
-    const T v = u8 ? static_cast<T>(static_cast<uint8_t>(l)) : static_cast<T>(l);
-    p[0] = p[1] = p[2] = v;
-  });
+  each_run(x, [&](T* p, int64_t n) { to_luma_at_level<T>(p, n); });
 }
+
+template <typename T>
+constexpr float bound_of() { return sizeof(T) == 1 ? 255.0f : 1.0f; }
+inline uint8_t store_u8(float v) { return static_cast<uint8_t>(v); }  // v in [0, 255]
 
 // invert: 255 - x (uint8), 1 - x (float32).
 void invert_u8(const ImageU8& x, float, float) {

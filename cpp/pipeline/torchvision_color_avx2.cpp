@@ -1,0 +1,2 @@
+#define FASTAUG_ISA_NS avx2
+#include "pipeline/torchvision_color_simd.inl"

@@ -1,0 +1,137 @@
+// torchvision_color.hpp's loops, compiled once per ISA; the including file defines
+// FASTAUG_ISA_NS and is compiled with that ISA's flags. The loops are branch-free (selects,
+// no table lookups) so the compiler vectorises them; every ISA computes the same values.
+#include <cstdint>
+
+#include "pipeline/torchvision_color.hpp"
+
+namespace fastaug {
+namespace FASTAUG_ISA_NS {
+namespace {
+
+// torchvision's a * b + c where its kernel fuses them: in double the float product is exact,
+// and the sum is rounded once to float.
+inline float fused(float a, float b, float c) {
+  return static_cast<float>(static_cast<double>(a) * static_cast<double>(b) + static_cast<double>(c));
+}
+inline float luma(float r, float g, float b) { return fused(b, 0.114f, fused(g, 0.587f, r * 0.2989f)); }
+inline float clamp(float v, float hi) { return v < 0.0f ? 0.0f : (v > hi ? hi : v); }
+// A float in [0, 255] stored to uint8 by truncation; float32 stored as it is.
+inline void put(uint8_t* p, float v) { *p = static_cast<uint8_t>(static_cast<int32_t>(v)); }
+inline void put(float* p, float v) { *p = v; }
+template <typename T>
+constexpr float bound() { return sizeof(T) == 1 ? 255.0f : 1.0f; }
+// uint8 lumas are floored (values in [0, 255], so truncation).
+inline float floor_luma(float l, const uint8_t*) { return static_cast<float>(static_cast<int32_t>(l)); }
+inline float floor_luma(float l, const float*) { return l; }
+
+// uint8: the floored lumas are integers, summed exactly in integers (a reduction the
+// compiler vectorises); float32: in double.
+double luma_sum_impl(const uint8_t* p, int64_t pixels) {
+  int64_t total = 0;
+  for (int64_t i = 0; i < pixels; ++i)
+    total += static_cast<int32_t>(luma(p[3 * i], p[3 * i + 1], p[3 * i + 2]));
+  return static_cast<double>(total);
+}
+double luma_sum_impl(const float* p, int64_t pixels) {
+  double total = 0.0;
+  for (int64_t i = 0; i < pixels; ++i) total += luma(p[3 * i], p[3 * i + 1], p[3 * i + 2]);
+  return total;
+}
+
+template <typename T>
+void blend_constant_impl(T* p, int64_t n, float other, float ratio, float rest) {
+  for (int64_t e = 0; e < n; ++e)
+    put(p + e, clamp(fused(other, rest, static_cast<float>(p[e]) * ratio), bound<T>()));
+}
+
+template <typename T>
+void blend_luma_impl(T* p, int64_t pixels, float ratio, float rest) {
+  for (int64_t i = 0; i < pixels; ++i) {
+    const float r = p[3 * i], g = p[3 * i + 1], b = p[3 * i + 2];
+    const float l = floor_luma(luma(r, g, b), p);
+    put(p + 3 * i, clamp(fused(l, rest, r * ratio), bound<T>()));
+    put(p + 3 * i + 1, clamp(fused(l, rest, g * ratio), bound<T>()));
+    put(p + 3 * i + 2, clamp(fused(l, rest, b * ratio), bound<T>()));
+  }
+}
+
+template <typename T>
+void to_luma_impl(T* p, int64_t pixels) {
+  for (int64_t i = 0; i < pixels; ++i) {
+    const float l = luma(p[3 * i], p[3 * i + 1], p[3 * i + 2]);
+    put(p + 3 * i, l);
+    put(p + 3 * i + 1, l);
+    put(p + 3 * i + 2, l);
+  }
+}
+
+// RGB -> HSV (Pillow's formulas, as torchvision's _rgb_to_hsv), h += shift modulo 1, back to
+// RGB (_hsv_to_rgb); uint8 through float32 [0, 1] and back as to_dtype_image scales.
+template <typename T>
+void shift_hue_impl(T* p, int64_t pixels, float shift) {
+  constexpr bool u8 = sizeof(T) == 1;
+  const float to_unit = static_cast<float>(1.0 / 255.0);
+  const float from_unit = 256.0f - 1e-3f;
+  for (int64_t i = 0; i < pixels; ++i) {
+    float r = p[3 * i], g = p[3 * i + 1], b = p[3 * i + 2];
+    if constexpr (sizeof(T) == 1) {
+      r *= to_unit;
+      g *= to_unit;
+      b *= to_unit;
+    }
+    const float maxc = r > g ? (r > b ? r : b) : (g > b ? g : b);
+    const float minc = r < g ? (r < b ? r : b) : (g < b ? g : b);
+    const bool eqc = maxc == minc;
+    const float range = maxc - minc;
+    const float s = range / (eqc ? 1.0f : maxc);
+    const float divisor = eqc ? 1.0f : range;
+    const float rc = (maxc - r) / divisor, gc = (maxc - g) / divisor, bc = (maxc - b) / divisor;
+    const bool neq_r = maxc != r, eq_g = maxc == g;
+    // Masks as 0/1 factors (torchvision multiplies by them), combined with bitwise &: no
+    // branches in the loop.
+    const float hg = ((rc + 2.0f) - bc) * static_cast<float>(eq_g & neq_r);
+    const float hr = (bc - gc) * static_cast<float>(!neq_r);
+    const float hb = ((gc + 4.0f) - rc) * static_cast<float>(neq_r & !eq_g);
+    // fmod(., 1) of a value in [5/6, 11/6], then torch.remainder(h + shift, 1) of a value in
+    // [-1/2, 3/2): both exact as these subtractions.
+    float h = (hr + hg + hb) * static_cast<float>(1.0 / 6.0) + 1.0f;
+    h = h >= 1.0f ? h - 1.0f : h;
+    h = h + shift;
+    h = h < 0.0f ? h + 1.0f : (h >= 1.0f ? h - 1.0f : h);
+    const float h6 = h * 6.0f;  // in [0, 6]: truncation is the floor
+    const int32_t sector_raw = static_cast<int32_t>(h6);
+    const float f = h6 - static_cast<float>(sector_raw);
+    const int32_t k = sector_raw == 6 ? 0 : sector_raw;
+    const float v = maxc, sxf = s * f, one_minus_s = 1.0f - s;
+    const float q = clamp((1.0f - sxf) * v, 1.0f), t = clamp((sxf + one_minus_s) * v, 1.0f);
+    const float pv = clamp(one_minus_s * v, 1.0f);
+    // torchvision's select table: sectors 0..5 take (v,t,p) (q,v,p) (p,v,t) (p,q,v) (t,p,v) (v,p,q).
+    const float ro = ((k == 0) | (k == 5)) ? v : (k == 1 ? q : (k == 4 ? t : pv));
+    const float go = ((k == 1) | (k == 2)) ? v : (k == 0 ? t : (k == 3 ? q : pv));
+    const float bo = ((k == 3) | (k == 4)) ? v : (k == 2 ? t : (k == 5 ? q : pv));
+    put(p + 3 * i, u8 ? ro * from_unit : ro);
+    put(p + 3 * i + 1, u8 ? go * from_unit : go);
+    put(p + 3 * i + 2, u8 ? bo * from_unit : bo);
+  }
+}
+
+}  // namespace
+
+double luma_sum(const uint8_t* p, int64_t pixels) { return luma_sum_impl(p, pixels); }
+double luma_sum(const float* p, int64_t pixels) { return luma_sum_impl(p, pixels); }
+void blend_constant(uint8_t* p, int64_t n, float other, float ratio, float rest) {
+  blend_constant_impl(p, n, other, ratio, rest);
+}
+void blend_constant(float* p, int64_t n, float other, float ratio, float rest) {
+  blend_constant_impl(p, n, other, ratio, rest);
+}
+void blend_luma(uint8_t* p, int64_t pixels, float ratio, float rest) { blend_luma_impl(p, pixels, ratio, rest); }
+void blend_luma(float* p, int64_t pixels, float ratio, float rest) { blend_luma_impl(p, pixels, ratio, rest); }
+void to_luma(uint8_t* p, int64_t pixels) { to_luma_impl(p, pixels); }
+void to_luma(float* p, int64_t pixels) { to_luma_impl(p, pixels); }
+void shift_hue(uint8_t* p, int64_t pixels, float shift) { shift_hue_impl(p, pixels, shift); }
+void shift_hue(float* p, int64_t pixels, float shift) { shift_hue_impl(p, pixels, shift); }
+
+}  // namespace FASTAUG_ISA_NS
+}  // namespace fastaug
