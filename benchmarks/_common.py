@@ -111,6 +111,8 @@ PIL_Image = optional_module("PIL.Image")
 PIL_ImageEnhance = optional_module("PIL.ImageEnhance")
 ndimage = optional_module("scipy.ndimage")
 keras_image = optional_module("keras_preprocessing.image")
+torch = optional_module("torch")
+torchvision_v2 = optional_module("torchvision.transforms.v2")
 
 PEER_PACKAGES = {
     "cv2": ("opencv-python-headless", cv2),
@@ -119,6 +121,7 @@ PEER_PACKAGES = {
     "PIL": ("pillow", PIL_Image),
     "scipy": ("scipy", ndimage),
     "keras_preprocessing": ("keras-preprocessing", keras_image),
+    "torchvision": ("torchvision", torchvision_v2),
 }
 
 
