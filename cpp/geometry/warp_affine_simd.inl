@@ -23,6 +23,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/simd.hpp"
 #include "core/simd_level.hpp"
 #include "geometry/warp_affine.hpp"
 
@@ -30,9 +31,9 @@ namespace fastaug {
 namespace FASTAUG_ISA_NS {
 namespace {
 
-// ------------------------------------------------------------------ per-ISA vector layer
-// VD holds half a block's coordinates (double); VI / VF hold a whole block (int32 / float).
-// Lane masks are plain bit sets, bit l for lane l.
+// ------------------------------------------------------------------ tap reads and stores
+// The warp's own per-ISA pieces, over core/simd.hpp's types: a block is kLanes output
+// pixels, its coordinates two VDs, its taps and offsets VI, its values VF.
 
 // Tap reads without gather instructions: the four int32 byte offsets of an xmm leave it as
 // two qword extracts, are split in general registers, and each feeds a scalar load; the
@@ -77,62 +78,9 @@ inline __m256i load_qwords4(const uint8_t* base, __m128i offsets) {
 
 #if defined(__AVX512BW__)
 
-constexpr int kLanes = 16;
-using VD = __m512d;
-using VI = __m512i;
-using VF = __m512;
-
-inline VD d_set1(double v) { return _mm512_set1_pd(v); }
-inline VD d_add(VD a, VD b) { return _mm512_add_pd(a, b); }
-inline VD d_sub(VD a, VD b) { return _mm512_sub_pd(a, b); }
-inline VD d_mul(VD a, VD b) { return _mm512_mul_pd(a, b); }
-// max(x, lo) returns lo for a NaN x (the second operand wins on NaN).
-inline VD d_clamp(VD x, VD lo, VD hi) { return _mm512_min_pd(_mm512_max_pd(x, lo), hi); }
-inline VD d_trunc(VD a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
-inline VD d_lane_index() { return _mm512_setr_pd(0, 1, 2, 3, 4, 5, 6, 7); }
-inline VD d_load(const double* p) { return _mm512_loadu_pd(p); }
-inline void d_store(double* p, VD v) { _mm512_storeu_pd(p, v); }
-inline unsigned d_eq_bits(VD lo_a, VD lo_b, VD hi_a, VD hi_b) {
-  return static_cast<unsigned>(_mm512_cmp_pd_mask(lo_a, lo_b, _CMP_EQ_OQ)) |
-         static_cast<unsigned>(_mm512_cmp_pd_mask(hi_a, hi_b, _CMP_EQ_OQ)) << 8;
-}
-inline VI i_trunc_d(VD lo, VD hi) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvttpd_epi32(lo)),
-                            _mm512_cvttpd_epi32(hi), 1);
-}
-inline VF f_from_d(VD lo, VD hi) {
-  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
-}
-
-inline VI i_set1(int32_t v) { return _mm512_set1_epi32(v); }
-inline VI i_add(VI a, VI b) { return _mm512_add_epi32(a, b); }
-inline VI i_sub(VI a, VI b) { return _mm512_sub_epi32(a, b); }
-inline VI i_mul(VI a, VI b) { return _mm512_mullo_epi32(a, b); }
-inline VI i_min(VI a, VI b) { return _mm512_min_epi32(a, b); }
-inline VI i_and(VI a, VI b) { return _mm512_and_si512(a, b); }
-inline VI i_or(VI a, VI b) { return _mm512_or_si512(a, b); }
-template <int k> inline VI i_sll(VI a) { return _mm512_slli_epi32(a, k); }
-template <int k> inline VI i_srl(VI a) { return _mm512_srli_epi32(a, k); }
-inline VI i_blend(unsigned take_b, VI a, VI b) {
-  return _mm512_mask_blend_epi32(static_cast<__mmask16>(take_b), a, b);
-}
-inline void i_store(int32_t* p, VI v) { _mm512_storeu_si512(p, v); }
-inline VI i_load(const int32_t* p) { return _mm512_loadu_si512(p); }
 inline VI i_gather(const void* base, VI byte_offsets) {
   return _mm512_i32gather_epi32(byte_offsets, base, 1);
 }
-inline VI i_srlv(VI a, VI counts) { return _mm512_srlv_epi32(a, counts); }
-inline VI i_sllv(VI a, VI counts) { return _mm512_sllv_epi32(a, counts); }
-
-inline VF f_set1(float v) { return _mm512_set1_ps(v); }
-inline VF f_sub(VF a, VF b) { return _mm512_sub_ps(a, b); }
-inline VF f_mul(VF a, VF b) { return _mm512_mul_ps(a, b); }
-inline VF f_lerp(VF a, VF b, VF t) { return _mm512_fmadd_ps(t, _mm512_sub_ps(b, a), a); }
-inline VF f_from_i(VI a) { return _mm512_cvtepi32_ps(a); }
-inline VF f_blend(unsigned take_b, VF a, VF b) {
-  return _mm512_mask_blend_ps(static_cast<__mmask16>(take_b), a, b);
-}
-inline void f_store(float* p, VF v) { _mm512_storeu_ps(p, v); }
 inline VF f_gather(const void* base, VI byte_offsets) {
   return _mm512_i32gather_ps(byte_offsets, base, 1);
 }
@@ -175,37 +123,11 @@ inline void store_f32_c3(float* p, VF c0, VF c1, VF c2) {
     _mm512_storeu_ps(p + 16 * k, _mm512_mask_permutexvar_ps(v01, kTake2[k], from2[k], c2));
   }
 }
-
-inline VI i_max(VI a, VI b) { return _mm512_max_epi32(a, b); }
-// a + b in the lanes where x < limit, a elsewhere.
-inline VI i_add_where_less(VI a, VI b, VI x, VI limit) {
-  return _mm512_mask_add_epi32(a, _mm512_cmplt_epi32_mask(x, limit), a, b);
-}
-using DM = __mmask8;  // per-lane predicate on a VD
-inline DM d_lt(VD a, VD b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
-inline DM d_le(VD a, VD b) { return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ); }
-inline DM d_gt(VD a, VD b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
-inline DM d_ge(VD a, VD b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
-inline VD d_select(DM m, VD if_true, VD if_false) { return _mm512_mask_blend_pd(m, if_false, if_true); }
-inline VD d_div(VD a, VD b) { return _mm512_div_pd(a, b); }
-inline VD d_floor(VD a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-inline unsigned d_bits(DM lo, DM hi) { return static_cast<unsigned>(lo) | static_cast<unsigned>(hi) << 8; }
-inline VI i_abs(VI a) { return _mm512_abs_epi32(a); }
-inline DM d_and(DM a, DM b) { return static_cast<DM>(a & b); }
-// Byte k of every lane, zero-extended.
-template <int k> inline VI i_byte(VI a) {
-  return _mm512_shuffle_epi8(a, _mm512_broadcast_i32x4(_mm_setr_epi32(
-      k | 0x80808000, (4 + k) | 0x80808000, (8 + k) | 0x80808000, (12 + k) | 0x80808000)));
-}
-inline VI i_round_f(VF a) { return _mm512_cvtps_epi32(a); }
-inline VF f_min(VF a, VF b) { return _mm512_min_ps(a, b); }
-inline VF f_max(VF a, VF b) { return _mm512_max_ps(a, b); }
 // Eight 8-byte reads at base + the int32 byte offsets in `offsets` (see split_offsets4).
 inline __m512i load_qwords8(const uint8_t* base, __m256i offsets) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(load_qwords4(base, _mm256_castsi256_si128(offsets))),
                             load_qwords4(base, _mm256_extracti128_si256(offsets, 1)), 1);
 }
-
 // Per lane, 8 bytes from base + start, shifted right by `shift` bits: `first` gets bytes
 // 0-3, `second` bytes C to C+3 (two horizontally adjacent pixels of C <= 4 bytes).
 template <int C>
@@ -221,7 +143,6 @@ inline void gather_pairs(const uint8_t* base, VI start, VI shift, VI* first, VI*
       _mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64(q_lo, 8 * C))),
       _mm512_cvtepi64_epi32(_mm512_srli_epi64(q_hi, 8 * C)), 1);
 }
-
 // gather_pairs for starts that needed no shift: the pair's dwords picked by permutes.
 template <int C>
 inline void gather_pairs_unshifted(const uint8_t* base, VI start, VI* first, VI* second) {
@@ -233,10 +154,6 @@ inline void gather_pairs_unshifted(const uint8_t* base, VI start, VI* first, VI*
   *second = _mm512_permutex2var_epi32(_mm512_srli_epi64(q_lo, 8 * C), low_dwords,
                                       _mm512_srli_epi64(q_hi, 8 * C));
 }
-inline bool i_any_gt(VI a, VI b) { return _mm512_cmpgt_epi32_mask(a, b) != 0; }
-inline bool i_any_lt(VI a, VI b) { return _mm512_cmplt_epi32_mask(a, b) != 0; }
-inline bool i_any_gt_unsigned(VI a, VI b) { return _mm512_cmpgt_epu32_mask(a, b) != 0; }
-
 // Per lane, the 2*C floats from byte offset `off` on (C 8-byte reads per lane):
 // out[f] is float f of that run, so a tap pixel and its right neighbour in one go.
 template <int C>
@@ -255,62 +172,11 @@ inline void gather_float_runs(const uint8_t* base, VI off, VF* out) {
 
 #elif defined(__AVX2__)
 
-constexpr int kLanes = 8;
-using VD = __m256d;
-using VI = __m256i;
-using VF = __m256;
-
-inline VD d_set1(double v) { return _mm256_set1_pd(v); }
-inline VD d_add(VD a, VD b) { return _mm256_add_pd(a, b); }
-inline VD d_sub(VD a, VD b) { return _mm256_sub_pd(a, b); }
-inline VD d_mul(VD a, VD b) { return _mm256_mul_pd(a, b); }
-inline VD d_clamp(VD x, VD lo, VD hi) { return _mm256_min_pd(_mm256_max_pd(x, lo), hi); }
-inline VD d_trunc(VD a) { return _mm256_round_pd(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
-inline VD d_lane_index() { return _mm256_setr_pd(0, 1, 2, 3); }
-inline VD d_load(const double* p) { return _mm256_loadu_pd(p); }
-inline void d_store(double* p, VD v) { _mm256_storeu_pd(p, v); }
-inline unsigned d_eq_bits(VD lo_a, VD lo_b, VD hi_a, VD hi_b) {
-  return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(lo_a, lo_b, _CMP_EQ_OQ))) |
-         static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(hi_a, hi_b, _CMP_EQ_OQ))) << 4;
-}
-inline VI i_trunc_d(VD lo, VD hi) {
-  return _mm256_set_m128i(_mm256_cvttpd_epi32(hi), _mm256_cvttpd_epi32(lo));
-}
-inline VF f_from_d(VD lo, VD hi) { return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo)); }
-
-inline VI i_set1(int32_t v) { return _mm256_set1_epi32(v); }
-inline VI i_add(VI a, VI b) { return _mm256_add_epi32(a, b); }
-inline VI i_sub(VI a, VI b) { return _mm256_sub_epi32(a, b); }
-inline VI i_mul(VI a, VI b) { return _mm256_mullo_epi32(a, b); }
-inline VI i_min(VI a, VI b) { return _mm256_min_epi32(a, b); }
-inline VI i_and(VI a, VI b) { return _mm256_and_si256(a, b); }
-inline VI i_or(VI a, VI b) { return _mm256_or_si256(a, b); }
-template <int k> inline VI i_sll(VI a) { return _mm256_slli_epi32(a, k); }
-template <int k> inline VI i_srl(VI a) { return _mm256_srli_epi32(a, k); }
-inline VI lane_mask(unsigned bits) {
-  const VI sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), sel), sel);
-}
-inline VI i_blend(unsigned take_b, VI a, VI b) { return _mm256_blendv_epi8(a, b, lane_mask(take_b)); }
-inline void i_store(int32_t* p, VI v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
-inline VI i_load(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline VI i_gather(const void* base, VI byte_offsets) {
   const auto* b = static_cast<const uint8_t*>(base);
   return _mm256_set_m128i(load_dwords4(b, _mm256_extracti128_si256(byte_offsets, 1)),
                           load_dwords4(b, _mm256_castsi256_si128(byte_offsets)));
 }
-inline VI i_srlv(VI a, VI counts) { return _mm256_srlv_epi32(a, counts); }
-inline VI i_sllv(VI a, VI counts) { return _mm256_sllv_epi32(a, counts); }
-
-inline VF f_set1(float v) { return _mm256_set1_ps(v); }
-inline VF f_sub(VF a, VF b) { return _mm256_sub_ps(a, b); }
-inline VF f_mul(VF a, VF b) { return _mm256_mul_ps(a, b); }
-inline VF f_lerp(VF a, VF b, VF t) { return _mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a); }
-inline VF f_from_i(VI a) { return _mm256_cvtepi32_ps(a); }
-inline VF f_blend(unsigned take_b, VF a, VF b) {
-  return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(lane_mask(take_b)));
-}
-inline void f_store(float* p, VF v) { _mm256_storeu_ps(p, v); }
 inline VF f_gather(const void* base, VI byte_offsets) {
   return _mm256_castsi256_ps(i_gather(base, byte_offsets));
 }
@@ -350,35 +216,6 @@ inline void store_f32_c3(float* p, VF c0, VF c1, VF c2) {
     _mm256_storeu_ps(p + 8 * k, _mm256_blendv_ps(_mm256_blendv_ps(a, b, m1), c, m2));
   }
 }
-inline VI i_max(VI a, VI b) { return _mm256_max_epi32(a, b); }
-inline VI i_add_where_less(VI a, VI b, VI x, VI limit) {
-  return _mm256_add_epi32(a, _mm256_and_si256(_mm256_cmpgt_epi32(limit, x), b));
-}
-inline bool i_any_lt(VI a, VI b) { return _mm256_movemask_epi8(_mm256_cmpgt_epi32(b, a)) != 0; }
-inline bool i_any_gt_unsigned(VI a, VI b) {
-  return _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(a, b), b)) != -1;
-}
-using DM = __m256d;  // per-lane predicate on a VD
-inline DM d_lt(VD a, VD b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
-inline DM d_le(VD a, VD b) { return _mm256_cmp_pd(a, b, _CMP_LE_OQ); }
-inline DM d_gt(VD a, VD b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
-inline DM d_ge(VD a, VD b) { return _mm256_cmp_pd(a, b, _CMP_GE_OQ); }
-inline VD d_select(DM m, VD if_true, VD if_false) { return _mm256_blendv_pd(if_false, if_true, m); }
-inline VD d_div(VD a, VD b) { return _mm256_div_pd(a, b); }
-inline VD d_floor(VD a) { return _mm256_round_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-inline unsigned d_bits(DM lo, DM hi) {
-  return static_cast<unsigned>(_mm256_movemask_pd(lo)) | static_cast<unsigned>(_mm256_movemask_pd(hi)) << 4;
-}
-inline VI i_abs(VI a) { return _mm256_abs_epi32(a); }
-inline DM d_and(DM a, DM b) { return _mm256_and_pd(a, b); }
-template <int k> inline VI i_byte(VI a) {
-  const __m128i pattern = _mm_setr_epi32(k | 0x80808000, (4 + k) | 0x80808000,
-                                         (8 + k) | 0x80808000, (12 + k) | 0x80808000);
-  return _mm256_shuffle_epi8(a, _mm256_set_m128i(pattern, pattern));
-}
-inline VI i_round_f(VF a) { return _mm256_cvtps_epi32(a); }
-inline VF f_min(VF a, VF b) { return _mm256_min_ps(a, b); }
-inline VF f_max(VF a, VF b) { return _mm256_max_ps(a, b); }
 template <int C>
 inline void gather_float_runs(const uint8_t* base, VI off, VF* out) {
   const __m128i o_lo = _mm256_castsi256_si128(off), o_hi = _mm256_extracti128_si256(off, 1);
@@ -405,7 +242,6 @@ inline void gather_pairs(const uint8_t* base, VI start, VI shift, VI* first, VI*
   *second = _mm256_set_m128i(low_dwords(_mm256_srli_epi64(q_hi, 8 * C)),
                              low_dwords(_mm256_srli_epi64(q_lo, 8 * C)));
 }
-
 // Pixel pairs for offsets that need no read-limit shift, with fewer shuffles than
 // gather_pairs: a byte shuffle puts each qword's pixel in dword 0 and its right neighbour in
 // dword 1, and shufps picks them out of both gathers. The lanes come back in the order
@@ -424,70 +260,15 @@ inline void gather_pairs_reordered(const uint8_t* base, VI start, VI* first, VI*
   *first = _mm256_castps_si256(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)));
   *second = _mm256_castps_si256(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
 }
-inline bool i_any_gt(VI a, VI b) { return _mm256_movemask_epi8(_mm256_cmpgt_epi32(a, b)) != 0; }
 inline VI i_permute(VI a, VI order) { return _mm256_permutevar8x32_epi32(a, order); }
 inline VF f_permute(VF a, VI order) { return _mm256_permutevar8x32_ps(a, order); }
 
 #else  // SSE4.1
 
-constexpr int kLanes = 4;
-using VD = __m128d;
-using VI = __m128i;
-using VF = __m128;
-
-inline VD d_set1(double v) { return _mm_set1_pd(v); }
-inline VD d_add(VD a, VD b) { return _mm_add_pd(a, b); }
-inline VD d_sub(VD a, VD b) { return _mm_sub_pd(a, b); }
-inline VD d_mul(VD a, VD b) { return _mm_mul_pd(a, b); }
-inline VD d_clamp(VD x, VD lo, VD hi) { return _mm_min_pd(_mm_max_pd(x, lo), hi); }
-inline VD d_trunc(VD a) { return _mm_round_pd(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
-inline VD d_lane_index() { return _mm_setr_pd(0, 1); }
-inline VD d_load(const double* p) { return _mm_loadu_pd(p); }
-inline void d_store(double* p, VD v) { _mm_storeu_pd(p, v); }
-inline unsigned d_eq_bits(VD lo_a, VD lo_b, VD hi_a, VD hi_b) {
-  return static_cast<unsigned>(_mm_movemask_pd(_mm_cmpeq_pd(lo_a, lo_b))) |
-         static_cast<unsigned>(_mm_movemask_pd(_mm_cmpeq_pd(hi_a, hi_b))) << 2;
-}
-inline VI i_trunc_d(VD lo, VD hi) { return _mm_unpacklo_epi64(_mm_cvttpd_epi32(lo), _mm_cvttpd_epi32(hi)); }
-inline VF f_from_d(VD lo, VD hi) { return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)); }
-
-inline VI i_set1(int32_t v) { return _mm_set1_epi32(v); }
-inline VI i_add(VI a, VI b) { return _mm_add_epi32(a, b); }
-inline VI i_sub(VI a, VI b) { return _mm_sub_epi32(a, b); }
-inline VI i_mul(VI a, VI b) { return _mm_mullo_epi32(a, b); }
-inline VI i_min(VI a, VI b) { return _mm_min_epi32(a, b); }
-inline VI i_and(VI a, VI b) { return _mm_and_si128(a, b); }
-inline VI i_or(VI a, VI b) { return _mm_or_si128(a, b); }
-template <int k> inline VI i_sll(VI a) { return _mm_slli_epi32(a, k); }
-template <int k> inline VI i_srl(VI a) { return _mm_srli_epi32(a, k); }
-inline VI lane_mask(unsigned bits) {
-  const VI sel = _mm_setr_epi32(1, 2, 4, 8);
-  return _mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32(static_cast<int>(bits)), sel), sel);
-}
-inline VI i_blend(unsigned take_b, VI a, VI b) { return _mm_blendv_epi8(a, b, lane_mask(take_b)); }
-inline void i_store(int32_t* p, VI v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
-inline VI i_load(const int32_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 // No gather instruction: four scalar loads.
 inline VI i_gather(const void* base, VI byte_offsets) {
   return load_dwords4(static_cast<const uint8_t*>(base), byte_offsets);
 }
-inline VI i_srlv(VI a, VI counts) {
-  alignas(16) uint32_t v[4], n[4];
-  _mm_store_si128(reinterpret_cast<__m128i*>(v), a);
-  _mm_store_si128(reinterpret_cast<__m128i*>(n), counts);
-  for (int l = 0; l < 4; ++l) v[l] >>= n[l];
-  return _mm_load_si128(reinterpret_cast<const __m128i*>(v));
-}
-
-inline VF f_set1(float v) { return _mm_set1_ps(v); }
-inline VF f_sub(VF a, VF b) { return _mm_sub_ps(a, b); }
-inline VF f_mul(VF a, VF b) { return _mm_mul_ps(a, b); }
-inline VF f_lerp(VF a, VF b, VF t) { return _mm_add_ps(_mm_mul_ps(t, _mm_sub_ps(b, a)), a); }
-inline VF f_from_i(VI a) { return _mm_cvtepi32_ps(a); }
-inline VF f_blend(unsigned take_b, VF a, VF b) {
-  return _mm_blendv_ps(a, b, _mm_castsi128_ps(lane_mask(take_b)));
-}
-inline void f_store(float* p, VF v) { _mm_storeu_ps(p, v); }
 inline VF f_gather(const void* base, VI byte_offsets) { return _mm_castsi128_ps(i_gather(base, byte_offsets)); }
 inline VI u8_round(VF t) {
   const VF v = _mm_min_ps(_mm_max_ps(t, _mm_setzero_ps()), _mm_set1_ps(255.0f));
@@ -508,34 +289,6 @@ inline void store_packed_c3(uint8_t* p, VI v) {
   std::memcpy(p + 8, &tail, 4);
 }
 inline void store_packed_c4(uint8_t* p, VI v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
-inline VI i_max(VI a, VI b) { return _mm_max_epi32(a, b); }
-inline VI i_add_where_less(VI a, VI b, VI x, VI limit) {
-  return _mm_add_epi32(a, _mm_and_si128(_mm_cmpgt_epi32(limit, x), b));
-}
-inline bool i_any_lt(VI a, VI b) { return _mm_movemask_epi8(_mm_cmplt_epi32(a, b)) != 0; }
-inline bool i_any_gt_unsigned(VI a, VI b) {
-  return _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_max_epu32(a, b), b)) != 0xFFFF;
-}
-using DM = __m128d;  // per-lane predicate on a VD
-inline DM d_lt(VD a, VD b) { return _mm_cmplt_pd(a, b); }
-inline DM d_le(VD a, VD b) { return _mm_cmple_pd(a, b); }
-inline DM d_gt(VD a, VD b) { return _mm_cmpgt_pd(a, b); }
-inline DM d_ge(VD a, VD b) { return _mm_cmpge_pd(a, b); }
-inline VD d_select(DM m, VD if_true, VD if_false) { return _mm_blendv_pd(if_false, if_true, m); }
-inline VD d_div(VD a, VD b) { return _mm_div_pd(a, b); }
-inline VD d_floor(VD a) { return _mm_round_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-inline unsigned d_bits(DM lo, DM hi) {
-  return static_cast<unsigned>(_mm_movemask_pd(lo)) | static_cast<unsigned>(_mm_movemask_pd(hi)) << 2;
-}
-inline VI i_abs(VI a) { return _mm_abs_epi32(a); }
-inline DM d_and(DM a, DM b) { return _mm_and_pd(a, b); }
-template <int k> inline VI i_byte(VI a) {
-  return _mm_shuffle_epi8(a, _mm_setr_epi32(k | 0x80808000, (4 + k) | 0x80808000,
-                                            (8 + k) | 0x80808000, (12 + k) | 0x80808000));
-}
-inline VI i_round_f(VF a) { return _mm_cvtps_epi32(a); }
-inline VF f_min(VF a, VF b) { return _mm_min_ps(a, b); }
-inline VF f_max(VF a, VF b) { return _mm_max_ps(a, b); }
 template <int C>
 inline void gather_pairs(const uint8_t* base, VI start, VI shift, VI* first, VI* second) {
   alignas(16) int32_t st[4], sh[4];
@@ -555,8 +308,6 @@ inline void gather_pairs(const uint8_t* base, VI start, VI shift, VI* first, VI*
 
 #endif
 
-constexpr int kHalf = kLanes / 2;
-constexpr unsigned kAllLanes = (1u << kLanes) - 1;
 
 // ------------------------------------------------------------------ the kernel
 

@@ -14,197 +14,16 @@
 #include <limits>
 #include <type_traits>
 
-#if defined(__SSE4_1__)
-#include <immintrin.h>
-#endif
-
-
+#include "core/simd.hpp"
 #include "core/simd_level.hpp"
 #include "photometric/photometric.hpp"
+#include "photometric/photometric_simd.hpp"
 
 namespace fastaug {
 namespace FASTAUG_ISA_NS {
 namespace {
 
-// ---------------------------------------------------------------- vector layer
-
-#if defined(__AVX512BW__)
-constexpr int kLanes = 16;
-using VF = __m512;
-using VI = __m512i;
-inline VF vset(float x) { return _mm512_set1_ps(x); }
-inline VF vload(const float* p) { return _mm512_loadu_ps(p); }
-inline void vstore(float* p, VF v) { _mm512_storeu_ps(p, v); }
-inline VF vadd(VF a, VF b) { return _mm512_add_ps(a, b); }
-inline VF vsub(VF a, VF b) { return _mm512_sub_ps(a, b); }
-inline VF vmul(VF a, VF b) { return _mm512_mul_ps(a, b); }
-inline VF vdiv(VF a, VF b) { return _mm512_div_ps(a, b); }
-inline VF vmin(VF a, VF b) { return _mm512_min_ps(a, b); }
-inline VF vmax(VF a, VF b) { return _mm512_max_ps(a, b); }
-inline VF vfloor(VF v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-inline VF vtrunc(VF v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
-// Lanes 3, 7, 11, 15 (the alpha channel of RGBA pixels) from b, the rest from a.
-inline VF blend_alpha(VF a, VF b) { return _mm512_mask_blend_ps(0x8888, a, b); }
-inline void load_block(const uint8_t* p, VF v[4]) {
-  for (int k = 0; k < 4; ++k)
-    v[k] = _mm512_cvtepi32_ps(
-        _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k))));
-}
-// Converts with rounding half to even and packs with unsigned saturation (see prepare_store).
-inline void store_block(uint8_t* p, const VF v[4]) {
-  const __m512i ab = _mm512_packs_epi32(_mm512_cvtps_epi32(v[0]), _mm512_cvtps_epi32(v[1]));
-  const __m512i cd = _mm512_packs_epi32(_mm512_cvtps_epi32(v[2]), _mm512_cvtps_epi32(v[3]));
-  // packs work per 128-bit lane: dword 4j+k holds bytes 4j..4j+3 of v[k]; gather them back.
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  _mm512_storeu_si512(p, _mm512_permutexvar_epi32(order, _mm512_packus_epi16(ab, cd)));
-}
-inline VI vi_load(const uint8_t* p) { return _mm512_loadu_si512(p); }
-inline VI vi_min_u8(VI a, VI b) { return _mm512_min_epu8(a, b); }
-inline VI vi_max_u8(VI a, VI b) { return _mm512_max_epu8(a, b); }
-inline VI vi_adds_u8(VI a, VI b) { return _mm512_adds_epu8(a, b); }
-inline VI vi_subs_u8(VI a, VI b) { return _mm512_subs_epu8(a, b); }
-inline VI vi_set(uint8_t x) { return _mm512_set1_epi8(static_cast<char>(x)); }
-inline void vi_store(uint8_t* p, VI v) { _mm512_storeu_si512(p, v); }
-inline VI vi_set16(uint16_t x) { return _mm512_set1_epi16(static_cast<short>(x)); }
-inline VI vi_mulhi_u16(VI a, VI b) { return _mm512_mulhi_epu16(a, b); }
-inline VI vi_mulhrs16(VI a, VI b) { return _mm512_mulhrs_epi16(a, b); }
-inline VI vi_srli16(VI a, int n) { return _mm512_srli_epi16(a, static_cast<unsigned>(n)); }
-inline VI vi_and(VI a, VI b) { return _mm512_and_si512(a, b); }
-inline VI vi_or(VI a, VI b) { return _mm512_or_si512(a, b); }
-inline VI vi_xor(VI a, VI b) { return _mm512_xor_si512(a, b); }
-inline VI vi_andnot(VI a, VI b) { return _mm512_andnot_si512(a, b); }  // ~a & b
-inline VI vi_unpacklo8(VI a) { return _mm512_unpacklo_epi8(a, _mm512_setzero_si512()); }
-inline VI vi_unpackhi8(VI a) { return _mm512_unpackhi_epi8(a, _mm512_setzero_si512()); }
-inline VI vi_packus16(VI a, VI b) { return _mm512_packus_epi16(a, b); }
-inline VI vi_add16(VI a, VI b) { return _mm512_add_epi16(a, b); }
-inline VI vi_sub8(VI a, VI b) { return _mm512_sub_epi8(a, b); }
-// pshufb within each 16-byte lane, the 16-byte table repeated in every lane.
-inline VI vi_lookup16(const uint8_t* table, VI index) {
-  return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))), index);
-}
-#elif defined(__AVX2__)
-constexpr int kLanes = 8;
-using VF = __m256;
-using VI = __m256i;
-inline VF vset(float x) { return _mm256_set1_ps(x); }
-inline VF vload(const float* p) { return _mm256_loadu_ps(p); }
-inline void vstore(float* p, VF v) { _mm256_storeu_ps(p, v); }
-inline VF vadd(VF a, VF b) { return _mm256_add_ps(a, b); }
-inline VF vsub(VF a, VF b) { return _mm256_sub_ps(a, b); }
-inline VF vmul(VF a, VF b) { return _mm256_mul_ps(a, b); }
-inline VF vdiv(VF a, VF b) { return _mm256_div_ps(a, b); }
-inline VF vmin(VF a, VF b) { return _mm256_min_ps(a, b); }
-inline VF vmax(VF a, VF b) { return _mm256_max_ps(a, b); }
-inline VF vfloor(VF v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-inline VF vtrunc(VF v) { return _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
-inline VF blend_alpha(VF a, VF b) { return _mm256_blend_ps(a, b, 0x88); }
-inline void load_block(const uint8_t* p, VF v[4]) {
-  for (int k = 0; k < 4; ++k)
-    v[k] = _mm256_cvtepi32_ps(
-        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8 * k))));
-}
-inline void store_block(uint8_t* p, const VF v[4]) {
-  const __m256i ab = _mm256_packs_epi32(_mm256_cvtps_epi32(v[0]), _mm256_cvtps_epi32(v[1]));
-  const __m256i cd = _mm256_packs_epi32(_mm256_cvtps_epi32(v[2]), _mm256_cvtps_epi32(v[3]));
-  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
-                      _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd), order));
-}
-inline VI vi_load(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-inline VI vi_min_u8(VI a, VI b) { return _mm256_min_epu8(a, b); }
-inline VI vi_max_u8(VI a, VI b) { return _mm256_max_epu8(a, b); }
-inline VI vi_adds_u8(VI a, VI b) { return _mm256_adds_epu8(a, b); }
-inline VI vi_subs_u8(VI a, VI b) { return _mm256_subs_epu8(a, b); }
-inline VI vi_set(uint8_t x) { return _mm256_set1_epi8(static_cast<char>(x)); }
-inline void vi_store(uint8_t* p, VI v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
-inline VI vi_set16(uint16_t x) { return _mm256_set1_epi16(static_cast<short>(x)); }
-inline VI vi_mulhi_u16(VI a, VI b) { return _mm256_mulhi_epu16(a, b); }
-inline VI vi_mulhrs16(VI a, VI b) { return _mm256_mulhrs_epi16(a, b); }
-inline VI vi_srli16(VI a, int n) { return _mm256_srli_epi16(a, n); }
-inline VI vi_and(VI a, VI b) { return _mm256_and_si256(a, b); }
-inline VI vi_or(VI a, VI b) { return _mm256_or_si256(a, b); }
-inline VI vi_xor(VI a, VI b) { return _mm256_xor_si256(a, b); }
-inline VI vi_andnot(VI a, VI b) { return _mm256_andnot_si256(a, b); }
-inline VI vi_unpacklo8(VI a) { return _mm256_unpacklo_epi8(a, _mm256_setzero_si256()); }
-inline VI vi_unpackhi8(VI a) { return _mm256_unpackhi_epi8(a, _mm256_setzero_si256()); }
-inline VI vi_packus16(VI a, VI b) { return _mm256_packus_epi16(a, b); }
-inline VI vi_add16(VI a, VI b) { return _mm256_add_epi16(a, b); }
-inline VI vi_sub8(VI a, VI b) { return _mm256_sub_epi8(a, b); }
-inline VI vi_lookup16(const uint8_t* table, VI index) {
-  return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))), index);
-}
-#elif defined(__SSE4_1__)
-constexpr int kLanes = 4;
-using VF = __m128;
-using VI = __m128i;
-inline VF vset(float x) { return _mm_set1_ps(x); }
-inline VF vload(const float* p) { return _mm_loadu_ps(p); }
-inline void vstore(float* p, VF v) { _mm_storeu_ps(p, v); }
-inline VF vadd(VF a, VF b) { return _mm_add_ps(a, b); }
-inline VF vsub(VF a, VF b) { return _mm_sub_ps(a, b); }
-inline VF vmul(VF a, VF b) { return _mm_mul_ps(a, b); }
-inline VF vdiv(VF a, VF b) { return _mm_div_ps(a, b); }
-inline VF vmin(VF a, VF b) { return _mm_min_ps(a, b); }
-inline VF vmax(VF a, VF b) { return _mm_max_ps(a, b); }
-inline VF vfloor(VF v) { return _mm_round_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-inline VF vtrunc(VF v) { return _mm_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
-inline VF blend_alpha(VF a, VF b) { return _mm_blend_ps(a, b, 0x8); }
-inline void load_block(const uint8_t* p, VF v[4]) {
-  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  v[0] = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(b));
-  v[1] = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_srli_si128(b, 4)));
-  v[2] = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_srli_si128(b, 8)));
-  v[3] = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_srli_si128(b, 12)));
-}
-inline void store_block(uint8_t* p, const VF v[4]) {
-  const __m128i ab = _mm_packs_epi32(_mm_cvtps_epi32(v[0]), _mm_cvtps_epi32(v[1]));
-  const __m128i cd = _mm_packs_epi32(_mm_cvtps_epi32(v[2]), _mm_cvtps_epi32(v[3]));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(ab, cd));
-}
-inline VI vi_load(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
-inline VI vi_min_u8(VI a, VI b) { return _mm_min_epu8(a, b); }
-inline VI vi_max_u8(VI a, VI b) { return _mm_max_epu8(a, b); }
-inline VI vi_adds_u8(VI a, VI b) { return _mm_adds_epu8(a, b); }
-inline VI vi_subs_u8(VI a, VI b) { return _mm_subs_epu8(a, b); }
-inline VI vi_set(uint8_t x) { return _mm_set1_epi8(static_cast<char>(x)); }
-inline void vi_store(uint8_t* p, VI v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
-inline VI vi_set16(uint16_t x) { return _mm_set1_epi16(static_cast<short>(x)); }
-inline VI vi_mulhi_u16(VI a, VI b) { return _mm_mulhi_epu16(a, b); }
-inline VI vi_mulhrs16(VI a, VI b) { return _mm_mulhrs_epi16(a, b); }
-inline VI vi_srli16(VI a, int n) { return _mm_srli_epi16(a, n); }
-inline VI vi_and(VI a, VI b) { return _mm_and_si128(a, b); }
-inline VI vi_or(VI a, VI b) { return _mm_or_si128(a, b); }
-inline VI vi_xor(VI a, VI b) { return _mm_xor_si128(a, b); }
-inline VI vi_andnot(VI a, VI b) { return _mm_andnot_si128(a, b); }
-inline VI vi_unpacklo8(VI a) { return _mm_unpacklo_epi8(a, _mm_setzero_si128()); }
-inline VI vi_unpackhi8(VI a) { return _mm_unpackhi_epi8(a, _mm_setzero_si128()); }
-inline VI vi_packus16(VI a, VI b) { return _mm_packus_epi16(a, b); }
-inline VI vi_add16(VI a, VI b) { return _mm_add_epi16(a, b); }
-inline VI vi_sub8(VI a, VI b) { return _mm_sub_epi8(a, b); }
-inline VI vi_lookup16(const uint8_t* table, VI index) {
-  return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table)), index);
-}
-#else
-#error "photometric_simd.inl needs SSE4.1 or better"
-#endif
-
-constexpr int kBlock = 4 * kLanes;
-
-inline void load_block(const float* p, VF v[4]) {
-  for (int k = 0; k < 4; ++k) v[k] = vload(p + k * kLanes);
-}
-inline void store_block(float* p, const VF v[4]) {
-  for (int k = 0; k < 4; ++k) vstore(p + k * kLanes, v[k]);
-}
-
-// ---------------------------------------------------------------- scalar tails
-
-inline float clamp_u8_range(float x) {  // NaN -> 0
-  x = x > 0.0f ? x : 0.0f;
-  return x < 255.0f ? x : 255.0f;
-}
-inline uint8_t to_u8(float x) { return static_cast<uint8_t>(std::nearbyint(clamp_u8_range(x))); }
-inline VF vclamp_u8_range(VF x) { return vmin(vmax(x, vset(0.0f)), vset(255.0f)); }
+// ---------------------------------------------------------------- stores
 
 template <typename T>
 inline T store_as(float x);
@@ -218,18 +37,9 @@ inline float store_as<float>(float x) { return x; }
 template <typename T>
 inline VF prepare_store(VF x);
 template <>
-inline VF prepare_store<uint8_t>(VF x) { return vmin(vset(255.0f), x); }
+inline VF prepare_store<uint8_t>(VF x) { return f_min(f_set1(255.0f), x); }
 template <>
 inline VF prepare_store<float>(VF x) { return x; }
-
-inline float floor_brightness(float factor, float v) {
-  float x = std::floor(factor * v);
-  x = x < 0.0f ? 0.0f : x;
-  return x > 255.0f ? 255.0f : x;
-}
-inline VF vfloor_brightness(VF factor, VF v) {
-  return vmin(vset(255.0f), vmax(vset(0.0f), vfloor(vmul(factor, v))));
-}
 
 // ---------------------------------------------------------------- traversal
 
@@ -370,15 +180,15 @@ void map_elements(const ImageView<const Ts>& src, const ImageView<Td>& dst, VecO
 void min_max_floats(const ImageView<const float>& img, float* lo, float* hi) {
   const float inf = std::numeric_limits<float>::infinity();
   VF vlo[4], vhi[4];
-  for (int k = 0; k < 4; ++k) vlo[k] = vset(inf), vhi[k] = vset(-inf);
+  for (int k = 0; k < 4; ++k) vlo[k] = f_set1(inf), vhi[k] = f_set1(-inf);
   float slo = inf, shi = -inf;
   for_each_run(img, img, [&](const float* s, const float*, int64_t n) {
     int64_t i = 0;
     for (; i + kBlock <= n; i += kBlock)
       for (int k = 0; k < 4; ++k) {
-        const VF v = vload(s + i + k * kLanes);
-        vlo[k] = vmin(vlo[k], v);
-        vhi[k] = vmax(vhi[k], v);
+        const VF v = f_load(s + i + k * kLanes);
+        vlo[k] = f_min(vlo[k], v);
+        vhi[k] = f_max(vhi[k], v);
       }
     for (; i < n; ++i) {
       slo = s[i] < slo ? s[i] : slo;
@@ -386,8 +196,8 @@ void min_max_floats(const ImageView<const float>& img, float* lo, float* hi) {
     }
   });
   alignas(64) float lanes[2][kLanes];
-  vstore(lanes[0], vmin(vmin(vlo[0], vlo[1]), vmin(vlo[2], vlo[3])));
-  vstore(lanes[1], vmax(vmax(vhi[0], vhi[1]), vmax(vhi[2], vhi[3])));
+  f_store(lanes[0], f_min(f_min(vlo[0], vlo[1]), f_min(vlo[2], vlo[3])));
+  f_store(lanes[1], f_max(f_max(vhi[0], vhi[1]), f_max(vhi[2], vhi[3])));
   for (int k = 0; k < kLanes; ++k) {
     slo = lanes[0][k] < slo ? lanes[0][k] : slo;
     shi = lanes[1][k] > shi ? lanes[1][k] : shi;
@@ -437,8 +247,8 @@ template <bool kRound, int kStep, bool kParity = false, bool kDoubled = false>
 void fixed_scale_run(const uint8_t* s, uint8_t* d, int64_t n, const FixedScale& fs,
                      const uint8_t* exact) {
   constexpr int64_t kBytes = sizeof(VI);
-  const VI a = vi_set16(fs.a), a_low = vi_set16(fs.a_low);
-  const VI low_nibble_and_top = vi_set(0x8F), top = vi_set(0x80), seven = vi_set(7), one = vi_set(1);
+  const VI a = u16_set1(fs.a), a_low = u16_set1(fs.a_low);
+  const VI low_nibble_and_top = u8_set1(0x8F), top = u8_set1(0x80), seven = u8_set1(7), one = u8_set1(1);
   const bool add_x = fs.add_x;
   // Elements up to the destination's next vector boundary go through `exact`: stores that
   // straddle cache lines cost more than the whole op's arithmetic margin, and numpy's large
@@ -447,30 +257,30 @@ void fixed_scale_run(const uint8_t* s, uint8_t* d, int64_t n, const FixedScale& 
   int64_t i = 0;
   for (; i < head; ++i) d[i] = exact[s[i]];
   for (; i + kBytes <= n; i += kBytes) {
-    const VI v = vi_load(s + i);
+    const VI v = i_load(s + i);
     // Bytes widened to 16-bit lanes; unpack and pack both work per 128-bit lane, so the pack
     // puts the results back in order, and its unsigned saturation is the clamp to 255.
-    VI lo = vi_unpacklo8(v), hi = vi_unpackhi8(v);
-    if constexpr (kDoubled) lo = vi_add16(lo, lo), hi = vi_add16(hi, hi);
+    VI lo = u8_widen_lo(v), hi = u8_widen_hi(v);
+    if constexpr (kDoubled) lo = i16_add(lo, lo), hi = i16_add(hi, hi);
     auto scaled = [&](VI m) {
-      VI l = kRound ? vi_mulhrs16(lo, m) : vi_mulhi_u16(lo, m);
-      VI u = kRound ? vi_mulhrs16(hi, m) : vi_mulhi_u16(hi, m);
-      if (add_x) l = vi_add16(l, lo), u = vi_add16(u, hi);
-      return vi_packus16(l, u);
+      VI l = kRound ? i16_mulhrs(lo, m) : u16_mulhi(lo, m);
+      VI u = kRound ? i16_mulhrs(hi, m) : u16_mulhi(hi, m);
+      if (add_x) l = i16_add(l, lo), u = i16_add(u, hi);
+      return u16_packus(l, u);
     };
     VI y = scaled(a);
     if constexpr (kParity) {
       const VI y0 = scaled(a_low);
-      y = vi_sub8(y, vi_and(vi_andnot(y0, y), one));  // y0 is y or y - 1: keep the even one
+      y = u8_sub(y, i_and(i_andnot(y0, y), one));  // y0 is y or y - 1: keep the even one
     }
     if constexpr (kStep != 0) {
-      const VI t = vi_and(v, low_nibble_and_top);
-      const VI bits = vi_or(vi_lookup16(fs.lo, t), vi_lookup16(fs.hi, vi_xor(t, top)));
-      const VI mask = vi_lookup16(kBitOf, vi_and(vi_srli16(v, 4), seven));
-      const VI bit = vi_min_u8(vi_and(bits, mask), one);
-      y = kStep > 0 ? vi_adds_u8(y, bit) : vi_subs_u8(y, bit);
+      const VI t = i_and(v, low_nibble_and_top);
+      const VI bits = i_or(u8_lookup16(fs.lo, t), u8_lookup16(fs.hi, i_xor(t, top)));
+      const VI mask = u8_lookup16(kBitOf, i_and(u16_srli(v, 4), seven));
+      const VI bit = u8_min(i_and(bits, mask), one);
+      y = kStep > 0 ? u8_adds(y, bit) : u8_subs(y, bit);
     }
-    vi_store(d + i, y);
+    i_store(d + i, y);
   }
   for (; i < n; ++i) d[i] = exact[s[i]];
 }
@@ -586,13 +396,13 @@ U8Brightness plan_u8_brightness(float factor, BrightnessRounding rounding, uint8
 #if defined(FASTAUG_BYTE_TABLES)
   if (avx512vbmi_enabled()) return U8Brightness::table_lookup;
 #endif
-  const VF f = vset(factor);
+  const VF f = f_set1(factor);
   auto block = [](auto op) { return [op](VF* v, int64_t) { for (int k = 0; k < 4; ++k) v[k] = op(v[k]); }; };
   if (rounding == BrightnessRounding::floor)
-    map_run(kAllBytes.v, exact, 256, block([&](VF v) { return vfloor(vmul(f, v)); }),
+    map_run(kAllBytes.v, exact, 256, block([&](VF v) { return f_floor(f_mul(f, v)); }),
             [&](float x, int64_t) { return floor_brightness(factor, x); });
   else
-    map_run(kAllBytes.v, exact, 256, block([&](VF v) { return vmul(v, f); }),
+    map_run(kAllBytes.v, exact, 256, block([&](VF v) { return f_mul(v, f); }),
             [&](float x, int64_t) { return x * factor; });
   return fit_fixed_scale(exact, factor, rounding == BrightnessRounding::nearest, fs)
              ? U8Brightness::multiply
@@ -609,15 +419,15 @@ void adjust_brightness_kernel(const ConstImageU8& src, const ImageU8& dst, float
     fixed_scale_image(src, dst, fs, exact);
     return;
   }
-  const VF f = vset(factor);
+  const VF f = f_set1(factor);
   // The uint8 store clamps to [0, 255] (prepare_store), so the floor needs no clamp here.
   if (rounding == BrightnessRounding::floor)
     map_elements(
-        src, dst, [&](VF v) { return vfloor(vmul(f, v)); },
+        src, dst, [&](VF v) { return f_floor(f_mul(f, v)); },
         [&](float v) { return floor_brightness(factor, v); });
   else
     map_elements(
-        src, dst, [&](VF v) { return vmul(v, f); }, [&](float v) { return v * factor; });
+        src, dst, [&](VF v) { return f_mul(v, f); }, [&](float v) { return v * factor; });
 }
 
 const char* brightness_u8_method_kernel(float factor, BrightnessRounding rounding) {
@@ -632,14 +442,14 @@ const char* brightness_u8_method_kernel(float factor, BrightnessRounding roundin
 
 void adjust_brightness_kernel(const ConstImageF32& src, const ImageF32& dst, float factor,
                               BrightnessRounding rounding) {
-  const VF f = vset(factor);
+  const VF f = f_set1(factor);
   if (rounding == BrightnessRounding::floor)
     map_elements(
         src, dst, [&](VF v) { return vfloor_brightness(f, v); },
         [&](float v) { return floor_brightness(factor, v); });
   else
     map_elements(
-        src, dst, [&](VF v) { return vmul(v, f); }, [&](float v) { return v * factor; });
+        src, dst, [&](VF v) { return f_mul(v, f); }, [&](float v) { return v * factor; });
 }
 
 namespace {
@@ -653,12 +463,12 @@ template <typename T>
 void channel_shift_impl(const ImageView<const T>& src, const ImageView<T>& dst,
                         const float* shift, float lo, float hi) {
   const int64_t channels = src.channels;
-  const VF vlo = vset(lo), vhi = vset(hi);
+  const VF vlo = f_set1(lo), vhi = f_set1(hi);
   auto clamp = [&](float x) {
     x = x < lo ? lo : x;
     return x > hi ? hi : x;
   };
-  auto vclamp = [&](VF x) { return vmin(vhi, vmax(vlo, x)); };
+  auto vclamp = [&](VF x) { return f_min(vhi, f_max(vlo, x)); };
   if (channels > kMaxPatternChannels || !(src.dense_rows() && dst.dense_rows())) {
     // Pixel by pixel: the shift array itself lines up with each pixel's channels.
     for_each_run(src, dst, [&](const T* s, T* d, int64_t n) {
@@ -667,7 +477,7 @@ void channel_shift_impl(const ImageView<const T>& src, const ImageView<T>& dst,
             s + p, d + p, channels,
             [&](VF* v, int64_t i) {
               for (int k = 0; k < 4; ++k)
-                v[k] = vclamp(vadd(v[k], vload(shift + i + k * kLanes)));
+                v[k] = vclamp(f_add(v[k], f_load(shift + i + k * kLanes)));
             },
             [&](float x, int64_t i) { return clamp(x + shift[i]); });
     });
@@ -684,7 +494,7 @@ void channel_shift_impl(const ImageView<const T>& src, const ImageView<T>& dst,
         s, d, n,
         [&](VF* v, int64_t) {
           for (int k = 0; k < 4; ++k)
-            v[k] = vclamp(vadd(v[k], vload(pattern + phase + k * kLanes)));
+            v[k] = vclamp(f_add(v[k], f_load(pattern + phase + k * kLanes)));
           phase += step;
           if (phase >= channels) phase -= channels;
         },
@@ -708,25 +518,25 @@ struct ByteShift {
 void byte_shift_run(const uint8_t* s, uint8_t* d, int64_t n, const ByteShift& bs) {
   constexpr int64_t kBytes = sizeof(VI);
   const int64_t channels = bs.channels, step = kBytes % channels;
-  const VI lo = vi_set(bs.lo), hi = vi_set(bs.hi);
+  const VI lo = u8_set1(bs.lo), hi = u8_set1(bs.hi);
   // The patterns repeat every `period` vectors (3 for 3 channels, else 1): keep them in
   // registers and unroll, rather than chasing the phase from one vector to the next.
   const int64_t period = step == 0 ? 1 : channels;
   VI add[kMaxTables], sub[kMaxTables];
   for (int64_t p = 0; p < period; ++p) {
-    add[p] = vi_load(bs.add + (p * kBytes) % channels);
-    sub[p] = vi_load(bs.sub + (p * kBytes) % channels);
+    add[p] = i_load(bs.add + (p * kBytes) % channels);
+    sub[p] = i_load(bs.sub + (p * kBytes) % channels);
   }
   int64_t i = 0;
   for (; i + period * kBytes <= n; i += period * kBytes)
     for (int64_t p = 0; p < period; ++p) {
-      const VI v = vi_subs_u8(vi_adds_u8(vi_load(s + i + p * kBytes), add[p]), sub[p]);
-      vi_store(d + i + p * kBytes, vi_min_u8(vi_max_u8(v, lo), hi));
+      const VI v = u8_subs(u8_adds(i_load(s + i + p * kBytes), add[p]), sub[p]);
+      i_store(d + i + p * kBytes, u8_min(u8_max(v, lo), hi));
     }
   int64_t phase = 0;  // i is a multiple of the period here
   for (; i + kBytes <= n; i += kBytes) {
-    VI v = vi_subs_u8(vi_adds_u8(vi_load(s + i), vi_load(bs.add + phase)), vi_load(bs.sub + phase));
-    vi_store(d + i, vi_min_u8(vi_max_u8(v, lo), hi));
+    VI v = u8_subs(u8_adds(i_load(s + i), i_load(bs.add + phase)), i_load(bs.sub + phase));
+    i_store(d + i, u8_min(u8_max(v, lo), hi));
     phase += step;
     if (phase >= channels) phase -= channels;
   }
@@ -805,14 +615,14 @@ void channel_shift_kernel(const ConstImageU8& src, const ImageU8& dst, const flo
       return;
     }
     ByteTables tables;
-    const VF vlo = vset(lo), vhi = vset(hi);
+    const VF vlo = f_set1(lo), vhi = f_set1(hi);
     for (int64_t c = 0; c < channels; ++c) {
       const float sc = shift[c];
-      const VF vshift = vset(sc);
+      const VF vshift = f_set1(sc);
       map_run(
           kAllBytes.v, tables.t[c], 256,
           [&](VF* v, int64_t) {
-            for (int k = 0; k < 4; ++k) v[k] = vmin(vhi, vmax(vlo, vadd(v[k], vshift)));
+            for (int k = 0; k < 4; ++k) v[k] = f_min(vhi, f_max(vlo, f_add(v[k], vshift)));
           },
           [&](float x, int64_t) {
             x += sc;
@@ -852,9 +662,9 @@ void min_max_kernel(const ConstImageU8& img, float* lo, float* hi) {
   {
     alignas(64) uint8_t init[kBytes];
     for (int k = 0; k < kBytes; ++k) init[k] = 255;
-    vlo = vi_load(init);
+    vlo = i_load(init);
     for (int k = 0; k < kBytes; ++k) init[k] = 0;
-    vhi = vi_load(init);
+    vhi = i_load(init);
   }
   uint8_t slo = 255, shi = 0;
   bool any = false;
@@ -862,9 +672,9 @@ void min_max_kernel(const ConstImageU8& img, float* lo, float* hi) {
     any = any || n > 0;
     int64_t i = 0;
     for (; i + kBytes <= n; i += kBytes) {
-      const VI v = vi_load(s + i);
-      vlo = vi_min_u8(vlo, v);
-      vhi = vi_max_u8(vhi, v);
+      const VI v = i_load(s + i);
+      vlo = u8_min(vlo, v);
+      vhi = u8_max(vhi, v);
     }
     for (; i < n; ++i) {
       slo = s[i] < slo ? s[i] : slo;
@@ -872,8 +682,8 @@ void min_max_kernel(const ConstImageU8& img, float* lo, float* hi) {
     }
   });
   alignas(64) uint8_t lanes[2][kBytes];
-  vi_store(lanes[0], vlo);
-  vi_store(lanes[1], vhi);
+  i_store(lanes[0], vlo);
+  i_store(lanes[1], vhi);
   for (int k = 0; k < kBytes; ++k) {
     slo = lanes[0][k] < slo ? lanes[0][k] : slo;
     shi = lanes[1][k] > shi ? lanes[1][k] : shi;
@@ -889,9 +699,9 @@ namespace {
 template <typename Tin, typename Tout>
 void scale_offset_impl(const ImageView<const Tin>& src, const ImageView<Tout>& dst, float scale,
                        float offset) {
-  const VF s = vset(scale), o = vset(offset);
+  const VF s = f_set1(scale), o = f_set1(offset);
   map_elements(
-      src, dst, [&](VF v) { return vadd(vmul(v, s), o); },
+      src, dst, [&](VF v) { return f_add(f_mul(v, s), o); },
       [&](float v) { return v * scale + offset; });
 }
 }  // namespace
@@ -911,33 +721,16 @@ void scale_offset_kernel(const ConstImageF32& src, const ImageU8& dst, float sca
 }
 
 void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha) {
-  float lo, hi;
-  min_max_floats(img, &lo, &hi);
-  const float range = hi - lo;
-  // x / 1 == x exactly, so dividing by 1 when the range is 0 matches skipping the division.
-  const float divisor = range != 0.0f ? range : 1.0f;
-  const VF vlo = vset(lo), vdivisor = vset(divisor), v255 = vset(255.0f), f = vset(factor);
-  auto stretch = [&](float x) {  // astype(uint8) of the stretched value; NaN -> 0
-    x = (x - lo) / divisor * 255.0f;
-    return x > 0.0f ? (x < 255.0f ? std::trunc(x) : 255.0f) : 0.0f;
-  };
-  auto vstretch = [&](VF x) {
-    return vtrunc(vclamp_u8_range(vmul(vdiv(vsub(x, vlo), vdivisor), v255)));
-  };
+  KerasBrightness kb;
+  float hi;
+  min_max_floats(img, &kb.lo, &hi);
+  const float range = hi - kb.lo;
+  kb.divisor = range != 0.0f ? range : 1.0f;
+  kb.factor = factor;
+  kb.keep_alpha = keep_alpha;
   for_each_run(ConstImageF32(img), img, [&](const float* s, float* d, int64_t n) {
     map_run(
-        s, d, n,
-        [&](VF* v, int64_t) {
-          for (int k = 0; k < 4; ++k) {
-            const VF u = vstretch(v[k]);
-            const VF out = vfloor_brightness(f, u);
-            v[k] = keep_alpha ? blend_alpha(out, u) : out;
-          }
-        },
-        [&](float x, int64_t i) {
-          const float u = stretch(x);
-          return (keep_alpha && i % 4 == 3) ? u : floor_brightness(factor, u);
-        });
+        s, d, n, [&](VF* v, int64_t) { kb.apply(v); }, [&](float x, int64_t i) { return kb.apply(x, i % 4); });
   });
 }
 

@@ -1,0 +1,422 @@
+// The one vector vocabulary of the per-ISA kernels: every family's *_simd.inl writes its
+// algorithm once over these types and functions, and each per-ISA translation unit (compiled
+// with that ISA's flags, FASTAUG_ISA_NS defined) gets the matching definitions below.
+//
+// Types: VF (float32 lanes), VI (the same register as int32 lanes, or as bytes / 16-bit
+// words for the u8_ / u16_ / i16_ ops), VD (double, half as many lanes: a block of kLanes
+// coordinates is two VDs), DM (a predicate on a VD). Lane masks passed as `unsigned` are bit
+// sets, bit l for lane l. min/max follow the instructions' NaN rule: the second operand is
+// returned where either is NaN, so min(a, b) is (a < b ? a : b) and max(a, b) is (a > b ? a : b),
+// as the scalar references write them.
+#pragma once
+
+#if !defined(FASTAUG_ISA_NS)
+#error "core/simd.hpp is for per-ISA translation units (define FASTAUG_ISA_NS first)"
+#endif
+#if !defined(__SSE4_1__)
+#error "core/simd.hpp needs SSE4.1 or better"
+#endif
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace fastaug {
+namespace FASTAUG_ISA_NS {
+
+#if defined(__AVX512BW__)
+
+constexpr int kLanes = 16;
+using VD = __m512d;
+using VI = __m512i;
+using VF = __m512;
+inline VD d_set1(double v) { return _mm512_set1_pd(v); }
+inline VD d_add(VD a, VD b) { return _mm512_add_pd(a, b); }
+inline VD d_sub(VD a, VD b) { return _mm512_sub_pd(a, b); }
+inline VD d_mul(VD a, VD b) { return _mm512_mul_pd(a, b); }
+// max(x, lo) returns lo for a NaN x (the second operand wins on NaN).
+inline VD d_clamp(VD x, VD lo, VD hi) { return _mm512_min_pd(_mm512_max_pd(x, lo), hi); }
+inline VD d_trunc(VD a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
+inline VD d_lane_index() { return _mm512_setr_pd(0, 1, 2, 3, 4, 5, 6, 7); }
+inline VD d_load(const double* p) { return _mm512_loadu_pd(p); }
+inline void d_store(double* p, VD v) { _mm512_storeu_pd(p, v); }
+inline unsigned d_eq_bits(VD lo_a, VD lo_b, VD hi_a, VD hi_b) {
+  return static_cast<unsigned>(_mm512_cmp_pd_mask(lo_a, lo_b, _CMP_EQ_OQ)) |
+         static_cast<unsigned>(_mm512_cmp_pd_mask(hi_a, hi_b, _CMP_EQ_OQ)) << 8;
+}
+inline VI i_trunc_d(VD lo, VD hi) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvttpd_epi32(lo)),
+                            _mm512_cvttpd_epi32(hi), 1);
+}
+inline VF f_from_d(VD lo, VD hi) {
+  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
+}
+inline VI i_set1(int32_t v) { return _mm512_set1_epi32(v); }
+inline VI i_add(VI a, VI b) { return _mm512_add_epi32(a, b); }
+inline VI i_sub(VI a, VI b) { return _mm512_sub_epi32(a, b); }
+inline VI i_mul(VI a, VI b) { return _mm512_mullo_epi32(a, b); }
+inline VI i_min(VI a, VI b) { return _mm512_min_epi32(a, b); }
+inline VI i_and(VI a, VI b) { return _mm512_and_si512(a, b); }
+inline VI i_or(VI a, VI b) { return _mm512_or_si512(a, b); }
+template <int k> inline VI i_sll(VI a) { return _mm512_slli_epi32(a, k); }
+template <int k> inline VI i_srl(VI a) { return _mm512_srli_epi32(a, k); }
+inline VI i_blend(unsigned take_b, VI a, VI b) {
+  return _mm512_mask_blend_epi32(static_cast<__mmask16>(take_b), a, b);
+}
+inline void i_store(void* p, VI v) { _mm512_storeu_si512(p, v); }
+inline VI i_load(const void* p) { return _mm512_loadu_si512(p); }
+inline VI i_srlv(VI a, VI counts) { return _mm512_srlv_epi32(a, counts); }
+inline VI i_sllv(VI a, VI counts) { return _mm512_sllv_epi32(a, counts); }
+inline VF f_set1(float v) { return _mm512_set1_ps(v); }
+inline VF f_sub(VF a, VF b) { return _mm512_sub_ps(a, b); }
+inline VF f_mul(VF a, VF b) { return _mm512_mul_ps(a, b); }
+inline VF f_lerp(VF a, VF b, VF t) { return _mm512_fmadd_ps(t, _mm512_sub_ps(b, a), a); }
+inline VF f_from_i(VI a) { return _mm512_cvtepi32_ps(a); }
+inline VF f_blend(unsigned take_b, VF a, VF b) {
+  return _mm512_mask_blend_ps(static_cast<__mmask16>(take_b), a, b);
+}
+inline void f_store(float* p, VF v) { _mm512_storeu_ps(p, v); }
+inline VI i_max(VI a, VI b) { return _mm512_max_epi32(a, b); }
+// a + b in the lanes where x < limit, a elsewhere.
+inline VI i_add_where_less(VI a, VI b, VI x, VI limit) {
+  return _mm512_mask_add_epi32(a, _mm512_cmplt_epi32_mask(x, limit), a, b);
+}
+using DM = __mmask8;  // per-lane predicate on a VD
+inline DM d_lt(VD a, VD b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+inline DM d_le(VD a, VD b) { return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ); }
+inline DM d_gt(VD a, VD b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
+inline DM d_ge(VD a, VD b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
+inline VD d_select(DM m, VD if_true, VD if_false) { return _mm512_mask_blend_pd(m, if_false, if_true); }
+inline VD d_div(VD a, VD b) { return _mm512_div_pd(a, b); }
+inline VD d_floor(VD a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+inline unsigned d_bits(DM lo, DM hi) { return static_cast<unsigned>(lo) | static_cast<unsigned>(hi) << 8; }
+inline VI i_abs(VI a) { return _mm512_abs_epi32(a); }
+inline DM d_and(DM a, DM b) { return static_cast<DM>(a & b); }
+// Byte k of every lane, zero-extended.
+template <int k> inline VI i_byte(VI a) {
+  return _mm512_shuffle_epi8(a, _mm512_broadcast_i32x4(_mm_setr_epi32(
+      k | 0x80808000, (4 + k) | 0x80808000, (8 + k) | 0x80808000, (12 + k) | 0x80808000)));
+}
+inline VI i_round_f(VF a) { return _mm512_cvtps_epi32(a); }
+inline VF f_min(VF a, VF b) { return _mm512_min_ps(a, b); }
+inline VF f_max(VF a, VF b) { return _mm512_max_ps(a, b); }
+inline bool i_any_gt(VI a, VI b) { return _mm512_cmpgt_epi32_mask(a, b) != 0; }
+inline bool i_any_lt(VI a, VI b) { return _mm512_cmplt_epi32_mask(a, b) != 0; }
+inline bool i_any_gt_unsigned(VI a, VI b) { return _mm512_cmpgt_epu32_mask(a, b) != 0; }
+
+// More float ops; then byte and 16-bit lanes, and blocks of 4 * kLanes uint8 <-> float32.
+inline VF f_load(const float* p) { return _mm512_loadu_ps(p); }
+inline VF f_add(VF a, VF b) { return _mm512_add_ps(a, b); }
+inline VF f_div(VF a, VF b) { return _mm512_div_ps(a, b); }
+inline VF f_floor(VF v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+inline VF f_trunc(VF v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
+// Lanes 3, 7, 11, 15 (the alpha channel of RGBA pixels) from b, the rest from a.
+inline VF f_blend_alpha(VF a, VF b) { return _mm512_mask_blend_ps(0x8888, a, b); }
+inline void load_block(const uint8_t* p, VF v[4]) {
+  for (int k = 0; k < 4; ++k)
+    v[k] = _mm512_cvtepi32_ps(
+        _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k))));
+}
+// Converts with rounding half to even and packs with unsigned saturation: NaN and values
+// below -2^31 become INT32_MIN, then 0; only values above 255 need clamping first.
+inline void store_block(uint8_t* p, const VF v[4]) {
+  const __m512i ab = _mm512_packs_epi32(_mm512_cvtps_epi32(v[0]), _mm512_cvtps_epi32(v[1]));
+  const __m512i cd = _mm512_packs_epi32(_mm512_cvtps_epi32(v[2]), _mm512_cvtps_epi32(v[3]));
+  // packs work per 128-bit lane: dword 4j+k holds bytes 4j..4j+3 of v[k]; gather them back.
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  _mm512_storeu_si512(p, _mm512_permutexvar_epi32(order, _mm512_packus_epi16(ab, cd)));
+}
+inline VI u8_min(VI a, VI b) { return _mm512_min_epu8(a, b); }
+inline VI u8_max(VI a, VI b) { return _mm512_max_epu8(a, b); }
+inline VI u8_adds(VI a, VI b) { return _mm512_adds_epu8(a, b); }
+inline VI u8_subs(VI a, VI b) { return _mm512_subs_epu8(a, b); }
+inline VI u8_set1(uint8_t x) { return _mm512_set1_epi8(static_cast<char>(x)); }
+inline VI u16_set1(uint16_t x) { return _mm512_set1_epi16(static_cast<short>(x)); }
+inline VI u16_mulhi(VI a, VI b) { return _mm512_mulhi_epu16(a, b); }
+inline VI i16_mulhrs(VI a, VI b) { return _mm512_mulhrs_epi16(a, b); }
+inline VI u16_srli(VI a, int n) { return _mm512_srli_epi16(a, static_cast<unsigned>(n)); }
+inline VI i_xor(VI a, VI b) { return _mm512_xor_si512(a, b); }
+inline VI i_andnot(VI a, VI b) { return _mm512_andnot_si512(a, b); }  // ~a & b
+inline VI u8_widen_lo(VI a) { return _mm512_unpacklo_epi8(a, _mm512_setzero_si512()); }
+inline VI u8_widen_hi(VI a) { return _mm512_unpackhi_epi8(a, _mm512_setzero_si512()); }
+inline VI u16_packus(VI a, VI b) { return _mm512_packus_epi16(a, b); }
+inline VI i16_add(VI a, VI b) { return _mm512_add_epi16(a, b); }
+inline VI u8_sub(VI a, VI b) { return _mm512_sub_epi8(a, b); }
+// pshufb within each 16-byte lane, the 16-byte table repeated in every lane.
+inline VI u8_lookup16(const uint8_t* table, VI index) {
+  return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))), index);
+}
+// 4 * kLanes values already clamped to [0, 255], truncated, stored as bytes.
+inline void store_block_trunc(uint8_t* p, const VF* v) {
+  for (int k = 0; k < 4; ++k)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16 * k), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v[k])));
+}
+
+#elif defined(__AVX2__)
+
+constexpr int kLanes = 8;
+using VD = __m256d;
+using VI = __m256i;
+using VF = __m256;
+inline VD d_set1(double v) { return _mm256_set1_pd(v); }
+inline VD d_add(VD a, VD b) { return _mm256_add_pd(a, b); }
+inline VD d_sub(VD a, VD b) { return _mm256_sub_pd(a, b); }
+inline VD d_mul(VD a, VD b) { return _mm256_mul_pd(a, b); }
+inline VD d_clamp(VD x, VD lo, VD hi) { return _mm256_min_pd(_mm256_max_pd(x, lo), hi); }
+inline VD d_trunc(VD a) { return _mm256_round_pd(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
+inline VD d_lane_index() { return _mm256_setr_pd(0, 1, 2, 3); }
+inline VD d_load(const double* p) { return _mm256_loadu_pd(p); }
+inline void d_store(double* p, VD v) { _mm256_storeu_pd(p, v); }
+inline unsigned d_eq_bits(VD lo_a, VD lo_b, VD hi_a, VD hi_b) {
+  return static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(lo_a, lo_b, _CMP_EQ_OQ))) |
+         static_cast<unsigned>(_mm256_movemask_pd(_mm256_cmp_pd(hi_a, hi_b, _CMP_EQ_OQ))) << 4;
+}
+inline VI i_trunc_d(VD lo, VD hi) {
+  return _mm256_set_m128i(_mm256_cvttpd_epi32(hi), _mm256_cvttpd_epi32(lo));
+}
+inline VF f_from_d(VD lo, VD hi) { return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo)); }
+inline VI i_set1(int32_t v) { return _mm256_set1_epi32(v); }
+inline VI i_add(VI a, VI b) { return _mm256_add_epi32(a, b); }
+inline VI i_sub(VI a, VI b) { return _mm256_sub_epi32(a, b); }
+inline VI i_mul(VI a, VI b) { return _mm256_mullo_epi32(a, b); }
+inline VI i_min(VI a, VI b) { return _mm256_min_epi32(a, b); }
+inline VI i_and(VI a, VI b) { return _mm256_and_si256(a, b); }
+inline VI i_or(VI a, VI b) { return _mm256_or_si256(a, b); }
+template <int k> inline VI i_sll(VI a) { return _mm256_slli_epi32(a, k); }
+template <int k> inline VI i_srl(VI a) { return _mm256_srli_epi32(a, k); }
+inline VI lane_mask(unsigned bits) {
+  const VI sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), sel), sel);
+}
+inline VI i_blend(unsigned take_b, VI a, VI b) { return _mm256_blendv_epi8(a, b, lane_mask(take_b)); }
+inline void i_store(void* p, VI v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+inline VI i_load(const void* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline VI i_srlv(VI a, VI counts) { return _mm256_srlv_epi32(a, counts); }
+inline VI i_sllv(VI a, VI counts) { return _mm256_sllv_epi32(a, counts); }
+inline VF f_set1(float v) { return _mm256_set1_ps(v); }
+inline VF f_sub(VF a, VF b) { return _mm256_sub_ps(a, b); }
+inline VF f_mul(VF a, VF b) { return _mm256_mul_ps(a, b); }
+inline VF f_lerp(VF a, VF b, VF t) { return _mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a); }
+inline VF f_from_i(VI a) { return _mm256_cvtepi32_ps(a); }
+inline VF f_blend(unsigned take_b, VF a, VF b) {
+  return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(lane_mask(take_b)));
+}
+inline void f_store(float* p, VF v) { _mm256_storeu_ps(p, v); }
+inline VI i_max(VI a, VI b) { return _mm256_max_epi32(a, b); }
+inline VI i_add_where_less(VI a, VI b, VI x, VI limit) {
+  return _mm256_add_epi32(a, _mm256_and_si256(_mm256_cmpgt_epi32(limit, x), b));
+}
+inline bool i_any_lt(VI a, VI b) { return _mm256_movemask_epi8(_mm256_cmpgt_epi32(b, a)) != 0; }
+inline bool i_any_gt_unsigned(VI a, VI b) {
+  return _mm256_movemask_epi8(_mm256_cmpeq_epi32(_mm256_max_epu32(a, b), b)) != -1;
+}
+using DM = __m256d;  // per-lane predicate on a VD
+inline DM d_lt(VD a, VD b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+inline DM d_le(VD a, VD b) { return _mm256_cmp_pd(a, b, _CMP_LE_OQ); }
+inline DM d_gt(VD a, VD b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
+inline DM d_ge(VD a, VD b) { return _mm256_cmp_pd(a, b, _CMP_GE_OQ); }
+inline VD d_select(DM m, VD if_true, VD if_false) { return _mm256_blendv_pd(if_false, if_true, m); }
+inline VD d_div(VD a, VD b) { return _mm256_div_pd(a, b); }
+inline VD d_floor(VD a) { return _mm256_round_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+inline unsigned d_bits(DM lo, DM hi) {
+  return static_cast<unsigned>(_mm256_movemask_pd(lo)) | static_cast<unsigned>(_mm256_movemask_pd(hi)) << 4;
+}
+inline VI i_abs(VI a) { return _mm256_abs_epi32(a); }
+inline DM d_and(DM a, DM b) { return _mm256_and_pd(a, b); }
+template <int k> inline VI i_byte(VI a) {
+  const __m128i pattern = _mm_setr_epi32(k | 0x80808000, (4 + k) | 0x80808000,
+                                         (8 + k) | 0x80808000, (12 + k) | 0x80808000);
+  return _mm256_shuffle_epi8(a, _mm256_set_m128i(pattern, pattern));
+}
+inline VI i_round_f(VF a) { return _mm256_cvtps_epi32(a); }
+inline VF f_min(VF a, VF b) { return _mm256_min_ps(a, b); }
+inline VF f_max(VF a, VF b) { return _mm256_max_ps(a, b); }
+inline bool i_any_gt(VI a, VI b) { return _mm256_movemask_epi8(_mm256_cmpgt_epi32(a, b)) != 0; }
+
+// More float ops; then byte and 16-bit lanes, and blocks of 4 * kLanes uint8 <-> float32.
+inline VF f_load(const float* p) { return _mm256_loadu_ps(p); }
+inline VF f_add(VF a, VF b) { return _mm256_add_ps(a, b); }
+inline VF f_div(VF a, VF b) { return _mm256_div_ps(a, b); }
+inline VF f_floor(VF v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+inline VF f_trunc(VF v) { return _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
+inline VF f_blend_alpha(VF a, VF b) { return _mm256_blend_ps(a, b, 0x88); }
+inline void load_block(const uint8_t* p, VF v[4]) {
+  for (int k = 0; k < 4; ++k)
+    v[k] = _mm256_cvtepi32_ps(
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 8 * k))));
+}
+inline void store_block(uint8_t* p, const VF v[4]) {
+  const __m256i ab = _mm256_packs_epi32(_mm256_cvtps_epi32(v[0]), _mm256_cvtps_epi32(v[1]));
+  const __m256i cd = _mm256_packs_epi32(_mm256_cvtps_epi32(v[2]), _mm256_cvtps_epi32(v[3]));
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                      _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd), order));
+}
+inline VI u8_min(VI a, VI b) { return _mm256_min_epu8(a, b); }
+inline VI u8_max(VI a, VI b) { return _mm256_max_epu8(a, b); }
+inline VI u8_adds(VI a, VI b) { return _mm256_adds_epu8(a, b); }
+inline VI u8_subs(VI a, VI b) { return _mm256_subs_epu8(a, b); }
+inline VI u8_set1(uint8_t x) { return _mm256_set1_epi8(static_cast<char>(x)); }
+inline VI u16_set1(uint16_t x) { return _mm256_set1_epi16(static_cast<short>(x)); }
+inline VI u16_mulhi(VI a, VI b) { return _mm256_mulhi_epu16(a, b); }
+inline VI i16_mulhrs(VI a, VI b) { return _mm256_mulhrs_epi16(a, b); }
+inline VI u16_srli(VI a, int n) { return _mm256_srli_epi16(a, n); }
+inline VI i_xor(VI a, VI b) { return _mm256_xor_si256(a, b); }
+inline VI i_andnot(VI a, VI b) { return _mm256_andnot_si256(a, b); }
+inline VI u8_widen_lo(VI a) { return _mm256_unpacklo_epi8(a, _mm256_setzero_si256()); }
+inline VI u8_widen_hi(VI a) { return _mm256_unpackhi_epi8(a, _mm256_setzero_si256()); }
+inline VI u16_packus(VI a, VI b) { return _mm256_packus_epi16(a, b); }
+inline VI i16_add(VI a, VI b) { return _mm256_add_epi16(a, b); }
+inline VI u8_sub(VI a, VI b) { return _mm256_sub_epi8(a, b); }
+inline VI u8_lookup16(const uint8_t* table, VI index) {
+  return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))), index);
+}
+inline void store_block_trunc(uint8_t* p, const VF* v) {
+  const __m256i ab = _mm256_packs_epi32(_mm256_cvttps_epi32(v[0]), _mm256_cvttps_epi32(v[1]));
+  const __m256i cd = _mm256_packs_epi32(_mm256_cvttps_epi32(v[2]), _mm256_cvttps_epi32(v[3]));
+  // packs work per 128-bit lane: dword 2j+k holds bytes 4j..4j+3 of v[k]; gather them back.
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                      _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+
+#else  // SSE4.1
+
+constexpr int kLanes = 4;
+using VD = __m128d;
+using VI = __m128i;
+using VF = __m128;
+inline VD d_set1(double v) { return _mm_set1_pd(v); }
+inline VD d_add(VD a, VD b) { return _mm_add_pd(a, b); }
+inline VD d_sub(VD a, VD b) { return _mm_sub_pd(a, b); }
+inline VD d_mul(VD a, VD b) { return _mm_mul_pd(a, b); }
+inline VD d_clamp(VD x, VD lo, VD hi) { return _mm_min_pd(_mm_max_pd(x, lo), hi); }
+inline VD d_trunc(VD a) { return _mm_round_pd(a, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
+inline VD d_lane_index() { return _mm_setr_pd(0, 1); }
+inline VD d_load(const double* p) { return _mm_loadu_pd(p); }
+inline void d_store(double* p, VD v) { _mm_storeu_pd(p, v); }
+inline unsigned d_eq_bits(VD lo_a, VD lo_b, VD hi_a, VD hi_b) {
+  return static_cast<unsigned>(_mm_movemask_pd(_mm_cmpeq_pd(lo_a, lo_b))) |
+         static_cast<unsigned>(_mm_movemask_pd(_mm_cmpeq_pd(hi_a, hi_b))) << 2;
+}
+inline VI i_trunc_d(VD lo, VD hi) { return _mm_unpacklo_epi64(_mm_cvttpd_epi32(lo), _mm_cvttpd_epi32(hi)); }
+inline VF f_from_d(VD lo, VD hi) { return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)); }
+inline VI i_set1(int32_t v) { return _mm_set1_epi32(v); }
+inline VI i_add(VI a, VI b) { return _mm_add_epi32(a, b); }
+inline VI i_sub(VI a, VI b) { return _mm_sub_epi32(a, b); }
+inline VI i_mul(VI a, VI b) { return _mm_mullo_epi32(a, b); }
+inline VI i_min(VI a, VI b) { return _mm_min_epi32(a, b); }
+inline VI i_and(VI a, VI b) { return _mm_and_si128(a, b); }
+inline VI i_or(VI a, VI b) { return _mm_or_si128(a, b); }
+template <int k> inline VI i_sll(VI a) { return _mm_slli_epi32(a, k); }
+template <int k> inline VI i_srl(VI a) { return _mm_srli_epi32(a, k); }
+inline VI lane_mask(unsigned bits) {
+  const VI sel = _mm_setr_epi32(1, 2, 4, 8);
+  return _mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32(static_cast<int>(bits)), sel), sel);
+}
+inline VI i_blend(unsigned take_b, VI a, VI b) { return _mm_blendv_epi8(a, b, lane_mask(take_b)); }
+inline void i_store(void* p, VI v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+inline VI i_load(const void* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline VI i_srlv(VI a, VI counts) {
+  alignas(16) uint32_t v[4], n[4];
+  _mm_store_si128(reinterpret_cast<__m128i*>(v), a);
+  _mm_store_si128(reinterpret_cast<__m128i*>(n), counts);
+  for (int l = 0; l < 4; ++l) v[l] >>= n[l];
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(v));
+}
+inline VF f_set1(float v) { return _mm_set1_ps(v); }
+inline VF f_sub(VF a, VF b) { return _mm_sub_ps(a, b); }
+inline VF f_mul(VF a, VF b) { return _mm_mul_ps(a, b); }
+inline VF f_lerp(VF a, VF b, VF t) { return _mm_add_ps(_mm_mul_ps(t, _mm_sub_ps(b, a)), a); }
+inline VF f_from_i(VI a) { return _mm_cvtepi32_ps(a); }
+inline VF f_blend(unsigned take_b, VF a, VF b) {
+  return _mm_blendv_ps(a, b, _mm_castsi128_ps(lane_mask(take_b)));
+}
+inline void f_store(float* p, VF v) { _mm_storeu_ps(p, v); }
+inline VI i_max(VI a, VI b) { return _mm_max_epi32(a, b); }
+inline VI i_add_where_less(VI a, VI b, VI x, VI limit) {
+  return _mm_add_epi32(a, _mm_and_si128(_mm_cmpgt_epi32(limit, x), b));
+}
+inline bool i_any_lt(VI a, VI b) { return _mm_movemask_epi8(_mm_cmplt_epi32(a, b)) != 0; }
+inline bool i_any_gt_unsigned(VI a, VI b) {
+  return _mm_movemask_epi8(_mm_cmpeq_epi32(_mm_max_epu32(a, b), b)) != 0xFFFF;
+}
+using DM = __m128d;  // per-lane predicate on a VD
+inline DM d_lt(VD a, VD b) { return _mm_cmplt_pd(a, b); }
+inline DM d_le(VD a, VD b) { return _mm_cmple_pd(a, b); }
+inline DM d_gt(VD a, VD b) { return _mm_cmpgt_pd(a, b); }
+inline DM d_ge(VD a, VD b) { return _mm_cmpge_pd(a, b); }
+inline VD d_select(DM m, VD if_true, VD if_false) { return _mm_blendv_pd(if_false, if_true, m); }
+inline VD d_div(VD a, VD b) { return _mm_div_pd(a, b); }
+inline VD d_floor(VD a) { return _mm_round_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+inline unsigned d_bits(DM lo, DM hi) {
+  return static_cast<unsigned>(_mm_movemask_pd(lo)) | static_cast<unsigned>(_mm_movemask_pd(hi)) << 2;
+}
+inline VI i_abs(VI a) { return _mm_abs_epi32(a); }
+inline DM d_and(DM a, DM b) { return _mm_and_pd(a, b); }
+template <int k> inline VI i_byte(VI a) {
+  return _mm_shuffle_epi8(a, _mm_setr_epi32(k | 0x80808000, (4 + k) | 0x80808000,
+                                            (8 + k) | 0x80808000, (12 + k) | 0x80808000));
+}
+inline VI i_round_f(VF a) { return _mm_cvtps_epi32(a); }
+inline VF f_min(VF a, VF b) { return _mm_min_ps(a, b); }
+inline VF f_max(VF a, VF b) { return _mm_max_ps(a, b); }
+
+// More float ops; then byte and 16-bit lanes, and blocks of 4 * kLanes uint8 <-> float32.
+inline VF f_load(const float* p) { return _mm_loadu_ps(p); }
+inline VF f_add(VF a, VF b) { return _mm_add_ps(a, b); }
+inline VF f_div(VF a, VF b) { return _mm_div_ps(a, b); }
+inline VF f_floor(VF v) { return _mm_round_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+inline VF f_trunc(VF v) { return _mm_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
+inline VF f_blend_alpha(VF a, VF b) { return _mm_blend_ps(a, b, 0x8); }
+inline void load_block(const uint8_t* p, VF v[4]) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  v[0] = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(b));
+  v[1] = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_srli_si128(b, 4)));
+  v[2] = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_srli_si128(b, 8)));
+  v[3] = _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_srli_si128(b, 12)));
+}
+inline void store_block(uint8_t* p, const VF v[4]) {
+  const __m128i ab = _mm_packs_epi32(_mm_cvtps_epi32(v[0]), _mm_cvtps_epi32(v[1]));
+  const __m128i cd = _mm_packs_epi32(_mm_cvtps_epi32(v[2]), _mm_cvtps_epi32(v[3]));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(ab, cd));
+}
+inline VI u8_min(VI a, VI b) { return _mm_min_epu8(a, b); }
+inline VI u8_max(VI a, VI b) { return _mm_max_epu8(a, b); }
+inline VI u8_adds(VI a, VI b) { return _mm_adds_epu8(a, b); }
+inline VI u8_subs(VI a, VI b) { return _mm_subs_epu8(a, b); }
+inline VI u8_set1(uint8_t x) { return _mm_set1_epi8(static_cast<char>(x)); }
+inline VI u16_set1(uint16_t x) { return _mm_set1_epi16(static_cast<short>(x)); }
+inline VI u16_mulhi(VI a, VI b) { return _mm_mulhi_epu16(a, b); }
+inline VI i16_mulhrs(VI a, VI b) { return _mm_mulhrs_epi16(a, b); }
+inline VI u16_srli(VI a, int n) { return _mm_srli_epi16(a, n); }
+inline VI i_xor(VI a, VI b) { return _mm_xor_si128(a, b); }
+inline VI i_andnot(VI a, VI b) { return _mm_andnot_si128(a, b); }
+inline VI u8_widen_lo(VI a) { return _mm_unpacklo_epi8(a, _mm_setzero_si128()); }
+inline VI u8_widen_hi(VI a) { return _mm_unpackhi_epi8(a, _mm_setzero_si128()); }
+inline VI u16_packus(VI a, VI b) { return _mm_packus_epi16(a, b); }
+inline VI i16_add(VI a, VI b) { return _mm_add_epi16(a, b); }
+inline VI u8_sub(VI a, VI b) { return _mm_sub_epi8(a, b); }
+inline VI u8_lookup16(const uint8_t* table, VI index) {
+  return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table)), index);
+}
+inline void store_block_trunc(uint8_t* p, const VF* v) {
+  const __m128i ab = _mm_packs_epi32(_mm_cvttps_epi32(v[0]), _mm_cvttps_epi32(v[1]));
+  const __m128i cd = _mm_packs_epi32(_mm_cvttps_epi32(v[2]), _mm_cvttps_epi32(v[3]));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(ab, cd));
+}
+
+#endif
+
+constexpr int kHalf = kLanes / 2;
+constexpr unsigned kAllLanes = (1u << kLanes) - 1;
+constexpr int kBlock = 4 * kLanes;  // elements of a block: load_block, store_block
+
+inline void load_block(const float* p, VF v[4]) {
+  for (int k = 0; k < 4; ++k) v[k] = f_load(p + k * kLanes);
+}
+inline void store_block(float* p, const VF v[4]) {
+  for (int k = 0; k < 4; ++k) f_store(p + k * kLanes, v[k]);
+}
+
+}  // namespace FASTAUG_ISA_NS
+}  // namespace fastaug
