@@ -134,17 +134,12 @@ void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha)
   float lo, hi;
   min_max_impl<float>(img, &lo, &hi);
   const float range = hi - lo;  // == max(x - lo): float subtraction is monotonic
+  const float divisor = range != 0.0f ? range : 1.0f;  // x / 1 == x: as skipping the division
   for (int64_t r = 0; r < img.height; ++r)
     for (int64_t c = 0; c < img.width; ++c) {
       float* p = img.pixel(r, c);
-      for (int64_t k = 0; k < img.channels; ++k) {
-        float x = p[k] - lo;
-        if (range != 0.0f) x /= range;
-        x *= 255.0f;
-        // astype(uint8) truncates; x is in [0, 255] for finite input, NaN -> 0 keeps it defined.
-        x = x > 0.0f ? (x < 255.0f ? std::trunc(x) : 255.0f) : 0.0f;
-        p[k] = (keep_alpha && k == 3) ? x : floor_brightness(factor, x);
-      }
+      for (int64_t k = 0; k < img.channels; ++k)
+        p[k] = keras_brightness_value(p[k], lo, divisor, factor, keep_alpha && k == 3);
     }
 }
 
@@ -175,6 +170,13 @@ template <typename Tin, typename Tout>
 void scale_offset(const ImageView<const Tin>& src, const ImageView<Tout>& dst, float scale,
                   float offset) {
   FASTAUG_DISPATCH(scale_offset_kernel, src, dst, scale, offset);
+}
+
+float keras_brightness_value(float x, float lo, float divisor, float factor, bool alpha) {
+  x = (x - lo) / divisor * 255.0f;
+  // astype(uint8) truncates; x is in [0, 255] for finite input, NaN -> 0 keeps it defined.
+  x = x > 0.0f ? (x < 255.0f ? std::trunc(x) : 255.0f) : 0.0f;
+  return alpha ? x : scalar::floor_brightness(factor, x);
 }
 
 void keras_brightness_inplace(const ImageF32& img, float factor, bool keep_alpha) {

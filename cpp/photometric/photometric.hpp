@@ -72,4 +72,10 @@ FASTAUG_DECLARE_PER_ISA(void keras_brightness_kernel(const ImageF32& img, float 
 // With keep_alpha (4 channels: RGBA), channel 3 becomes u unchanged, as Pillow keeps alpha.
 void keras_brightness_inplace(const ImageF32& img, float factor, bool keep_alpha);
 
+// keras_brightness_inplace's formula for one element x, given the image's minimum `lo` and
+// `divisor` (its range, or 1 when the range is 0); alpha: the element is an RGBA alpha
+// value kept at its stretched value. The scalar reference, which the executor's scalar
+// fused pass calls too (the SIMD levels apply photometric_simd.hpp's KerasBrightness).
+float keras_brightness_value(float x, float lo, float divisor, float factor, bool alpha);
+
 }  // namespace fastaug

@@ -18,19 +18,10 @@ namespace fastaug {
 namespace scalar {
 namespace {
 
-// finish_image's formula, one element at a time.
+// finish_image's formula, one element at a time: photometric's Keras brightness, then
+// scale_offset's rescale.
 float finish_value(float x, int64_t channel, const FinishParams& f) {
-  if (f.brightness) {
-    x = (x - f.lo) / f.divisor * 255.0f;
-    const float u = x > 0.0f ? (x < 255.0f ? std::trunc(x) : 255.0f) : 0.0f;
-    if (f.keep_alpha && channel == 3) {
-      x = u;
-    } else {
-      x = std::floor(f.factor * u);
-      x = x < 0.0f ? 0.0f : x;
-      x = x > 255.0f ? 255.0f : x;
-    }
-  }
+  if (f.brightness) x = keras_brightness_value(x, f.lo, f.divisor, f.factor, f.keep_alpha && channel == 3);
   if (f.rescale != 1.0f) x = x * f.rescale + 0.0f;
   return x;
 }
