@@ -152,6 +152,19 @@ inline void store_block_trunc(uint8_t* p, const VF* v) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16 * k), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v[k])));
 }
 
+// Float predicates (FM: a lane mask) and selects; comparisons are the scalar operators':
+// ordered, so false with a NaN operand, but f_ne, which is true then as != is.
+using FM = __mmask16;
+inline FM f_lt(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+inline FM f_gt(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+inline FM f_ge(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+inline FM f_eq(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+inline FM f_ne(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ); }
+inline FM fm_and(FM a, FM b) { return static_cast<FM>(a & b); }
+inline FM fm_or(FM a, FM b) { return static_cast<FM>(a | b); }
+inline FM fm_not(FM a) { return static_cast<FM>(~a); }
+inline VF f_select(FM m, VF if_true, VF if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
+
 #elif defined(__AVX2__)
 
 constexpr int kLanes = 8;
@@ -279,6 +292,17 @@ inline void store_block_trunc(uint8_t* p, const VF* v) {
                       _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
 }
 
+using FM = __m256;
+inline FM f_lt(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+inline FM f_gt(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+inline FM f_ge(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+inline FM f_eq(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+inline FM f_ne(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ); }
+inline FM fm_and(FM a, FM b) { return _mm256_and_ps(a, b); }
+inline FM fm_or(FM a, FM b) { return _mm256_or_ps(a, b); }
+inline FM fm_not(FM a) { return _mm256_xor_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(-1))); }
+inline VF f_select(FM m, VF if_true, VF if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
+
 #else  // SSE4.1
 
 constexpr int kLanes = 4;
@@ -404,6 +428,17 @@ inline void store_block_trunc(uint8_t* p, const VF* v) {
   const __m128i cd = _mm_packs_epi32(_mm_cvttps_epi32(v[2]), _mm_cvttps_epi32(v[3]));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(ab, cd));
 }
+
+using FM = __m128;
+inline FM f_lt(VF a, VF b) { return _mm_cmplt_ps(a, b); }
+inline FM f_gt(VF a, VF b) { return _mm_cmpgt_ps(a, b); }
+inline FM f_ge(VF a, VF b) { return _mm_cmpge_ps(a, b); }
+inline FM f_eq(VF a, VF b) { return _mm_cmpeq_ps(a, b); }
+inline FM f_ne(VF a, VF b) { return _mm_cmpneq_ps(a, b); }
+inline FM fm_and(FM a, FM b) { return _mm_and_ps(a, b); }
+inline FM fm_or(FM a, FM b) { return _mm_or_ps(a, b); }
+inline FM fm_not(FM a) { return _mm_xor_ps(a, _mm_castsi128_ps(_mm_set1_epi32(-1))); }
+inline VF f_select(FM m, VF if_true, VF if_false) { return _mm_blendv_ps(if_false, if_true, m); }
 
 #endif
 

@@ -1,8 +1,13 @@
 // torchvision_color.hpp's loops, compiled once per ISA; the including file defines
-// FASTAUG_ISA_NS and is compiled with that ISA's flags. The loops are branch-free (selects,
-// no table lookups) so the compiler vectorises them; every ISA computes the same values.
+// FASTAUG_ISA_NS and is compiled with that ISA's flags (the baseline build, namespace
+// scalar, is the reference). The loops are branch-free (selects, no table lookups) so the
+// compiler vectorises them, but for the hue shift, written over core/simd.hpp; every ISA
+// computes the same values.
 #include <cstdint>
 
+#if defined(__SSE4_1__)
+#include "core/simd.hpp"
+#endif
 #include "pipeline/torchvision_color.hpp"
 
 namespace fastaug {
@@ -68,51 +73,112 @@ void to_luma_impl(T* p, int64_t pixels) {
 
 // RGB -> HSV (Pillow's formulas, as torchvision's _rgb_to_hsv), h += shift modulo 1, back to
 // RGB (_hsv_to_rgb); uint8 through float32 [0, 1] and back as to_dtype_image scales.
+constexpr float kToUnit = static_cast<float>(1.0 / 255.0);
+constexpr float kFromUnit = 256.0f - 1e-3f;
+
+// One pixel; r, g, b in [0, 1] for uint8 images (already scaled), the values for float32.
+inline void shift_hue_pixel(float& r, float& g, float& b, float shift) {
+  const float maxc = r > g ? (r > b ? r : b) : (g > b ? g : b);
+  const float minc = r < g ? (r < b ? r : b) : (g < b ? g : b);
+  const bool eqc = maxc == minc;
+  const float range = maxc - minc;
+  const float s = range / (eqc ? 1.0f : maxc);
+  const float divisor = eqc ? 1.0f : range;
+  const float rc = (maxc - r) / divisor, gc = (maxc - g) / divisor, bc = (maxc - b) / divisor;
+  const bool neq_r = maxc != r, eq_g = maxc == g;
+  // Masks as 0/1 factors (torchvision multiplies by them), combined with bitwise &.
+  const float hg = ((rc + 2.0f) - bc) * static_cast<float>(eq_g & neq_r);
+  const float hr = (bc - gc) * static_cast<float>(!neq_r);
+  const float hb = ((gc + 4.0f) - rc) * static_cast<float>(neq_r & !eq_g);
+  // fmod(., 1) of a value in [5/6, 11/6], then torch.remainder(h + shift, 1) of a value in
+  // [-1/2, 3/2): both exact as these subtractions.
+  float h = (hr + hg + hb) * static_cast<float>(1.0 / 6.0) + 1.0f;
+  h = h >= 1.0f ? h - 1.0f : h;
+  h = h + shift;
+  h = h < 0.0f ? h + 1.0f : (h >= 1.0f ? h - 1.0f : h);
+  const float h6 = h * 6.0f;  // in [0, 6]: truncation is the floor
+  const int32_t sector_raw = static_cast<int32_t>(h6);
+  const float f = h6 - static_cast<float>(sector_raw);
+  const int32_t k = sector_raw == 6 ? 0 : sector_raw;
+  const float v = maxc, sxf = s * f, one_minus_s = 1.0f - s;
+  const float q = clamp((1.0f - sxf) * v, 1.0f), t = clamp((sxf + one_minus_s) * v, 1.0f);
+  const float pv = clamp(one_minus_s * v, 1.0f);
+  // torchvision's select table: sectors 0..5 take (v,t,p) (q,v,p) (p,v,t) (p,q,v) (t,p,v) (v,p,q).
+  r = ((k == 0) | (k == 5)) ? v : (k == 1 ? q : (k == 4 ? t : pv));
+  g = ((k == 1) | (k == 2)) ? v : (k == 0 ? t : (k == 3 ? q : pv));
+  b = ((k == 3) | (k == 4)) ? v : (k == 2 ? t : (k == 5 ? q : pv));
+}
+
+#if defined(__SSE4_1__)
+inline VF clamp_unit(VF x) {
+  return f_select(f_lt(x, f_set1(0.0f)), f_set1(0.0f), f_select(f_gt(x, f_set1(1.0f)), f_set1(1.0f), x));
+}
+inline VF zero_one(FM m) { return f_select(m, f_set1(1.0f), f_set1(0.0f)); }
+
+// shift_hue_pixel on kLanes pixels, operation for operation (the sector as a float: an
+// integer in [0, 6], or NaN where the scalar's int conversion gives INT32_MIN; both then
+// match no sector).
+inline void shift_hue_lanes(VF& r, VF& g, VF& b, float shift) {
+  const VF one = f_set1(1.0f);
+  const VF maxc = f_select(f_gt(r, g), f_max(r, b), f_max(g, b));
+  const VF minc = f_select(f_lt(r, g), f_min(r, b), f_min(g, b));
+  const FM eqc = f_eq(maxc, minc);
+  const VF range = f_sub(maxc, minc);
+  const VF s = f_div(range, f_select(eqc, one, maxc));
+  const VF divisor = f_select(eqc, one, range);
+  const VF rc = f_div(f_sub(maxc, r), divisor), gc = f_div(f_sub(maxc, g), divisor),
+           bc = f_div(f_sub(maxc, b), divisor);
+  const FM neq_r = f_ne(maxc, r), eq_g = f_eq(maxc, g);
+  const VF hg = f_mul(f_sub(f_add(rc, f_set1(2.0f)), bc), zero_one(fm_and(eq_g, neq_r)));
+  const VF hr = f_mul(f_sub(bc, gc), zero_one(fm_not(neq_r)));
+  const VF hb = f_mul(f_sub(f_add(gc, f_set1(4.0f)), rc), zero_one(fm_and(neq_r, fm_not(eq_g))));
+  VF h = f_add(f_mul(f_add(f_add(hr, hg), hb), f_set1(static_cast<float>(1.0 / 6.0))), one);
+  h = f_select(f_ge(h, one), f_sub(h, one), h);
+  h = f_add(h, f_set1(shift));
+  h = f_select(f_lt(h, f_set1(0.0f)), f_add(h, one), f_select(f_ge(h, one), f_sub(h, one), h));
+  const VF h6 = f_mul(h, f_set1(6.0f));
+  const VF sector_raw = f_trunc(h6);
+  const VF f = f_sub(h6, sector_raw);
+  const VF k = f_select(f_eq(sector_raw, f_set1(6.0f)), f_set1(0.0f), sector_raw);
+  const VF v = maxc, sxf = f_mul(s, f), one_minus_s = f_sub(one, s);
+  const VF q = clamp_unit(f_mul(f_sub(one, sxf), v)), t = clamp_unit(f_mul(f_add(sxf, one_minus_s), v));
+  const VF pv = clamp_unit(f_mul(one_minus_s, v));
+  auto is = [&](float n) { return f_eq(k, f_set1(n)); };
+  r = f_select(fm_or(is(0), is(5)), v, f_select(is(1), q, f_select(is(4), t, pv)));
+  g = f_select(fm_or(is(1), is(2)), v, f_select(is(0), t, f_select(is(3), q, pv)));
+  b = f_select(fm_or(is(3), is(4)), v, f_select(is(2), t, f_select(is(5), q, pv)));
+}
+#endif
+
 template <typename T>
 void shift_hue_impl(T* p, int64_t pixels, float shift) {
   constexpr bool u8 = sizeof(T) == 1;
-  const float to_unit = static_cast<float>(1.0 / 255.0);
-  const float from_unit = 256.0f - 1e-3f;
-  for (int64_t i = 0; i < pixels; ++i) {
-    float r = p[3 * i], g = p[3 * i + 1], b = p[3 * i + 2];
-    if constexpr (sizeof(T) == 1) {
-      r *= to_unit;
-      g *= to_unit;
-      b *= to_unit;
+  int64_t i = 0;
+#if defined(__SSE4_1__)
+  // Pixels go through planar buffers: the interleaved loads and stores stay scalar.
+  alignas(64) float plane[3][kLanes];
+  for (; i + kLanes <= pixels; i += kLanes) {
+    T* px = p + 3 * i;
+    for (int j = 0; j < kLanes; ++j)
+      for (int c = 0; c < 3; ++c) plane[c][j] = static_cast<float>(px[3 * j + c]);
+    VF rgb[3];
+    for (int c = 0; c < 3; ++c) {
+      rgb[c] = f_load(plane[c]);
+      if (u8) rgb[c] = f_mul(rgb[c], f_set1(kToUnit));
     }
-    const float maxc = r > g ? (r > b ? r : b) : (g > b ? g : b);
-    const float minc = r < g ? (r < b ? r : b) : (g < b ? g : b);
-    const bool eqc = maxc == minc;
-    const float range = maxc - minc;
-    const float s = range / (eqc ? 1.0f : maxc);
-    const float divisor = eqc ? 1.0f : range;
-    const float rc = (maxc - r) / divisor, gc = (maxc - g) / divisor, bc = (maxc - b) / divisor;
-    const bool neq_r = maxc != r, eq_g = maxc == g;
-    // Masks as 0/1 factors (torchvision multiplies by them), combined with bitwise &: no
-    // branches in the loop.
-    const float hg = ((rc + 2.0f) - bc) * static_cast<float>(eq_g & neq_r);
-    const float hr = (bc - gc) * static_cast<float>(!neq_r);
-    const float hb = ((gc + 4.0f) - rc) * static_cast<float>(neq_r & !eq_g);
-    // fmod(., 1) of a value in [5/6, 11/6], then torch.remainder(h + shift, 1) of a value in
-    // [-1/2, 3/2): both exact as these subtractions.
-    float h = (hr + hg + hb) * static_cast<float>(1.0 / 6.0) + 1.0f;
-    h = h >= 1.0f ? h - 1.0f : h;
-    h = h + shift;
-    h = h < 0.0f ? h + 1.0f : (h >= 1.0f ? h - 1.0f : h);
-    const float h6 = h * 6.0f;  // in [0, 6]: truncation is the floor
-    const int32_t sector_raw = static_cast<int32_t>(h6);
-    const float f = h6 - static_cast<float>(sector_raw);
-    const int32_t k = sector_raw == 6 ? 0 : sector_raw;
-    const float v = maxc, sxf = s * f, one_minus_s = 1.0f - s;
-    const float q = clamp((1.0f - sxf) * v, 1.0f), t = clamp((sxf + one_minus_s) * v, 1.0f);
-    const float pv = clamp(one_minus_s * v, 1.0f);
-    // torchvision's select table: sectors 0..5 take (v,t,p) (q,v,p) (p,v,t) (p,q,v) (t,p,v) (v,p,q).
-    const float ro = ((k == 0) | (k == 5)) ? v : (k == 1 ? q : (k == 4 ? t : pv));
-    const float go = ((k == 1) | (k == 2)) ? v : (k == 0 ? t : (k == 3 ? q : pv));
-    const float bo = ((k == 3) | (k == 4)) ? v : (k == 2 ? t : (k == 5 ? q : pv));
-    put(p + 3 * i, u8 ? ro * from_unit : ro);
-    put(p + 3 * i + 1, u8 ? go * from_unit : go);
-    put(p + 3 * i + 2, u8 ? bo * from_unit : bo);
+    shift_hue_lanes(rgb[0], rgb[1], rgb[2], shift);
+    for (int c = 0; c < 3; ++c) f_store(plane[c], u8 ? f_mul(rgb[c], f_set1(kFromUnit)) : rgb[c]);
+    for (int j = 0; j < kLanes; ++j)
+      for (int c = 0; c < 3; ++c) put(px + 3 * j + c, plane[c][j]);
+  }
+#endif
+  for (; i < pixels; ++i) {
+    float rgb[3] = {static_cast<float>(p[3 * i]), static_cast<float>(p[3 * i + 1]),
+                    static_cast<float>(p[3 * i + 2])};
+    if (u8)
+      for (float& c : rgb) c *= kToUnit;
+    shift_hue_pixel(rgb[0], rgb[1], rgb[2], shift);
+    for (int c = 0; c < 3; ++c) put(p + 3 * i + c, u8 ? rgb[c] * kFromUnit : rgb[c]);
   }
 }
 
