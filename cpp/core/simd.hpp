@@ -20,6 +20,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace fastaug {
 namespace FASTAUG_ISA_NS {
@@ -165,6 +166,21 @@ inline FM fm_or(FM a, FM b) { return static_cast<FM>(a | b); }
 inline FM fm_not(FM a) { return static_cast<FM>(~a); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
 
+// VI from / to its 128-bit quarters (q[0] the low one).
+inline VI i_from_quads(const __m128i* q) {
+  return _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(q[0]), q[1], 1), q[2], 2), q[3], 3);
+}
+inline void i_to_quads(VI v, __m128i* q) {
+  q[0] = _mm512_castsi512_si128(v);
+  q[1] = _mm512_extracti32x4_epi32(v, 1);
+  q[2] = _mm512_extracti32x4_epi32(v, 2);
+  q[3] = _mm512_extracti32x4_epi32(v, 3);
+}
+inline VI i_trunc_f(VF a) { return _mm512_cvttps_epi32(a); }
+
+inline VD d_from_f_lo(VF a) { return _mm512_cvtps_pd(_mm512_castps512_ps256(a)); }
+inline VD d_from_f_hi(VF a) { return _mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1)); }
+
 #elif defined(__AVX2__)
 
 constexpr int kLanes = 8;
@@ -303,6 +319,16 @@ inline FM fm_or(FM a, FM b) { return _mm256_or_ps(a, b); }
 inline FM fm_not(FM a) { return _mm256_xor_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(-1))); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
 
+inline VI i_from_quads(const __m128i* q) { return _mm256_set_m128i(q[1], q[0]); }
+inline void i_to_quads(VI v, __m128i* q) {
+  q[0] = _mm256_castsi256_si128(v);
+  q[1] = _mm256_extracti128_si256(v, 1);
+}
+inline VI i_trunc_f(VF a) { return _mm256_cvttps_epi32(a); }
+
+inline VD d_from_f_lo(VF a) { return _mm256_cvtps_pd(_mm256_castps256_ps128(a)); }
+inline VD d_from_f_hi(VF a) { return _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)); }
+
 #else  // SSE4.1
 
 constexpr int kLanes = 4;
@@ -440,11 +466,54 @@ inline FM fm_or(FM a, FM b) { return _mm_or_ps(a, b); }
 inline FM fm_not(FM a) { return _mm_xor_ps(a, _mm_castsi128_ps(_mm_set1_epi32(-1))); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm_blendv_ps(if_false, if_true, m); }
 
+inline VI i_from_quads(const __m128i* q) { return q[0]; }
+inline void i_to_quads(VI v, __m128i* q) { q[0] = v; }
+inline VI i_trunc_f(VF a) { return _mm_cvttps_epi32(a); }
+
+inline VD d_from_f_lo(VF a) { return _mm_cvtps_pd(a); }
+inline VD d_from_f_hi(VF a) { return _mm_cvtps_pd(_mm_movehl_ps(a, a)); }
+
 #endif
 
 constexpr int kHalf = kLanes / 2;
 constexpr unsigned kAllLanes = (1u << kLanes) - 1;
 constexpr int kBlock = 4 * kLanes;  // elements of a block: load_block, store_block
+
+// kLanes RGB uint8 pixels (3 * kLanes bytes, read and written exactly: no byte past them is
+// touched) as one VF per channel, in groups of four pixels (12 bytes).
+template <int c>
+inline __m128i rgb4_channel(__m128i px) {  // channel c of 4 pixels as int32 lanes
+  return _mm_shuffle_epi8(px, _mm_setr_epi8(c, -1, -1, -1, 3 + c, -1, -1, -1, 6 + c, -1, -1, -1, 9 + c, -1, -1, -1));
+}
+inline void load_rgb(const uint8_t* p, VF v[3]) {
+  constexpr int kQuads = kLanes / 4;
+  __m128i ch[3][kQuads];
+  for (int q = 0; q < kQuads; ++q) {
+    int32_t last;
+    std::memcpy(&last, p + 12 * q + 8, 4);
+    const __m128i px = _mm_insert_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 12 * q)), last, 2);
+    ch[0][q] = rgb4_channel<0>(px);
+    ch[1][q] = rgb4_channel<1>(px);
+    ch[2][q] = rgb4_channel<2>(px);
+  }
+  for (int c = 0; c < 3; ++c) v[c] = f_from_i(i_from_quads(ch[c]));
+}
+// Truncates values in [0, 256) to bytes and stores them interleaved.
+inline void store_rgb_trunc(uint8_t* p, const VF v[3]) {
+  constexpr int kQuads = kLanes / 4;
+  __m128i ch[3][kQuads];
+  for (int c = 0; c < 3; ++c) i_to_quads(i_trunc_f(v[c]), ch[c]);
+  const __m128i to_r = _mm_setr_epi8(0, -1, -1, 4, -1, -1, 8, -1, -1, 12, -1, -1, -1, -1, -1, -1);
+  const __m128i to_g = _mm_setr_epi8(-1, 0, -1, -1, 4, -1, -1, 8, -1, -1, 12, -1, -1, -1, -1, -1);
+  const __m128i to_b = _mm_setr_epi8(-1, -1, 0, -1, -1, 4, -1, -1, 8, -1, -1, 12, -1, -1, -1, -1);
+  for (int q = 0; q < kQuads; ++q) {
+    const __m128i px = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(ch[0][q], to_r), _mm_shuffle_epi8(ch[1][q], to_g)),
+                                    _mm_shuffle_epi8(ch[2][q], to_b));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p + 12 * q), px);
+    const int32_t last = _mm_extract_epi32(px, 2);
+    std::memcpy(p + 12 * q + 8, &last, 4);
+  }
+}
 
 inline void load_block(const float* p, VF v[4]) {
   for (int k = 0; k < 4; ++k) v[k] = f_load(p + k * kLanes);

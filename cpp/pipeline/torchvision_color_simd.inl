@@ -1,8 +1,9 @@
 // torchvision_color.hpp's loops, compiled once per ISA; the including file defines
 // FASTAUG_ISA_NS and is compiled with that ISA's flags (the baseline build, namespace
 // scalar, is the reference). The loops are branch-free (selects, no table lookups) so the
-// compiler vectorises them, but for the hue shift, written over core/simd.hpp; every ISA
-// computes the same values.
+// compiler could vectorise them; the per-ISA builds run them over core/simd.hpp's vectors,
+// operation for operation, and the scalar loops for the tails. Every ISA computes the same
+// values.
 #include <cstdint>
 
 #if defined(__SSE4_1__)
@@ -30,12 +31,59 @@ constexpr float bound() { return sizeof(T) == 1 ? 255.0f : 1.0f; }
 inline float floor_luma(float l, const uint8_t*) { return static_cast<float>(static_cast<int32_t>(l)); }
 inline float floor_luma(float l, const float*) { return l; }
 
-// uint8: the floored lumas are integers, summed exactly in integers (a reduction the
-// compiler vectorises); float32: in double.
+#if defined(__SSE4_1__)
+// fused() on lanes: the products and sums in double, rounded once to float.
+inline VF vfused(VF a, VD b, VF c) {
+  return f_from_d(d_add(d_mul(d_from_f_lo(a), b), d_from_f_lo(c)),
+                  d_add(d_mul(d_from_f_hi(a), b), d_from_f_hi(c)));
+}
+inline VF vfused_constant(VD ab, VF c) {  // fused(a, b, c) with a * b a constant
+  return f_from_d(d_add(ab, d_from_f_lo(c)), d_add(ab, d_from_f_hi(c)));
+}
+inline VF vluma(VF r, VF g, VF b) {
+  return vfused(b, d_set1(static_cast<double>(0.114f)),
+                vfused(g, d_set1(static_cast<double>(0.587f)), f_mul(r, f_set1(0.2989f))));
+}
+inline VF vclamp(VF v, float hi) {
+  return f_select(f_lt(v, f_set1(0.0f)), f_set1(0.0f), f_select(f_gt(v, f_set1(hi)), f_set1(hi), v));
+}
+// kLanes RGB pixels as planes: uint8 with exact reads (core/simd.hpp), float32 through a
+// planar buffer (its interleaved loads and stores stay scalar).
+inline void load_pixels(const uint8_t* p, VF v[3]) { load_rgb(p, v); }
+inline void load_pixels(const float* p, VF v[3]) {
+  alignas(64) float plane[3][kLanes];
+  for (int j = 0; j < kLanes; ++j)
+    for (int c = 0; c < 3; ++c) plane[c][j] = p[3 * j + c];
+  for (int c = 0; c < 3; ++c) v[c] = f_load(plane[c]);
+}
+inline void store_pixels(uint8_t* p, const VF v[3]) { store_rgb_trunc(p, v); }
+inline void store_pixels(float* p, const VF v[3]) {
+  alignas(64) float plane[3][kLanes];
+  for (int c = 0; c < 3; ++c) f_store(plane[c], v[c]);
+  for (int j = 0; j < kLanes; ++j)
+    for (int c = 0; c < 3; ++c) p[3 * j + c] = plane[c][j];
+}
+#endif
+
+// uint8: the floored lumas are integers, summed exactly in integers; float32: in double.
 double luma_sum_impl(const uint8_t* p, int64_t pixels) {
-  int64_t total = 0;
-  for (int64_t i = 0; i < pixels; ++i)
-    total += static_cast<int32_t>(luma(p[3 * i], p[3 * i + 1], p[3 * i + 2]));
+  int64_t total = 0, i = 0;
+#if defined(__SSE4_1__)
+  // int32 lanes gain at most 255 a block: flushed to int64 well before they could overflow.
+  constexpr int64_t kFlush = int64_t{1} << 20;
+  while (i + kLanes <= pixels) {
+    VI lanes = i_set1(0);
+    for (int64_t steps = 0; steps < kFlush && i + kLanes <= pixels; ++steps, i += kLanes) {
+      VF v[3];
+      load_rgb(p + 3 * i, v);
+      lanes = i_add(lanes, i_trunc_f(vluma(v[0], v[1], v[2])));
+    }
+    alignas(64) int32_t sums[kLanes];
+    i_store(sums, lanes);
+    for (int32_t x : sums) total += x;
+  }
+#endif
+  for (; i < pixels; ++i) total += static_cast<int32_t>(luma(p[3 * i], p[3 * i + 1], p[3 * i + 2]));
   return static_cast<double>(total);
 }
 double luma_sum_impl(const float* p, int64_t pixels) {
@@ -46,13 +94,38 @@ double luma_sum_impl(const float* p, int64_t pixels) {
 
 template <typename T>
 void blend_constant_impl(T* p, int64_t n, float other, float ratio, float rest) {
-  for (int64_t e = 0; e < n; ++e)
-    put(p + e, clamp(fused(other, rest, static_cast<float>(p[e]) * ratio), bound<T>()));
+  int64_t e = 0;
+#if defined(__SSE4_1__)
+  const VD product = d_set1(static_cast<double>(other) * static_cast<double>(rest));
+  for (; e + kBlock <= n; e += kBlock) {
+    VF v[4];
+    load_block(p + e, v);
+    for (VF& x : v) x = vclamp(vfused_constant(product, f_mul(x, f_set1(ratio))), bound<T>());
+    if constexpr (sizeof(T) == 1) {
+      store_block_trunc(p + e, v);
+    } else {
+      store_block(p + e, v);
+    }
+  }
+#endif
+  for (; e < n; ++e) put(p + e, clamp(fused(other, rest, static_cast<float>(p[e]) * ratio), bound<T>()));
 }
 
 template <typename T>
 void blend_luma_impl(T* p, int64_t pixels, float ratio, float rest) {
-  for (int64_t i = 0; i < pixels; ++i) {
+  int64_t i = 0;
+#if defined(__SSE4_1__)
+  const VD vrest = d_set1(static_cast<double>(rest));
+  for (; i + kLanes <= pixels; i += kLanes) {
+    VF v[3];
+    load_pixels(p + 3 * i, v);
+    VF l = vluma(v[0], v[1], v[2]);
+    if constexpr (sizeof(T) == 1) l = f_trunc(l);
+    for (VF& c : v) c = vclamp(vfused(l, vrest, f_mul(c, f_set1(ratio))), bound<T>());
+    store_pixels(p + 3 * i, v);
+  }
+#endif
+  for (; i < pixels; ++i) {
     const float r = p[3 * i], g = p[3 * i + 1], b = p[3 * i + 2];
     const float l = floor_luma(luma(r, g, b), p);
     put(p + 3 * i, clamp(fused(l, rest, r * ratio), bound<T>()));
@@ -63,7 +136,17 @@ void blend_luma_impl(T* p, int64_t pixels, float ratio, float rest) {
 
 template <typename T>
 void to_luma_impl(T* p, int64_t pixels) {
-  for (int64_t i = 0; i < pixels; ++i) {
+  int64_t i = 0;
+#if defined(__SSE4_1__)
+  for (; i + kLanes <= pixels; i += kLanes) {
+    VF v[3];
+    load_pixels(p + 3 * i, v);
+    const VF l = vluma(v[0], v[1], v[2]);
+    const VF out[3] = {l, l, l};
+    store_pixels(p + 3 * i, out);
+  }
+#endif
+  for (; i < pixels; ++i) {
     const float l = luma(p[3 * i], p[3 * i + 1], p[3 * i + 2]);
     put(p + 3 * i, l);
     put(p + 3 * i + 1, l);
@@ -155,21 +238,28 @@ void shift_hue_impl(T* p, int64_t pixels, float shift) {
   constexpr bool u8 = sizeof(T) == 1;
   int64_t i = 0;
 #if defined(__SSE4_1__)
-  // Pixels go through planar buffers: the interleaved loads and stores stay scalar.
-  alignas(64) float plane[3][kLanes];
-  for (; i + kLanes <= pixels; i += kLanes) {
-    T* px = p + 3 * i;
-    for (int j = 0; j < kLanes; ++j)
-      for (int c = 0; c < 3; ++c) plane[c][j] = static_cast<float>(px[3 * j + c]);
-    VF rgb[3];
-    for (int c = 0; c < 3; ++c) {
-      rgb[c] = f_load(plane[c]);
-      if (u8) rgb[c] = f_mul(rgb[c], f_set1(kToUnit));
+  if constexpr (u8) {
+    for (; i + kLanes <= pixels; i += kLanes) {
+      VF rgb[3];
+      load_rgb(p + 3 * i, rgb);
+      for (VF& c : rgb) c = f_mul(c, f_set1(kToUnit));
+      shift_hue_lanes(rgb[0], rgb[1], rgb[2], shift);
+      for (VF& c : rgb) c = f_mul(c, f_set1(kFromUnit));
+      store_rgb_trunc(p + 3 * i, rgb);
     }
-    shift_hue_lanes(rgb[0], rgb[1], rgb[2], shift);
-    for (int c = 0; c < 3; ++c) f_store(plane[c], u8 ? f_mul(rgb[c], f_set1(kFromUnit)) : rgb[c]);
-    for (int j = 0; j < kLanes; ++j)
-      for (int c = 0; c < 3; ++c) put(px + 3 * j + c, plane[c][j]);
+  } else {
+    // float32 pixels go through planar buffers: interleaved loads and stores stay scalar.
+    alignas(64) float plane[3][kLanes];
+    for (; i + kLanes <= pixels; i += kLanes) {
+      T* px = p + 3 * i;
+      for (int j = 0; j < kLanes; ++j)
+        for (int c = 0; c < 3; ++c) plane[c][j] = px[3 * j + c];
+      VF rgb[3] = {f_load(plane[0]), f_load(plane[1]), f_load(plane[2])};
+      shift_hue_lanes(rgb[0], rgb[1], rgb[2], shift);
+      for (int c = 0; c < 3; ++c) f_store(plane[c], rgb[c]);
+      for (int j = 0; j < kLanes; ++j)
+        for (int c = 0; c < 3; ++c) px[3 * j + c] = plane[c][j];
+    }
   }
 #endif
   for (; i < pixels; ++i) {
