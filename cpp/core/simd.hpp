@@ -72,6 +72,7 @@ inline VF f_set1(float v) { return _mm512_set1_ps(v); }
 inline VF f_sub(VF a, VF b) { return _mm512_sub_ps(a, b); }
 inline VF f_mul(VF a, VF b) { return _mm512_mul_ps(a, b); }
 inline VF f_lerp(VF a, VF b, VF t) { return _mm512_fmadd_ps(t, _mm512_sub_ps(b, a), a); }
+inline VF f_fma(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }  // a * b + c, rounded once
 inline VF f_from_i(VI a) { return _mm512_cvtepi32_ps(a); }
 inline VF f_blend(unsigned take_b, VF a, VF b) {
   return _mm512_mask_blend_ps(static_cast<__mmask16>(take_b), a, b);
@@ -166,16 +167,6 @@ inline FM fm_or(FM a, FM b) { return static_cast<FM>(a | b); }
 inline FM fm_not(FM a) { return static_cast<FM>(~a); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
 
-// VI from / to its 128-bit quarters (q[0] the low one).
-inline VI i_from_quads(const __m128i* q) {
-  return _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(q[0]), q[1], 1), q[2], 2), q[3], 3);
-}
-inline void i_to_quads(VI v, __m128i* q) {
-  q[0] = _mm512_castsi512_si128(v);
-  q[1] = _mm512_extracti32x4_epi32(v, 1);
-  q[2] = _mm512_extracti32x4_epi32(v, 2);
-  q[3] = _mm512_extracti32x4_epi32(v, 3);
-}
 inline VI i_trunc_f(VF a) { return _mm512_cvttps_epi32(a); }
 
 inline VD d_from_f_lo(VF a) { return _mm512_cvtps_pd(_mm512_castps512_ps256(a)); }
@@ -226,6 +217,7 @@ inline VF f_set1(float v) { return _mm256_set1_ps(v); }
 inline VF f_sub(VF a, VF b) { return _mm256_sub_ps(a, b); }
 inline VF f_mul(VF a, VF b) { return _mm256_mul_ps(a, b); }
 inline VF f_lerp(VF a, VF b, VF t) { return _mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a); }
+inline VF f_fma(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
 inline VF f_from_i(VI a) { return _mm256_cvtepi32_ps(a); }
 inline VF f_blend(unsigned take_b, VF a, VF b) {
   return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(lane_mask(take_b)));
@@ -319,11 +311,6 @@ inline FM fm_or(FM a, FM b) { return _mm256_or_ps(a, b); }
 inline FM fm_not(FM a) { return _mm256_xor_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(-1))); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
 
-inline VI i_from_quads(const __m128i* q) { return _mm256_set_m128i(q[1], q[0]); }
-inline void i_to_quads(VI v, __m128i* q) {
-  q[0] = _mm256_castsi256_si128(v);
-  q[1] = _mm256_extracti128_si256(v, 1);
-}
 inline VI i_trunc_f(VF a) { return _mm256_cvttps_epi32(a); }
 
 inline VD d_from_f_lo(VF a) { return _mm256_cvtps_pd(_mm256_castps256_ps128(a)); }
@@ -466,8 +453,6 @@ inline FM fm_or(FM a, FM b) { return _mm_or_ps(a, b); }
 inline FM fm_not(FM a) { return _mm_xor_ps(a, _mm_castsi128_ps(_mm_set1_epi32(-1))); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm_blendv_ps(if_false, if_true, m); }
 
-inline VI i_from_quads(const __m128i* q) { return q[0]; }
-inline void i_to_quads(VI v, __m128i* q) { q[0] = v; }
 inline VI i_trunc_f(VF a) { return _mm_cvttps_epi32(a); }
 
 inline VD d_from_f_lo(VF a) { return _mm_cvtps_pd(a); }
@@ -480,40 +465,115 @@ constexpr unsigned kAllLanes = (1u << kLanes) - 1;
 constexpr int kBlock = 4 * kLanes;  // elements of a block: load_block, store_block
 
 // kLanes RGB uint8 pixels (3 * kLanes bytes, read and written exactly: no byte past them is
-// touched) as one VF per channel, in groups of four pixels (12 bytes).
-template <int c>
-inline __m128i rgb4_channel(__m128i px) {  // channel c of 4 pixels as int32 lanes
-  return _mm_shuffle_epi8(px, _mm_setr_epi8(c, -1, -1, -1, 3 + c, -1, -1, -1, 6 + c, -1, -1, -1, 9 + c, -1, -1, -1));
-}
-inline void load_rgb(const uint8_t* p, VF v[3]) {
-  constexpr int kQuads = kLanes / 4;
-  __m128i ch[3][kQuads];
-  for (int q = 0; q < kQuads; ++q) {
-    int32_t last;
-    std::memcpy(&last, p + 12 * q + 8, 4);
-    const __m128i px = _mm_insert_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 12 * q)), last, 2);
-    ch[0][q] = rgb4_channel<0>(px);
-    ch[1][q] = rgb4_channel<1>(px);
-    ch[2][q] = rgb4_channel<2>(px);
+// touched) as one VF per channel. Per channel, pshufb picks its bytes from each 16-byte
+// piece of the pixels and the pieces are or-ed together.
+struct Bytes16 {
+  int8_t b[16];
+};
+// pshufb masks. Gather: byte j < count of channel c's plane from the 16 bytes of pixels at
+// byte `start` (-1, a zero, where that byte is elsewhere). Scatter: the 16 pixel bytes from
+// byte `start` on that are channel c, from its plane.
+constexpr Bytes16 rgb_gather(int c, int start, int count) {
+  Bytes16 m{};
+  for (int j = 0; j < 16; ++j) {
+    const int at = 3 * j + c - start;
+    m.b[j] = static_cast<int8_t>(j < count && at >= 0 && at < 16 ? at : -1);
   }
-  for (int c = 0; c < 3; ++c) v[c] = f_from_i(i_from_quads(ch[c]));
+  return m;
+}
+constexpr Bytes16 rgb_scatter(int c, int start) {
+  Bytes16 m{};
+  for (int k = 0; k < 16; ++k) {
+    const int at = start + k;
+    m.b[k] = static_cast<int8_t>(at % 3 == c && at / 3 < 16 ? at / 3 : -1);
+  }
+  return m;
+}
+inline __m128i mask16(const Bytes16& m) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(m.b)); }
+inline __m128i or3(__m128i a, __m128i b, __m128i c) { return _mm_or_si128(_mm_or_si128(a, b), c); }
+
+#if defined(__AVX512BW__)
+// 16 pixels: three 16-byte pieces, each channel's 16 bytes or-ed from three shuffles.
+constexpr Bytes16 kRgbGather[3][3] = {
+    {rgb_gather(0, 0, 16), rgb_gather(0, 16, 16), rgb_gather(0, 32, 16)},
+    {rgb_gather(1, 0, 16), rgb_gather(1, 16, 16), rgb_gather(1, 32, 16)},
+    {rgb_gather(2, 0, 16), rgb_gather(2, 16, 16), rgb_gather(2, 32, 16)}};
+constexpr Bytes16 kRgbScatter[3][3] = {  // [piece][channel]
+    {rgb_scatter(0, 0), rgb_scatter(1, 0), rgb_scatter(2, 0)},
+    {rgb_scatter(0, 16), rgb_scatter(1, 16), rgb_scatter(2, 16)},
+    {rgb_scatter(0, 32), rgb_scatter(1, 32), rgb_scatter(2, 32)}};
+inline void load_rgb(const uint8_t* p, VF v[3]) {
+  __m128i piece[3];
+  for (int q = 0; q < 3; ++q) piece[q] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * q));
+  for (int c = 0; c < 3; ++c) {
+    const __m128i bytes = or3(_mm_shuffle_epi8(piece[0], mask16(kRgbGather[c][0])),
+                              _mm_shuffle_epi8(piece[1], mask16(kRgbGather[c][1])),
+                              _mm_shuffle_epi8(piece[2], mask16(kRgbGather[c][2])));
+    v[c] = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(bytes));
+  }
 }
 // Truncates values in [0, 256) to bytes and stores them interleaved.
 inline void store_rgb_trunc(uint8_t* p, const VF v[3]) {
-  constexpr int kQuads = kLanes / 4;
-  __m128i ch[3][kQuads];
-  for (int c = 0; c < 3; ++c) i_to_quads(i_trunc_f(v[c]), ch[c]);
-  const __m128i to_r = _mm_setr_epi8(0, -1, -1, 4, -1, -1, 8, -1, -1, 12, -1, -1, -1, -1, -1, -1);
-  const __m128i to_g = _mm_setr_epi8(-1, 0, -1, -1, 4, -1, -1, 8, -1, -1, 12, -1, -1, -1, -1, -1);
-  const __m128i to_b = _mm_setr_epi8(-1, -1, 0, -1, -1, 4, -1, -1, 8, -1, -1, 12, -1, -1, -1, -1);
-  for (int q = 0; q < kQuads; ++q) {
-    const __m128i px = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(ch[0][q], to_r), _mm_shuffle_epi8(ch[1][q], to_g)),
-                                    _mm_shuffle_epi8(ch[2][q], to_b));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(p + 12 * q), px);
-    const int32_t last = _mm_extract_epi32(px, 2);
-    std::memcpy(p + 12 * q + 8, &last, 4);
+  __m128i plane[3];
+  for (int c = 0; c < 3; ++c) plane[c] = _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v[c]));
+  for (int q = 0; q < 3; ++q)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16 * q),
+                     or3(_mm_shuffle_epi8(plane[0], mask16(kRgbScatter[q][0])),
+                         _mm_shuffle_epi8(plane[1], mask16(kRgbScatter[q][1])),
+                         _mm_shuffle_epi8(plane[2], mask16(kRgbScatter[q][2]))));
+}
+#elif defined(__AVX2__)
+// 8 pixels (24 bytes): pieces at bytes 0 and 8 (both pick a byte in 8..15: the same one).
+constexpr Bytes16 kRgbGather[3][2] = {{rgb_gather(0, 0, 8), rgb_gather(0, 8, 8)},
+                                      {rgb_gather(1, 0, 8), rgb_gather(1, 8, 8)},
+                                      {rgb_gather(2, 0, 8), rgb_gather(2, 8, 8)}};
+constexpr Bytes16 kRgbScatter[2][3] = {{rgb_scatter(0, 0), rgb_scatter(1, 0), rgb_scatter(2, 0)},
+                                       {rgb_scatter(0, 16), rgb_scatter(1, 16), rgb_scatter(2, 16)}};
+inline void load_rgb(const uint8_t* p, VF v[3]) {
+  const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8));
+  for (int c = 0; c < 3; ++c) {
+    const __m128i bytes = _mm_or_si128(_mm_shuffle_epi8(lo, mask16(kRgbGather[c][0])),
+                                       _mm_shuffle_epi8(hi, mask16(kRgbGather[c][1])));
+    v[c] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
   }
 }
+inline void store_rgb_trunc(uint8_t* p, const VF v[3]) {
+  __m128i plane[3];
+  for (int c = 0; c < 3; ++c) {
+    const __m256i i = _mm256_cvttps_epi32(v[c]);
+    const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    plane[c] = _mm_packus_epi16(words, words);  // the 8 bytes, twice
+  }
+  auto piece = [&](int q) {
+    return or3(_mm_shuffle_epi8(plane[0], mask16(kRgbScatter[q][0])),
+               _mm_shuffle_epi8(plane[1], mask16(kRgbScatter[q][1])),
+               _mm_shuffle_epi8(plane[2], mask16(kRgbScatter[q][2])));
+  };
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), piece(0));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(p + 16), piece(1));
+}
+#else
+// 4 pixels (12 bytes): an 8-byte load and a 4-byte insert.
+inline void load_rgb(const uint8_t* p, VF v[3]) {
+  int32_t last;
+  std::memcpy(&last, p + 8, 4);
+  const __m128i px = _mm_insert_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), last, 2);
+  v[0] = _mm_cvtepi32_ps(_mm_shuffle_epi8(px, _mm_setr_epi8(0, -1, -1, -1, 3, -1, -1, -1, 6, -1, -1, -1, 9, -1, -1, -1)));
+  v[1] = _mm_cvtepi32_ps(_mm_shuffle_epi8(px, _mm_setr_epi8(1, -1, -1, -1, 4, -1, -1, -1, 7, -1, -1, -1, 10, -1, -1, -1)));
+  v[2] = _mm_cvtepi32_ps(_mm_shuffle_epi8(px, _mm_setr_epi8(2, -1, -1, -1, 5, -1, -1, -1, 8, -1, -1, -1, 11, -1, -1, -1)));
+}
+inline void store_rgb_trunc(uint8_t* p, const VF v[3]) {
+  const __m128i r = _mm_cvttps_epi32(v[0]), g = _mm_cvttps_epi32(v[1]), b = _mm_cvttps_epi32(v[2]);
+  const __m128i px = _mm_or_si128(
+      _mm_or_si128(_mm_shuffle_epi8(r, _mm_setr_epi8(0, -1, -1, 4, -1, -1, 8, -1, -1, 12, -1, -1, -1, -1, -1, -1)),
+                   _mm_shuffle_epi8(g, _mm_setr_epi8(-1, 0, -1, -1, 4, -1, -1, 8, -1, -1, 12, -1, -1, -1, -1, -1))),
+      _mm_shuffle_epi8(b, _mm_setr_epi8(-1, -1, 0, -1, -1, 4, -1, -1, 8, -1, -1, 12, -1, -1, -1, -1)));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), px);
+  const int32_t last = _mm_extract_epi32(px, 2);
+  std::memcpy(p + 8, &last, 4);
+}
+#endif
 
 inline void load_block(const float* p, VF v[4]) {
   for (int k = 0; k < 4; ++k) v[k] = f_load(p + k * kLanes);

@@ -32,17 +32,20 @@ inline float floor_luma(float l, const uint8_t*) { return static_cast<float>(sta
 inline float floor_luma(float l, const float*) { return l; }
 
 #if defined(__SSE4_1__)
-// fused() on lanes: the products and sums in double, rounded once to float.
-inline VF vfused(VF a, VD b, VF c) {
-  return f_from_d(d_add(d_mul(d_from_f_lo(a), b), d_from_f_lo(c)),
-                  d_add(d_mul(d_from_f_hi(a), b), d_from_f_hi(c)));
+// fused() on lanes. AVX2 and AVX-512 have FMA: the exact a * b + c rounded once, as
+// torchvision's kernel computes it. SSE4.1 has none: the product, exact in double, plus c
+// in double, then rounded to float, which is the same value unless the double sum was
+// itself rounded and then lands on a float rounding tie (the scalar reference does so too).
+#if defined(__AVX2__)
+inline VF vfused(VF a, VF b, VF c) { return f_fma(a, b, c); }
+#else
+inline VF vfused(VF a, VF b, VF c) {
+  return f_from_d(d_add(d_mul(d_from_f_lo(a), d_from_f_lo(b)), d_from_f_lo(c)),
+                  d_add(d_mul(d_from_f_hi(a), d_from_f_hi(b)), d_from_f_hi(c)));
 }
-inline VF vfused_constant(VD ab, VF c) {  // fused(a, b, c) with a * b a constant
-  return f_from_d(d_add(ab, d_from_f_lo(c)), d_add(ab, d_from_f_hi(c)));
-}
+#endif
 inline VF vluma(VF r, VF g, VF b) {
-  return vfused(b, d_set1(static_cast<double>(0.114f)),
-                vfused(g, d_set1(static_cast<double>(0.587f)), f_mul(r, f_set1(0.2989f))));
+  return vfused(b, f_set1(0.114f), vfused(g, f_set1(0.587f), f_mul(r, f_set1(0.2989f))));
 }
 inline VF vclamp(VF v, float hi) {
   return f_select(f_lt(v, f_set1(0.0f)), f_set1(0.0f), f_select(f_gt(v, f_set1(hi)), f_set1(hi), v));
@@ -96,11 +99,10 @@ template <typename T>
 void blend_constant_impl(T* p, int64_t n, float other, float ratio, float rest) {
   int64_t e = 0;
 #if defined(__SSE4_1__)
-  const VD product = d_set1(static_cast<double>(other) * static_cast<double>(rest));
   for (; e + kBlock <= n; e += kBlock) {
     VF v[4];
     load_block(p + e, v);
-    for (VF& x : v) x = vclamp(vfused_constant(product, f_mul(x, f_set1(ratio))), bound<T>());
+    for (VF& x : v) x = vclamp(vfused(f_set1(other), f_set1(rest), f_mul(x, f_set1(ratio))), bound<T>());
     if constexpr (sizeof(T) == 1) {
       store_block_trunc(p + e, v);
     } else {
@@ -115,13 +117,12 @@ template <typename T>
 void blend_luma_impl(T* p, int64_t pixels, float ratio, float rest) {
   int64_t i = 0;
 #if defined(__SSE4_1__)
-  const VD vrest = d_set1(static_cast<double>(rest));
   for (; i + kLanes <= pixels; i += kLanes) {
     VF v[3];
     load_pixels(p + 3 * i, v);
     VF l = vluma(v[0], v[1], v[2]);
     if constexpr (sizeof(T) == 1) l = f_trunc(l);
-    for (VF& c : v) c = vclamp(vfused(l, vrest, f_mul(c, f_set1(ratio))), bound<T>());
+    for (VF& c : v) c = vclamp(vfused(l, f_set1(rest), f_mul(c, f_set1(ratio))), bound<T>());
     store_pixels(p + 3 * i, v);
   }
 #endif
