@@ -130,6 +130,20 @@ void scale_offset_kernel(const ConstImageF32& src, const ImageU8& dst, float sca
   scale_offset_impl(src, dst, scale, offset);
 }
 
+template <typename Tin>
+static void normalize_channels_impl(const ImageView<const Tin>& src, const ImageF32& dst,
+                                    const float* scale, const float* offset) {
+  for_each_element(src, dst, [&](Tin v, int64_t k) { return static_cast<float>(v) * scale[k] + offset[k]; });
+}
+void normalize_channels_kernel(const ConstImageU8& src, const ImageF32& dst, const float* scale,
+                               const float* offset) {
+  normalize_channels_impl(src, dst, scale, offset);
+}
+void normalize_channels_kernel(const ConstImageF32& src, const ImageF32& dst, const float* scale,
+                               const float* offset) {
+  normalize_channels_impl(src, dst, scale, offset);
+}
+
 void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha) {
   float lo, hi;
   min_max_impl<float>(img, &lo, &hi);
@@ -172,6 +186,12 @@ void scale_offset(const ImageView<const Tin>& src, const ImageView<Tout>& dst, f
   FASTAUG_DISPATCH(scale_offset_kernel, src, dst, scale, offset);
 }
 
+template <typename Tin>
+void normalize_channels(const ImageView<const Tin>& src, const ImageF32& dst, const float* scale,
+                        const float* offset) {
+  FASTAUG_DISPATCH(normalize_channels_kernel, src, dst, scale, offset);
+}
+
 float keras_brightness_value(float x, float lo, float divisor, float factor, bool alpha) {
   x = (x - lo) / divisor * 255.0f;
   // astype(uint8) truncates; x is in [0, 255] for finite input, NaN -> 0 keeps it defined.
@@ -197,5 +217,7 @@ template void scale_offset<uint8_t, uint8_t>(const ConstImageU8&, const ImageU8&
 template void scale_offset<uint8_t, float>(const ConstImageU8&, const ImageF32&, float, float);
 template void scale_offset<float, float>(const ConstImageF32&, const ImageF32&, float, float);
 template void scale_offset<float, uint8_t>(const ConstImageF32&, const ImageU8&, float, float);
+template void normalize_channels<uint8_t>(const ConstImageU8&, const ImageF32&, const float*, const float*);
+template void normalize_channels<float>(const ConstImageF32&, const ImageF32&, const float*, const float*);
 
 }  // namespace fastaug

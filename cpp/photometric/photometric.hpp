@@ -48,6 +48,13 @@ template <typename Tin, typename Tout>
 void scale_offset(const ImageView<const Tin>& src, const ImageView<Tout>& dst, float scale,
                   float offset);
 
+// dst[..., k] = src[..., k] * scale[k] + offset[k] in float32 (Normalize: scale = 1 / std,
+// offset = -mean / std, folded with the dtype's range); scale and offset hold `channels`
+// entries. dst may alias a float32 src exactly.
+template <typename Tin>
+void normalize_channels(const ImageView<const Tin>& src, const ImageF32& dst, const float* scale,
+                        const float* offset);
+
 // uint8 -> uint8 kernels at the AVX-512 level apply a 256-entry table per channel (built
 // with the arithmetic kernel, so results are identical) when avx512vbmi_enabled().
 
@@ -64,6 +71,8 @@ FASTAUG_DECLARE_PER_ISA(void scale_offset_kernel(const ConstImageU8& src, const 
 FASTAUG_DECLARE_PER_ISA(void scale_offset_kernel(const ConstImageU8& src, const ImageF32& dst, float scale, float offset))
 FASTAUG_DECLARE_PER_ISA(void scale_offset_kernel(const ConstImageF32& src, const ImageF32& dst, float scale, float offset))
 FASTAUG_DECLARE_PER_ISA(void scale_offset_kernel(const ConstImageF32& src, const ImageU8& dst, float scale, float offset))
+FASTAUG_DECLARE_PER_ISA(void normalize_channels_kernel(const ConstImageU8& src, const ImageF32& dst, const float* scale, const float* offset))
+FASTAUG_DECLARE_PER_ISA(void normalize_channels_kernel(const ConstImageF32& src, const ImageF32& dst, const float* scale, const float* offset))
 FASTAUG_DECLARE_PER_ISA(void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha))
 
 // keras-preprocessing 1.1.2 brightness, in place on a float32 image (docs/keras-semantics.md, "Brightness"):

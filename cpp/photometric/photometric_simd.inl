@@ -720,6 +720,48 @@ void scale_offset_kernel(const ConstImageF32& src, const ImageU8& dst, float sca
   scale_offset_impl(src, dst, scale, offset);
 }
 
+namespace {
+// Over runs that start at pixel boundaries: blocks of kBlock elements take the per-element
+// factors from `channels` consecutive pattern blocks (the pattern repeats every `channels`
+// blocks), the tails one element at a time.
+template <typename Tin>
+void normalize_channels_impl(const ImageView<const Tin>& src, const ImageF32& dst, const float* scale,
+                             const float* offset) {
+  const int64_t channels = src.channels;
+  constexpr int64_t kMaxChannels = 4;
+  alignas(64) float pattern_scale[kMaxChannels * kBlock], pattern_offset[kMaxChannels * kBlock];
+  const bool vector = channels <= kMaxChannels;
+  if (vector)
+    for (int64_t e = 0; e < channels * kBlock; ++e) {
+      pattern_scale[e] = scale[e % channels];
+      pattern_offset[e] = offset[e % channels];
+    }
+  for_each_run(src, dst, [&](const Tin* s, float* d, int64_t n) {
+    int64_t i = 0;
+    if (vector)
+      for (int64_t q = 0; i + kBlock <= n; i += kBlock, q = q + 1 == channels ? 0 : q + 1) {
+        VF v[4];
+        load_block(s + i, v);
+        for (int k = 0; k < 4; ++k)
+          v[k] = f_add(f_mul(v[k], f_load(pattern_scale + q * kBlock + k * kLanes)),
+                       f_load(pattern_offset + q * kBlock + k * kLanes));
+        store_block(d + i, v);
+      }
+    for (int64_t k = i % channels; i < n; ++i, k = k + 1 == channels ? 0 : k + 1)
+      d[i] = static_cast<float>(s[i]) * scale[k] + offset[k];
+  });
+}
+}  // namespace
+
+void normalize_channels_kernel(const ConstImageU8& src, const ImageF32& dst, const float* scale,
+                               const float* offset) {
+  normalize_channels_impl(src, dst, scale, offset);
+}
+void normalize_channels_kernel(const ConstImageF32& src, const ImageF32& dst, const float* scale,
+                               const float* offset) {
+  normalize_channels_impl(src, dst, scale, offset);
+}
+
 void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha) {
   KerasBrightness kb;
   float hi;

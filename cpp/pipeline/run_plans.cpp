@@ -233,14 +233,7 @@ void dtype_ops_inplace(const ImageView<T>& x, const ImageOps& ops) {
 // out[..., k] = x[..., k] * scale[k] + offset[k] in float32 (settings' normalisation).
 template <typename Tin>
 void normalize_store(const ImageView<const Tin>& x, const ImageF32& dst, const PlanSettings& s) {
-  const int64_t channels = dst.channels;
-  for (int64_t r = 0; r < dst.height; ++r)
-    for (int64_t c = 0; c < dst.width; ++c) {
-      const Tin* in = x.pixel(r, c);
-      float* out = dst.pixel(r, c);
-      for (int64_t k = 0; k < channels; ++k)
-        out[k] = static_cast<float>(in[k]) * s.scale[k] + s.offset[k];
-    }
+  normalize_channels<Tin>(x, dst, s.scale, s.offset);
 }
 
 // The geometry in the source's dtype (uint8 rounds as warp_affine does), in-dtype ops in

@@ -4,6 +4,14 @@
 #include <cmath>
 #include <vector>
 
+#include "core/simd_level.hpp"
+#include "resample/resample_passes.hpp"
+
+// The scalar reference of the uint8 passes (namespace scalar).
+#define FASTAUG_ISA_NS scalar
+#include "resample/resample_simd.inl"
+#undef FASTAUG_ISA_NS
+
 namespace fastaug {
 namespace {
 
@@ -19,6 +27,7 @@ struct Taps {
   // round(w * 2^precision) with the largest precision (at most 22) that keeps every weight
   // below 2^15 (int16).
   std::vector<int32_t> fixed;
+  std::vector<int32_t> pairs;  // see FixedTaps
   int precision = 0;
   int64_t width = 0;
 };
@@ -29,7 +38,10 @@ Taps make_taps(const ResampleAxis& axis, int64_t size) {
   const double support = filter_scale;  // the triangle's support (1) times filter_scale
   const double inverse = 1.0 / filter_scale;
   const int64_t box = axis.hi - axis.lo;
-  t.width = static_cast<int64_t>(std::ceil(support)) * 2 + 1;
+  // Slots per output pixel, padded with zero weights to a multiple of 4 (the SIMD x pass
+  // takes four taps a step).
+  const int64_t max_taps = static_cast<int64_t>(std::ceil(support)) * 2 + 1;
+  t.width = (max_taps + 3) / 4 * 4;
   t.first.resize(static_cast<size_t>(size));
   t.count.resize(static_cast<size_t>(size));
   t.weights.assign(static_cast<size_t>(size * t.width), 0.0f);
@@ -43,7 +55,7 @@ Taps make_taps(const ResampleAxis& axis, int64_t size) {
     int64_t hi = static_cast<int64_t>(centre + support + 0.5);
     hi = hi > box ? box : hi;
     int64_t n = hi - lo;
-    n = n < 0 ? 0 : (n > t.width ? t.width : n);
+    n = n < 0 ? 0 : (n > max_taps ? max_taps : n);
     double total = 0.0;
     for (int64_t j = 0; j < n; ++j) {
       const double d = std::fabs((static_cast<double>(j + lo) - centre + 0.5) * inverse);
@@ -68,21 +80,42 @@ Taps make_taps(const ResampleAxis& axis, int64_t size) {
   for (size_t k = 0; k < normalised.size(); ++k)
     t.fixed[k] = static_cast<int32_t>(
         std::floor(normalised[k] * static_cast<double>(int64_t{1} << t.precision) + 0.5));
+  t.pairs.resize(t.fixed.size() / 2);
+  for (size_t k = 0; k < t.pairs.size(); ++k)
+    t.pairs[k] = static_cast<int32_t>((static_cast<uint32_t>(t.fixed[2 * k + 1]) << 16) |
+                                      (static_cast<uint32_t>(t.fixed[2 * k]) & 0xFFFFu));
   return t;
 }
 
 // acc[e] += w * in[e] over a row; the pointers never alias, which lets the compiler
 // vectorise it.
-inline void accumulate_row(int32_t* __restrict acc, const uint8_t* __restrict in, int32_t w,
-                           int64_t n) {
-  for (int64_t e = 0; e < n; ++e) acc[e] += w * in[e];
-}
 template <typename In>
 inline void accumulate_row(float* __restrict acc, const In* __restrict in, float w, int64_t n) {
   for (int64_t e = 0; e < n; ++e) acc[e] += w * static_cast<float>(in[e]);
 }
 
-uint8_t clamp_u8(int32_t v) { return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v)); }
+FixedTaps fixed_taps(const Taps& t) {
+  return FixedTaps{t.first.data(), t.count.data(), t.fixed.data(), t.pairs.data(), t.width, t.precision};
+}
+void resample_x(const ConstImageU8& src, int64_t row0, const ImageU8& mid, const FixedTaps& t) {
+  FASTAUG_DISPATCH(resample_x_u8, src, row0, mid, t);
+}
+void resample_y(const ConstImageU8& mid, int64_t row0, const ImageU8& dst, const FixedTaps& t) {
+  FASTAUG_DISPATCH(resample_y_u8, mid, row0, dst, t);
+}
+
+// Output pixel i of `t` becomes output pixel n - 1 - i.
+void reverse_outputs(Taps* t) {
+  const int64_t n = static_cast<int64_t>(t->first.size());
+  std::reverse(t->first.begin(), t->first.end());
+  std::reverse(t->count.begin(), t->count.end());
+  for (int64_t i = 0; i < n / 2; ++i) {
+    const size_t a = static_cast<size_t>(i * t->width), b = static_cast<size_t>((n - 1 - i) * t->width);
+    std::swap_ranges(t->weights.begin() + a, t->weights.begin() + a + t->width, t->weights.begin() + b);
+    std::swap_ranges(t->fixed.begin() + a, t->fixed.begin() + a + t->width, t->fixed.begin() + b);
+    std::swap_ranges(t->pairs.begin() + a / 2, t->pairs.begin() + (a + t->width) / 2, t->pairs.begin() + b / 2);
+  }
+}
 
 bool is_copy(const ResampleAxis& axis) {
   return axis.scale == 1.0 && axis.start == std::floor(axis.start);
@@ -116,9 +149,18 @@ bool resample_axis_from_pull(double m0, double m2, int64_t size, int64_t source_
 }
 
 template <typename T>
-void resample_bilinear_aa(const ImageView<const T>& src, const ImageView<T>& dst,
+void resample_bilinear_aa(const ImageView<const T>& src, const ImageView<T>& mirrored_or_not,
                           const ResampleAxis& y, const ResampleAxis& x) {
-  const int64_t channels = dst.channels;
+  const int64_t channels = mirrored_or_not.channels;
+  // A horizontally mirrored destination (negative column stride) is written as the plain
+  // view of the same memory, with the x pass's outputs in reverse order, so both passes
+  // store whole rows.
+  const bool mirror = mirrored_or_not.col_stride < 0 && mirrored_or_not.width > 1;
+  ImageView<T> dst = mirrored_or_not;
+  if (mirror) {
+    dst.data = mirrored_or_not.pixel(0, mirrored_or_not.width - 1);
+    dst.col_stride = -mirrored_or_not.col_stride;
+  }
   const bool copy_rows = is_copy(y);
   Taps ty;
   int64_t rows_lo = static_cast<int64_t>(y.start), rows_hi = rows_lo + dst.height;
@@ -143,36 +185,13 @@ void resample_bilinear_aa(const ImageView<const T>& src, const ImageView<T>& dst
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < dst.width; ++c)
         std::copy(src.pixel(rows_lo + r, c0 + c), src.pixel(rows_lo + r, c0 + c) + channels,
-                  mid.pixel(r, c));
+                  mid.pixel(r, mirror ? dst.width - 1 - c : c));
   } else {
-    const Taps tx = make_taps(x, dst.width);
+    Taps tx = make_taps(x, dst.width);
+    if (mirror) reverse_outputs(&tx);
     std::vector<float> acc(static_cast<size_t>(channels));
     if constexpr (sizeof(T) == 1) {
-      std::vector<int32_t> sum(static_cast<size_t>(channels));
-      const int32_t half = tx.precision ? int32_t{1} << (tx.precision - 1) : 0;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < dst.width; ++c) {
-          const int32_t* w = &tx.fixed[static_cast<size_t>(c * tx.width)];
-          const T* p = src.pixel(rows_lo + r, tx.first[static_cast<size_t>(c)]);
-          const int64_t taps = tx.count[static_cast<size_t>(c)], step = src.col_stride;
-          T* o = mid.pixel(r, c);
-          if (channels == 3) {  // the common case, with the channel loop unrolled
-            int32_t s0 = half, s1 = half, s2 = half;
-            for (int64_t j = 0; j < taps; ++j, p += step) {
-              s0 += w[j] * p[0];
-              s1 += w[j] * p[1];
-              s2 += w[j] * p[2];
-            }
-            o[0] = clamp_u8(s0 >> tx.precision);
-            o[1] = clamp_u8(s1 >> tx.precision);
-            o[2] = clamp_u8(s2 >> tx.precision);
-            continue;
-          }
-          std::fill(sum.begin(), sum.end(), half);
-          for (int64_t j = 0; j < taps; ++j, p += step)
-            for (int64_t k = 0; k < channels; ++k) sum[static_cast<size_t>(k)] += w[j] * p[k];
-          for (int64_t k = 0; k < channels; ++k) o[k] = clamp_u8(sum[static_cast<size_t>(k)] >> tx.precision);
-        }
+      resample_x(src, rows_lo, mid, fixed_taps(tx));
     } else {
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < dst.width; ++c) {
@@ -196,21 +215,7 @@ void resample_bilinear_aa(const ImageView<const T>& src, const ImageView<T>& dst
   }
   const int64_t row_elements = dst.width * channels;
   if constexpr (sizeof(T) == 1) {
-    std::vector<int32_t> sum(static_cast<size_t>(row_elements));
-    const int32_t half = ty.precision ? int32_t{1} << (ty.precision - 1) : 0;
-    for (int64_t r = 0; r < dst.height; ++r) {
-      std::fill(sum.begin(), sum.end(), half);
-      const int32_t* w = &ty.fixed[static_cast<size_t>(r * ty.width)];
-      for (int64_t j = 0; j < ty.count[static_cast<size_t>(r)]; ++j) {
-        const T* in = mid.row(ty.first[static_cast<size_t>(r)] + j - rows_lo);
-        accumulate_row(sum.data(), in, w[j], row_elements);
-      }
-      for (int64_t c = 0; c < dst.width; ++c) {
-        T* o = dst.pixel(r, c);
-        for (int64_t k = 0; k < channels; ++k)
-          o[k] = clamp_u8(sum[static_cast<size_t>(c * channels + k)] >> ty.precision);
-      }
-    }
+    resample_y(mid, rows_lo, dst, fixed_taps(ty));
     return;
   }
   std::vector<float> acc(static_cast<size_t>(row_elements));
