@@ -37,7 +37,7 @@ def _assert_close(got, expected, dtype):
 
 @pytest.mark.parametrize("size", [30, (40, 90), (75, 100), 200, (7, 300)])
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=["uint8", "float32"])
-def test_resize_matches_torchvision_antialias(size, dtype):
+def test_resize_matches_torchvision_antialias(size, dtype, simd_level):
     images = _images(dtype=dtype)
     got = Compose([Resize(size)])(images).images
     expected = np.stack([_hwc(F.resize(_chw(im), list(np.atleast_1d(size)), antialias=True))
@@ -48,7 +48,7 @@ def test_resize_matches_torchvision_antialias(size, dtype):
 
 @pytest.mark.parametrize("shape", [(75, 100, 3), (100, 75, 1), (40, 40, 4)])
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=["uint8", "float32"])
-def test_random_resized_crop_matches_torchvision_at_the_drawn_box(shape, dtype):
+def test_random_resized_crop_matches_torchvision_at_the_drawn_box(shape, dtype, simd_level):
     images = _images(n=12, shape=shape, dtype=dtype)
     compose = Compose([RandomResizedCrop((24, 32))], seed=3)
     params = compose.sample(np.arange(12), epoch=4, image_shape=shape[:2])
@@ -60,7 +60,7 @@ def test_random_resized_crop_matches_torchvision_at_the_drawn_box(shape, dtype):
         _assert_close(got[i], expected, dtype)
 
 
-def test_flips_after_the_crop_mirror_the_resampled_crop():
+def test_flips_after_the_crop_mirror_the_resampled_crop(simd_level):
     images = _images(n=8)
     compose = Compose([RandomResizedCrop(20), HorizontalFlip(p=1.0), VerticalFlip(p=0.5)],
                       seed=1)
@@ -72,6 +72,29 @@ def test_flips_after_the_crop_mirror_the_resampled_crop():
         if vflip[i]:
             expected = expected[::-1]
         np.testing.assert_array_equal(out.images[i], expected)
+
+
+@pytest.mark.parametrize("flip", [False, True], ids=["plain", "mirrored"])
+@pytest.mark.parametrize("view", ["whole", "strided"])
+def test_crops_at_the_last_pixels_read_only_the_image(flip, view, simd_level):
+    """Boxes ending at the image's last row and column, of every width modulo 4 and with
+    downscales up to 9x (many taps): the vector passes' wide reads stop inside the image
+    (a strided view's gaps included) and the result is torchvision's, mirrored or not."""
+    base = _images(n=1, shape=(61, 83, 3), seed=5)[0]
+    image = base if view == "whole" else base[1:-1:1, 2:-1]
+    h, w = image.shape[:2]
+    compose = Compose([RandomResizedCrop((9, 7)), HorizontalFlip(p=1.0 if flip else 0.0)])
+    boxes = [(h - bh, w - bw, bh, bw) for bh, bw in
+             [(h, w), (9, 7), (10, 9), (40, 61), (h - 3, w - 1), (5, 62), (h, 2)]]
+    batch = np.stack([image] * len(boxes))
+    params = compose.sample(np.arange(len(boxes)), image_shape=(h, w))
+    for key, column in zip(("top", "left", "height", "width"), np.array(boxes).T):
+        params.transforms[0][key] = column.astype(np.float64)
+    got = compose.apply(batch, params).images
+    for i, box in enumerate(boxes):
+        expected = _hwc(F.resized_crop(_chw(image), *box, [9, 7], antialias=True))
+        np.testing.assert_array_equal(got[i], expected[:, ::-1] if flip else expected,
+                                      err_msg=f"box {box}")
 
 
 def test_random_resized_crop_boxes_follow_torchvisions_rules():
@@ -114,7 +137,7 @@ MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=["uint8", "float32"])
-def test_normalize_matches_torchvision_after_to_dtype(dtype):
+def test_normalize_matches_torchvision_after_to_dtype(dtype, simd_level):
     images = _images(dtype=dtype)
     got = Compose([Normalize(MEAN, STD)])(images).images
     assert got.dtype == np.float32
@@ -123,7 +146,7 @@ def test_normalize_matches_torchvision_after_to_dtype(dtype):
     np.testing.assert_allclose(got, expected, atol=2e-6, rtol=1e-6)
 
 
-def test_the_imagenet_train_and_validation_recipes_match_torchvision():
+def test_the_imagenet_train_and_validation_recipes_match_torchvision(simd_level):
     images = _images(n=6, shape=(90, 120, 3))
     train = Compose([RandomResizedCrop(56), HorizontalFlip(), Normalize(MEAN, STD)],
                     seed=7, layout="NCHW")
