@@ -67,6 +67,7 @@ struct Scratch {
   std::vector<float> image;           // float32 staging image for uint8 outputs
   std::vector<unsigned char> source_dtype;  // the warp in the source's dtype, when it differs
   std::vector<float> shifts;          // channel_shift's per-channel argument
+  std::vector<unsigned char> interleaved;  // a channels-last image bound for planar output
 };
 
 Scratch& thread_scratch() {
@@ -318,6 +319,24 @@ std::string validate_plan_ops(const ImageOps& ops, int64_t channels) {
   return "";
 }
 
+// planes[k * count + p] = pixels[p * channels + k]: a channels-last image to planes.
+template <typename T>
+void store_planes(const T* pixels, int64_t count, int64_t channels, T* planes) {
+  if (channels == 3) {  // the common case, strided reads the compiler vectorises
+    T* __restrict p0 = planes;
+    T* __restrict p1 = planes + count;
+    T* __restrict p2 = planes + 2 * count;
+    for (int64_t p = 0; p < count; ++p) {
+      p0[p] = pixels[3 * p];
+      p1[p] = pixels[3 * p + 1];
+      p2[p] = pixels[3 * p + 2];
+    }
+    return;
+  }
+  for (int64_t k = 0; k < channels; ++k)
+    for (int64_t p = 0; p < count; ++p) planes[k * count + p] = pixels[p * channels + k];
+}
+
 template <typename Tin, typename Tout>
 void run_plans(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
                const int64_t* indices, const AffineMatrix* matrices, const ImageOps* ops,
@@ -328,7 +347,19 @@ void run_plans(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
     warp.interp = settings.interp;
     warp.fill = settings.fill;
     warp.cval = settings.cval;
-    run_plan<Tin, Tout>(src.image(indices[i]), out.image(i), warp, ops[i], settings);
+    if (!settings.planar_output) {
+      run_plan<Tin, Tout>(src.image(indices[i]), out.image(i), warp, ops[i], settings);
+      return;
+    }
+    const int64_t channels = out.channels, plane = out.height * out.width;
+    Scratch& scratch = thread_scratch();
+    const size_t bytes = static_cast<size_t>(plane * channels) * sizeof(Tout);
+    if (scratch.interleaved.size() < bytes) scratch.interleaved.resize(bytes);
+    Tout* hwc = reinterpret_cast<Tout*>(scratch.interleaved.data());
+    run_plan<Tin, Tout>(src.image(indices[i]),
+                        ImageView<Tout>{hwc, out.height, out.width, channels, out.width * channels, channels},
+                        warp, ops[i], settings);
+    store_planes(hwc, plane, channels, out.data + i * out.image_stride);
   });
 }
 

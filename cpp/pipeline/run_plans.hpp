@@ -61,6 +61,10 @@ struct PlanSettings {
   int normalize_channels = 0;
   float scale[kMaxNormalizeChannels] = {};
   float offset[kMaxNormalizeChannels] = {};
+  // The output is channels-first: out.image(i)'s memory holds `channels` dense planes of
+  // height * width elements (out's row and column strides are those of a plane: width, 1).
+  // Each image is made channels-last in the thread's scratch memory, then stored as planes.
+  bool planar_output = false;
 };
 
 // An empty string if `ops` is a plan this executor runs, else why not.

@@ -217,20 +217,25 @@ def run_plans(src: np.ndarray, indices: np.ndarray, matrices: np.ndarray, op_cod
               op_args: np.ndarray, *, out_dtype, output_shape=None, order: int = 1,
               fill_mode: str = "nearest", cval: float = 0.0, rescale: float = 1.0,
               num_threads: Optional[int] = None, antialias: bool = False,
-              normalize: Optional[Tuple[Sequence[float], Sequence[float]]] = None) -> np.ndarray:
+              normalize: Optional[Tuple[Sequence[float], Sequence[float]]] = None,
+              planar: bool = False) -> np.ndarray:
     """Run a batch of plans natively, for callers whose arguments already have the core's
     form: ``src`` (N, H, W, C) uint8 or float32, aligned, channels contiguous; ``indices``
     int64 (B,); ``matrices`` float64 C-contiguous (B, 6); ``op_codes`` int32 (B, K) codes of
     :data:`COLOR_OPS` (0 = no op) and ``op_args`` float32 (B, K, 2) their arguments. The core
     checks every value (bounds, finiteness, which ops may go together) and raises a
     ValueError naming the argument; this only skips the Python-side conversions, which a
-    training loop would pay serially on every batch. Returns the new (B, H2, W2, C) batch."""
+    training loop would pay serially on every batch. Returns the new (B, H2, W2, C) batch, or
+    with ``planar`` the (B, C, H2, W2) one (stored channels-first by the core, image by
+    image, instead of a transpose of the batch)."""
     batch = indices.shape[0]
     height, width = src.shape[1:3] if output_shape is None else output_shape
-    out = np.empty((batch, height, width, src.shape[3]), out_dtype)
+    channels = src.shape[3]
+    shape = (batch, channels, height, width) if planar else (batch, height, width, channels)
+    out = np.empty(shape, out_dtype)
     _core.run_plans(src, indices, out, matrices, op_codes,
                     op_args.reshape(batch, op_codes.shape[1] * 2), order,
                     FILL_MODES.index(fill_mode), cval, rescale,
                     0 if num_threads is None else num_threads, antialias,
-                    *(normalize or ((), ())))
+                    *(normalize or ((), ())), planar)
     return out

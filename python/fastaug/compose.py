@@ -162,6 +162,10 @@ class Compose:
         layout: ``"NHWC"`` (default) or ``"NCHW"``: how numpy batches are laid out, in and
             out. A batch read as NHWC whose "height" is at most 4 while its "channels" exceed
             4 is refused: it is almost surely NCHW.
+        out_layout: the output's layout when it differs from ``layout``: e.g.
+            ``out_layout="NCHW"`` turns channels-last images (what decoders give) into the
+            channels-first batch torch takes, stored so by the native pass image by image,
+            with no transpose of the batch.
         mask_fill: mask value outside the source.
         min_box_visibility: boxes whose clipped area is below this fraction of their
             transformed area are dropped.
@@ -174,7 +178,8 @@ class Compose:
 
     def __init__(self, transforms: Sequence[Transform], seed: int = 0,
                  num_threads: Optional[int] = None, out_dtype=None, layout: str = "NHWC",
-                 mask_fill: float = 0, min_box_visibility: float = 0.0):
+                 mask_fill: float = 0, min_box_visibility: float = 0.0,
+                 out_layout: Optional[str] = None):
         if isinstance(transforms, Transform) or not isinstance(transforms, (list, tuple)):
             raise TypeError("transforms must be a list of fastaug.transforms objects, got "
                             f"{type(transforms).__name__}")
@@ -193,6 +198,9 @@ class Compose:
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be 'NHWC' or 'NCHW', got {layout!r}")
         self.layout = layout
+        if out_layout is not None and out_layout not in LAYOUTS:
+            raise ValueError(f"out_layout must be None, 'NHWC' or 'NCHW', got {out_layout!r}")
+        self.out_layout = layout if out_layout is None else out_layout
         self.mask_fill = _checks.real(mask_fill, "mask_fill")
         self.min_box_visibility = _checks.real(min_box_visibility, "min_box_visibility", 0.0, 1.0)
         self._warp = self._warp_settings()
@@ -236,6 +244,8 @@ class Compose:
             out["out_dtype"] = self.out_dtype.name
         if self.layout != "NHWC":
             out["layout"] = self.layout
+        if self.out_layout != self.layout:
+            out["out_layout"] = self.out_layout
         if self.mask_fill != 0:
             out["mask_fill"] = self.mask_fill
         if self.min_box_visibility != 0:
@@ -248,7 +258,7 @@ class Compose:
     def from_dict(cls, config: Dict[str, Any]) -> "Compose":
         if not isinstance(config, dict):
             raise TypeError(f"config must be a dict, got {type(config).__name__}")
-        known = {"seed", "num_threads", "out_dtype", "layout", "mask_fill",
+        known = {"seed", "num_threads", "out_dtype", "layout", "out_layout", "mask_fill",
                  "min_box_visibility", "transforms"}
         unknown = sorted(set(config) - known)
         if unknown:
@@ -340,7 +350,7 @@ class Compose:
         return images
 
     def _output_layout(self, out: np.ndarray, single: bool) -> np.ndarray:
-        if self.layout == "NCHW" and out.ndim == (3 if single else 4):
+        if self.out_layout == "NCHW" and out.ndim == (3 if single else 4):
             return np.ascontiguousarray(np.moveaxis(out, -1, -3))
         return out
 
@@ -408,14 +418,18 @@ class Compose:
         rows = plan.kernel_rows()
         codes, args = plan.ops()
         src = _kernel_source(batch_images)
+        planar = self.out_layout == "NCHW" and batch_images.ndim == 4
         out = _pipeline.run_plans(src, np.arange(len(params), dtype=np.int64), rows, codes, args,
                                   out_dtype=out_dtype, output_shape=plan.size, order=plan.order,
                                   fill_mode=plan.fill_mode, cval=plan.cval,
                                   num_threads=self.num_threads, antialias=plan.antialias,
-                                  normalize=normalize)
+                                  normalize=normalize, planar=planar)
         if batch_images.ndim == 3:
             out = out[..., 0]
-        out = self._output_layout(out[0] if single else out, single)
+        if planar:
+            out = out[0] if single else out
+        else:
+            out = self._output_layout(out[0] if single else out, single)
 
         out_masks = None
         if masks is not None:

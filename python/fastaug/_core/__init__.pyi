@@ -34,7 +34,8 @@ def warp_affine_plain(image: object, out: object, matrix: object, order: object,
 def run_plans(src: np.ndarray, indices: np.ndarray, out: np.ndarray, matrices: np.ndarray,
               op_codes: np.ndarray, op_args: np.ndarray, order: int, fill_mode: int,
               cval: float, rescale: float, num_threads: int, antialias: bool = False,
-              normalize_scale: Sequence[float] = ..., normalize_offset: Sequence[float] = ...) -> None: ...
+              normalize_scale: Sequence[float] = ..., normalize_offset: Sequence[float] = ...,
+              planar_out: bool = False) -> None: ...
 MAX_COLOR_OPS: int
 def color_ops() -> Dict[str, int]: ...
 def keyed_uniforms(seed: int, epoch: int, indices: np.ndarray,

@@ -45,12 +45,23 @@ ImageStack<T> stack_arg(const py::array& a, const char* name) {
                        a.strides(0) / s, a.strides(1) / s, a.strides(2) / s};
 }
 
+// A C-contiguous (N, C, H, W) array of T, described as run_plans's planar output.
+template <typename T>
+ImageStack<T> planar_stack_arg(const py::array& a, const char* name) {
+  if (!(a.flags() & py::array::c_style))
+    fail_value(std::string(name) + " must be C-contiguous for channels-first output");
+  T* data = static_cast<T*>(const_cast<void*>(a.data()));
+  return ImageStack<T>{data, a.shape(0), a.shape(2), a.shape(3), a.shape(1),
+                       a.shape(1) * a.shape(2) * a.shape(3), a.shape(3), 1};
+}
+
 template <typename Tin, typename Tout>
 void run_plans_typed(const py::array& src, const py::array& out, const std::vector<int64_t>& indices,
                      const std::vector<AffineMatrix>& matrices, const std::vector<ImageOps>& ops,
                      const PlanSettings& settings) {
   const ImageStack<Tin> in = stack_arg<Tin>(src, "src");
-  const ImageStack<Tout> dst = stack_arg<Tout>(out, "out");
+  const ImageStack<Tout> dst =
+      settings.planar_output ? planar_stack_arg<Tout>(out, "out") : stack_arg<Tout>(out, "out");
   const ImageStack<const Tin> in_const{in.data,         in.count,      in.height,     in.width,
                                        in.channels,     in.image_stride, in.row_stride, in.col_stride};
   py::gil_scoped_release release;
@@ -97,7 +108,7 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
                        const py::object& op_codes_obj, const py::object& op_args_obj, int order,
                        int fill_mode, double cval, double rescale, int num_threads,
                        bool antialias, const std::vector<double>& normalize_scale,
-                       const std::vector<double>& normalize_offset) {
+                       const std::vector<double>& normalize_offset, bool planar_out) {
   const py::array src = array_arg(src_obj, "src");
   const py::array out = array_arg(out_obj, "out");
   const PixelType src_type = pixel_type(src, "src");
@@ -106,15 +117,19 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
     fail_value("src must have shape (images, height, width, channels), got ndim " +
                std::to_string(src.ndim()));
   if (out.ndim() != 4)
-    fail_value("out must have shape (batch, height, width, channels), got ndim " +
-               std::to_string(out.ndim()));
+    fail_value(std::string("out must have shape ") +
+               (planar_out ? "(batch, channels, height, width)" : "(batch, height, width, channels)") +
+               ", got ndim " + std::to_string(out.ndim()));
   if (src.shape(1) < 1 || src.shape(2) < 1 || src.shape(3) < 1)
     fail_value("src images must have height, width and channels >= 1");
-  if (out.shape(1) < 1 || out.shape(2) < 1)
+  // The output's axes (height, width, channels), whichever its layout.
+  const py::ssize_t out_h = out.shape(planar_out ? 2 : 1), out_w = out.shape(planar_out ? 3 : 2),
+                    out_c = out.shape(planar_out ? 1 : 3);
+  if (out_h < 1 || out_w < 1)
     fail_value("out images must have height and width >= 1");
-  if (out.shape(3) != src.shape(3))
+  if (out_c != src.shape(3))
     fail_value("out must have as many channels as src (" + std::to_string(src.shape(3)) +
-               "), got " + std::to_string(out.shape(3)));
+               "), got " + std::to_string(out_c));
   if (!out.writeable()) fail_value("out is read-only");
   if (elements_alias(out)) fail_value("out has overlapping elements (its strides alias memory)");
   check_no_overlap(src, out, "src", "out");
@@ -156,6 +171,7 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
   settings.rescale = static_cast<float>(rescale);
   settings.num_threads = num_threads;
   settings.antialias = antialias;
+  settings.planar_output = planar_out;
   if (!normalize_scale.empty() || !normalize_offset.empty()) {
     const auto channels = static_cast<size_t>(src.shape(3));
     if (normalize_scale.size() != channels || normalize_offset.size() != channels)
@@ -192,7 +208,7 @@ void register_pipeline(py::module_& m, py::module_& testing) {
         py::arg("matrices"), py::arg("op_codes"), py::arg("op_args"), py::arg("order"),
         py::arg("fill_mode"), py::arg("cval"), py::arg("rescale"), py::arg("num_threads"),
         py::arg("antialias") = false, py::arg("normalize_scale") = std::vector<double>{},
-        py::arg("normalize_offset") = std::vector<double>{},
+        py::arg("normalize_offset") = std::vector<double>{}, py::arg("planar_out") = false,
         "Run one plan per output image: warp (or antialiased resampling), colour ops, rescale, "
         "store (see fastaug._pipeline).");
   m.attr("MAX_COLOR_OPS") = kMaxColorOps;
