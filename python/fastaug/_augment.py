@@ -228,8 +228,12 @@ class Augment(Compose):
         """Draw the transforms of samples ``indices`` (an int, or a 1-D sequence) in ``epoch``
         for images of ``image_shape`` (H, W[, C]); a pure function of (seed, epoch, index)."""
         idx, single = _checks.indices_arg(indices)
+        return self._sample(idx, single, epoch, _checks.image_shape_arg(image_shape))
+
+    def _sample(self, idx, single, epoch, size) -> AugmentParams:  # type: ignore[override]
+        """sample() for checked indices and image size."""
         epoch = _int(epoch, "epoch", 0, 2 ** 32)
-        height, width = _checks.image_shape_arg(image_shape)
+        height, width = size
         geometry, scale_flip, colour = stream_uniforms(
             self.seed, epoch, idx, (_GEOMETRY_STREAM, _SCALE_FLIP_STREAM, _COLOUR_STREAM))
 

@@ -57,6 +57,8 @@ def real(value: object, name: str, low: float = -np.inf, high: float = np.inf,
 
 def integer(value: object, name: str, low: int, high: int) -> int:
     """An int in [low, high)."""
+    if type(value) is int and low <= value < high:  # the usual case, without the ABC check
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if not low <= int(value) < high:

@@ -308,8 +308,12 @@ class Compose:
         sequence) in ``epoch``, for images of ``image_shape`` (H, W[, C]); a pure function of
         (seed, epoch, index) and each transform's slot."""
         idx, single = _checks.indices_arg(indices)
+        return self._sample(idx, single, epoch, _checks.image_shape_arg(image_shape))
+
+    def _sample(self, idx: np.ndarray, single: bool, epoch: int,
+                size: Tuple[int, int]) -> ComposeParams:
+        """sample() for checked indices and image size."""
         epoch = _checks.integer(epoch, "epoch", 0, 2 ** 32)
-        size = _checks.image_shape_arg(image_shape)
         draws = stream_uniforms(self.seed, epoch, idx, self._streams)
         params = ComposeParams(indices=idx, epoch=epoch, image_shape=size, single_image=single)
         start = 0
@@ -371,7 +375,7 @@ class Compose:
                 single = images.ndim == 3 and images.shape[0] <= 4
             else:
                 single = images.ndim == 2 or (images.ndim == 3 and images.shape[-1] <= 4)
-            indices = 0 if single else np.arange(images.shape[0])
+            idx = np.zeros(1, np.int64) if single else np.arange(images.shape[0], dtype=np.int64)
         else:
             idx, single = _checks.indices_arg(indices)
             if not single and images.ndim in (3, 4) and idx.shape[0] != images.shape[0]:
@@ -385,7 +389,7 @@ class Compose:
         shape = view.shape[:2] if single else view.shape[1:3]
         if 0 in shape:
             raise ValueError(f"images must be non-empty, got shape {images.shape}")
-        params = self.sample(indices, epoch, image_shape=tuple(shape))
+        params = self._sample(idx, single, epoch, (int(shape[0]), int(shape[1])))
         return self.apply(images, params, masks=masks, keypoints=keypoints, boxes=boxes)
 
     def apply(self, images, params, masks=None, keypoints=None, boxes=None) -> AugmentResult:
