@@ -79,10 +79,11 @@ def _summary(workload: str, cores: int, one: Sequence[float], every: Sequence[fl
 
 
 def measure(pairs: int = PAIRS) -> List[PairedScaling]:
-    """The batch warp, the generator (uint8 and float32 out) and Compose with the
-    generator's transforms, one thread against every core this process may use; empty on a
-    one-core machine."""
+    """The batch warp, the generator (uint8 and float32 out), Compose with the generator's
+    transforms and the recipes (benchmarks/test_recipes.py), one thread against every core
+    this process may use; empty on a one-core machine."""
     from benchmarks.test_batch import _augment_batch, _fastaug_compose, _fastaug_flow
+    from benchmarks.test_recipes import RECIPES, _fastaug as _fastaug_recipe
 
     cores = usable_cores()
     if cores < 2:
@@ -97,6 +98,10 @@ def measure(pairs: int = PAIRS) -> List[PairedScaling]:
             {"batch": batch, "dtype": dtype, "threads": t})))
     workloads.append(("Compose, uint8 out", lambda t: _fastaug_compose(
         {"batch": batch, "dtype": "uint8", "threads": t})))
+    for recipe, (shape, _) in RECIPES.items():
+        photos = make_batch(shape)
+        workloads.append((recipe, lambda t, recipe=recipe, photos=photos: _fastaug_recipe(
+            {"batch": photos, "threads": t, "recipe": recipe})))
     sides = [(make(one), make(every)) for _, make in workloads]
     for run_one, run_all in sides:
         for _ in range(3):  # warm up: pool threads, caches, allocator
@@ -121,7 +126,7 @@ def markdown(results: Sequence[PairedScaling]) -> List[str]:
         return []
     lines = [
         "## Thread scaling, paired", "",
-        f"fastaug only, {BATCH_LABEL}: {PAIRS} pairs per workload in one fresh process (BLAS "
+        f"fastaug only, {BATCH_LABEL} (the recipes: their benchmark batches): {PAIRS} pairs per workload in one fresh process (BLAS "
         f"and OpenMP pools held to one thread), the workloads taking turns pair by pair; each "
         f"pair one block at "
         f"one thread and one at every core ({WARMUP_CALLS} untimed call, then {CALLS_PER_SIDE} "

@@ -45,9 +45,16 @@ WORKLOAD_ORDER = [
     "affine nearest, fill nearest", "affine nearest, fill constant",
     "flip horizontal", "flip vertical", "brightness x0.7", "channel shift",
     "batch affine bilinear, fill nearest", "generator, uint8 out", "generator, float32 out",
+    "ImageNet train recipe", "ImageNet validation recipe", "CIFAR train recipe",
+]
+# The recipes' targets: (workload, peer family, required speed-up per image).
+RECIPE_TARGETS = [
+    ("ImageNet train recipe", "albumentations", 5.0), ("ImageNet train recipe", "torchvision", 20.0),
+    ("ImageNet validation recipe", "torchvision", 5.0), ("CIFAR train recipe", "torchvision", 10.0),
 ]
 PACKAGES = ["fastaug", "numpy", "scipy", "opencv-python-headless", "pillow", "albumentations",
-            "albucore", "keras-preprocessing", "pytest-benchmark", "matplotlib"]
+            "albucore", "keras-preprocessing", "torch", "torchvision", "pytest-benchmark",
+            "matplotlib"]
 
 
 @dataclass(frozen=True)
@@ -244,6 +251,9 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
     for size, members in cases("generator, float32 out"):
         out.append(_speedup_case("generator float32 out vs Keras, per core", size, members,
                                  "scipy", 30.0, fastaug_variant=flow))
+    for workload, peer, need in RECIPE_TARGETS:
+        for size, members in cases(workload):
+            out.append(_speedup_case(f"{workload} vs {peer}", size, members, peer, need))
     for workload in SCALING_WORKLOADS:
         out.extend(_scaling_cases(groups, workload, judged=not paired))
     out.extend(_paired_scaling_cases(paired))
@@ -260,7 +270,8 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
 # 16-core one; other counts are reported without a verdict.
 SCALING_TARGETS = {2: 1.8, 16: 12.0}
 SCALING_WORKLOADS = ("batch affine bilinear, fill nearest", "generator, uint8 out",
-                     "generator, float32 out")
+                     "generator, float32 out", "ImageNet train recipe",
+                     "ImageNet validation recipe", "CIFAR train recipe")
 # The fastaug row each scaling workload is judged on (the generator workloads also have
 # Compose and Augment rows).
 SCALING_VARIANTS = {"generator, uint8 out": "ImageDataGenerator.flow",
@@ -280,8 +291,13 @@ def _scaling_case(case: str, count: int, ratio: float, judged: bool = True) -> T
     return TargetCase(target, case, want, ratio, ratio >= required)
 
 
+def _paired_batch(workload: str) -> str:
+    from benchmarks.test_recipes import RECIPES, _size_label
+    return _size_label(workload) if workload in RECIPES else BATCH_LABEL
+
+
 def _paired_scaling_cases(paired) -> List[TargetCase]:
-    return [_scaling_case(f"{r.workload}, {BATCH_LABEL}, 1 -> {r.cores} cores, paired",
+    return [_scaling_case(f"{r.workload}, {_paired_batch(r.workload)}, 1 -> {r.cores} cores, paired",
                           r.cores, r.ratio) for r in paired]
 
 
