@@ -78,6 +78,28 @@ def _registry() -> Dict[str, type]:
             and getattr(transforms, name) is not Transform}
 
 
+def _transform_from_entry(entry: Any, where: str, registry: Dict[str, type]) -> Transform:
+    """The transform a ``to_dict`` table describes; a container's ``transforms`` are tables
+    too, read the same way."""
+    if not isinstance(entry, dict) or "type" not in entry:
+        raise ValueError(f"{where} must be a table with a 'type' key, got {entry!r}")
+    args = dict(entry)
+    name = args.pop("type")
+    if name not in registry:
+        raise ValueError(f"{where}: unknown transform {name!r}; known: "
+                         f"{', '.join(sorted(registry))}")
+    if getattr(registry[name], "is_container", False):
+        children = args.get("transforms")
+        if not isinstance(children, list):
+            raise TypeError(f"{where} ({name}): transforms must be a list of transform tables")
+        args["transforms"] = [_transform_from_entry(child, f"{where}.transforms[{j}]", registry)
+                              for j, child in enumerate(children)]
+    try:
+        return registry[name](**args)
+    except TypeError as e:
+        raise TypeError(f"{where} ({name}): {e}") from None
+
+
 def _out_dtype_arg(value: object) -> Optional[np.dtype]:
     if value is None:
         return None
@@ -198,22 +220,25 @@ class Compose:
         self._warp = self._warp_settings()
         counts: Dict[str, int] = {}
         self._slots = []
-        for t in self.transforms:
+        # Every transform of the tree (containers' children after their container), in the
+        # order their slots are numbered and their draws are handed out.
+        self._nodes = [node for t in self.transforms for node in t.walk()]
+        for t in self._nodes:
             name = type(t).__name__
             self._slots.append(_base.slot_of(name, counts.get(name, 0)))
             counts[name] = counts.get(name, 0) + 1
         # The Philox streams of every transform's blocks of four words, in pipeline order.
-        self._streams = [(slot << 8) | block for t, slot in zip(self.transforms, self._slots)
+        self._streams = [(slot << 8) | block for t, slot in zip(self._nodes, self._slots)
                          for block in range((t.words + 3) // 4)]
 
     def _warp_settings(self) -> Tuple[str, float, int]:
         """(fill_mode, cval, order) of the one warp, from the geometric transforms."""
-        fills = {(t.fill_mode, t.fill) for t in self.transforms if t.fill_mode is not None}
+        nodes = [node for t in self.transforms for node in t.walk()]
+        fills = {(t.fill_mode, t.fill) for t in nodes if t.fill_mode is not None}
         if len(fills) > 1:
             raise ValueError("the geometric transforms of one Compose must agree on fill_mode "
                              f"and fill (one warp serves them all), got {fills}")
-        interpolations = {t.interpolation for t in self.transforms
-                          if t.interpolation is not None}
+        interpolations = {t.interpolation for t in nodes if t.interpolation is not None}
         if len(interpolations) > 1:
             raise ValueError("the geometric transforms of one Compose must agree on "
                              f"interpolation (one warp serves them all), got {interpolations}")
@@ -257,19 +282,8 @@ class Compose:
         if not isinstance(entries, list):
             raise TypeError("config['transforms'] must be a list of transform tables")
         registry = _registry()
-        transforms = []
-        for k, entry in enumerate(entries):
-            if not isinstance(entry, dict) or "type" not in entry:
-                raise ValueError(f"transforms[{k}] must be a table with a 'type' key, got {entry!r}")
-            args = dict(entry)
-            name = args.pop("type")
-            if name not in registry:
-                raise ValueError(f"transforms[{k}]: unknown transform {name!r}; known: "
-                                 f"{', '.join(sorted(registry))}")
-            try:
-                transforms.append(registry[name](**args))
-            except TypeError as e:
-                raise TypeError(f"transforms[{k}] ({name}): {e}") from None
+        transforms = [_transform_from_entry(entry, f"transforms[{k}]", registry)
+                      for k, entry in enumerate(entries)]
         rest = {k: v for k, v in config.items() if k != "transforms"}
         return cls(transforms, **rest)
 
@@ -302,12 +316,15 @@ class Compose:
         size = _checks.image_shape_arg(image_shape)
         draws = stream_uniforms(self.seed, epoch, idx, self._streams)
         params = ComposeParams(indices=idx, epoch=epoch, image_shape=size, single_image=single)
+        node_draws = []
         start = 0
-        for t in self.transforms:
+        for t in self._nodes:
             count = (t.words + 3) // 4
-            u = draws[start:start + count].reshape(4 * count, -1)[:t.words]
+            node_draws.append(draws[start:start + count].reshape(4 * count, -1)[:t.words])
             start += count
-            params.transforms.append(t.sample(u, size))
+        handed_out = iter(node_draws)
+        for t in self.transforms:
+            params.transforms.append(t.draw(handed_out, size))
             size = t.output_size(size)
         return params
 

@@ -11,7 +11,7 @@ boxes travel through the composed forward map.
 from __future__ import annotations
 
 import zlib
-from typing import Any, ClassVar, Dict, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -139,6 +139,40 @@ class Plan:
         k = self._op_count
         return self._op_codes[:, :k], self._op_args[:, :k]
 
+    def fork(self) -> "Plan":
+        """An empty plan for the same batch, size and warp settings: what a container's child
+        contributes to before :meth:`absorb` takes it in for the images that chose it."""
+        return Plan(self.batch, self.size, self.fill_mode, self.cval, self.order)
+
+    def absorb(self, children: Dict[int, "Plan"], choice: np.ndarray) -> None:
+        """Append, for each image i, what plan ``children[choice[i]]`` holds (nothing where
+        ``choice[i]`` is not a key, e.g. -1): its map after this plan's, its colour ops
+        after this plan's. Forked plans only (same batch and size)."""
+        masks = {c: choice == c for c in children}
+        if any(sub._pull is not None or sub._forward_factors for sub in children.values()):
+            pull = np.array(_identities(self.batch))
+            for c, sub in children.items():
+                if sub._pull is not None:
+                    pull[masks[c]] = sub._pull[masks[c]]
+
+            def forward():
+                m = np.array(_identities(self.batch))
+                for c, sub in children.items():
+                    if sub._forward_factors:
+                        m[masks[c]] = sub.forward[masks[c]]
+                return m
+            self.geometry(forward, pull)
+        for k in range(max((sub._op_count for sub in children.values()), default=0)):
+            codes = np.zeros(self.batch, np.int32)
+            args = np.zeros((self.batch, 2), np.float32)
+            for c, sub in children.items():
+                if k < sub._op_count:
+                    codes[masks[c]] = sub._op_codes[masks[c], k]
+                    args[masks[c]] = sub._op_args[masks[c], k]
+            if codes.any():
+                self.color_per_image(codes, args[:, 0], args[:, 1])
+        self.antialias = self.antialias or any(sub.antialias for sub in children.values())
+
     def kernel_rows(self) -> np.ndarray:
         """(B, 6) pull rows in the kernels' (row, col) convention."""
         return self.pull.reshape(self.batch, 9)[:, _KERNEL_ROW_ENTRIES]
@@ -174,6 +208,18 @@ class Transform:
     def output_size(self, size: Tuple[int, int]) -> Tuple[int, int]:
         """(H, W) of this transform's output for an input of ``size``."""
         return size
+
+    # -- the tree (containers such as OneOf hold children)
+
+    def walk(self) -> Iterator["Transform"]:
+        """This transform and, for a container, its children's trees, in pre-order: the
+        order in which ``Compose`` gives out stream slots and draws."""
+        yield self
+
+    def draw(self, draws: Iterator[np.ndarray], size: Tuple[int, int]) -> Params:
+        """``sample`` with this transform's uniforms, the next of ``draws`` (one per node of
+        :meth:`walk`, in its order)."""
+        return self.sample(next(draws), size)
 
     def contribute(self, params: Params, plan: Plan) -> None:
         raise NotImplementedError
