@@ -112,6 +112,40 @@ def _out_dtype_arg(value: object) -> Optional[np.dtype]:
     return dtype
 
 
+# ---------------------------------------------------------------- region ops and targets
+
+def _fill_mask_regions(masks: np.ndarray, regions, single: bool) -> None:
+    """Set each region's rectangle to its ``mask_fill`` in the (new, owned) warped masks."""
+    batch = masks[np.newaxis] if single else masks
+    rows = np.arange(batch.shape[1])[None, :, None]
+    cols = np.arange(batch.shape[2])[None, None, :]
+    for region in regions:
+        if region.mask_fill is None or not region.codes.any():
+            continue
+        _mask_fill_for(batch.dtype, region.mask_fill)
+        top, left, height, width = (region.rect[:, k, None, None] for k in range(4))
+        inside = ((region.codes[:, None, None] != 0) & (rows >= top) & (rows < top + height)
+                  & (cols >= left) & (cols < left + width))
+        batch[inside] = region.mask_fill
+
+
+def _hide_keypoints(points, visible, regions, single: bool) -> None:
+    """Mark keypoints on the pixels of a region that hides them as not visible, in place."""
+    hiding = [r for r in regions if r.hides_keypoints and r.codes.any()]
+    if not hiding:
+        return
+    if single:
+        per_image = [(0, points, visible)]
+    else:
+        per_image = [(i, points[i], visible[i]) for i in range(len(visible))]
+    for i, p, v in per_image:
+        if len(p) == 0:
+            continue
+        image = np.full(len(p), i)
+        for region in hiding:
+            v &= ~region.inside(p[:, 0], p[:, 1], image)
+
+
 # ---------------------------------------------------------------- masks
 
 def _mask_fill_for(dtype: np.dtype, fill: float) -> None:
@@ -425,11 +459,17 @@ class Compose:
         rows = plan.kernel_rows()
         codes, args = plan.ops()
         src = _kernel_source(batch_images)
+        channels = batch_images.shape[3] if batch_images.ndim == 4 else 1
+        for region in plan.regions:
+            if region.values.shape[1] not in (1, channels):
+                name = type(region.owner).__name__ if region.owner is not None else "a region op"
+                raise ValueError(f"{name}: its fill has {region.values.shape[1]} values; the "
+                                 f"images have {channels} channels (give 1 or {channels})")
         out = _pipeline.run_plans(src, np.arange(len(params), dtype=np.int64), rows, codes, args,
                                   out_dtype=out_dtype, output_shape=plan.size, order=plan.order,
                                   fill_mode=plan.fill_mode, cval=plan.cval,
                                   num_threads=self.num_threads, antialias=plan.antialias,
-                                  normalize=normalize)
+                                  normalize=normalize, regions=plan.region_array(channels))
         if batch_images.ndim == 3:
             out = out[..., 0]
         out = self._output_layout(out[0] if single else out, single)
@@ -437,9 +477,11 @@ class Compose:
         out_masks = None
         if masks is not None:
             out_masks = self._apply_masks(masks, batch_images, rows, plan.size, single)
+            _fill_mask_regions(out_masks, plan.regions, single)
         points = visible = kept_boxes = kept_indices = None
         if keypoints is not None:
             points, visible = transform_keypoints(keypoints, plan.forward, plan.size, single)
+            _hide_keypoints(points, visible, plan.regions, single)
         if boxes is not None:
             kept_boxes, kept_indices = transform_boxes(boxes, plan.forward, plan.size,
                                                        self.min_box_visibility, single)
