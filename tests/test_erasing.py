@@ -332,3 +332,15 @@ def test_a_colour_op_after_erasing_changes_the_erased_pixels():
     for i in range(6):
         top, left, h, w = (int(p[k][i]) for k in ("top", "left", "height", "width"))
         assert (out.images[i, top:top + h, left:left + w] == 50).all()
+
+
+def test_erasing_keeps_its_place_when_some_images_skip_the_colour_ops():
+    images = _images(40)
+    compose = Compose([Solarize(128, p=0.5), RandomErasing(p=1.0, value=7), Solarize(0, p=0.5)],
+                      seed=3)
+    out = compose(images)
+    erase, last = out.params.transforms[1], out.params.transforms[2]["applied"]
+    assert 0 < last.sum() < 40 and 0 < out.params.transforms[0]["applied"].sum() < 40
+    for i in range(40):
+        top, left, h, w = (int(erase[k][i]) for k in ("top", "left", "height", "width"))
+        assert (out.images[i, top:top + h, left:left + w] == (248 if last[i] else 7)).all()

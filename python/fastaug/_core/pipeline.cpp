@@ -60,9 +60,11 @@ void run_plans_typed(const py::array& src, const py::array& out, const std::vect
 
 // Per image i, the non-zero entries of op_codes[i] (int32, (batch, K)) with their arguments
 // op_args[i, k] = (a, b) (float32, (batch, K, 2)), checked by validate_plan_ops.
+// before[i * (K + 1) + k]: how many of image i's first k op slots hold an op (its ops are
+// compacted, so a region op placed after slot k runs after that many).
 std::vector<ImageOps> plan_ops_arg(const py::object& codes_obj, const py::object& args_obj,
                                    py::ssize_t batch, int64_t channels, int64_t out_h,
-                                   int64_t out_w) {
+                                   int64_t out_w, std::vector<int>* before) {
   const py::array codes_array = array_arg(codes_obj, "op_codes");
   if (codes_array.ndim() != 2 || codes_array.shape(0) != batch)
     fail_value("op_codes must have shape (batch, ops) with batch = " + std::to_string(batch));
@@ -75,9 +77,11 @@ std::vector<ImageOps> plan_ops_arg(const py::object& codes_obj, const py::object
   const std::vector<float> args = copy_array_arg<float>(
       args_obj, "op_args", {batch, width * 2}, "float32 of shape (batch, ops * 2)");
   std::vector<ImageOps> ops(static_cast<size_t>(batch));
+  before->assign(static_cast<size_t>(batch * (width + 1)), 0);
   for (py::ssize_t i = 0; i < batch; ++i) {
     ImageOps& o = ops[static_cast<size_t>(i)];
     for (py::ssize_t k = 0; k < width; ++k) {
+      (*before)[static_cast<size_t>(i * (width + 1) + k)] = o.count;
       const int32_t code = codes[static_cast<size_t>(i * width + k)];
       if (code == 0) continue;
       if (code < 0 || code >= color_op_count())
@@ -88,6 +92,7 @@ std::vector<ImageOps> plan_ops_arg(const py::object& codes_obj, const py::object
       op.a = args[static_cast<size_t>((i * width + k) * 2)];
       op.b = args[static_cast<size_t>((i * width + k) * 2 + 1)];
     }
+    (*before)[static_cast<size_t>(i * (width + 1) + width)] = o.count;
     const std::string problem = validate_plan_ops(o, channels, out_h, out_w);
     if (!problem.empty()) fail_value(problem + " (plan " + std::to_string(i) + ")");
   }
@@ -96,10 +101,13 @@ std::vector<ImageOps> plan_ops_arg(const py::object& codes_obj, const py::object
 
 // Region ops, per image i and slot k: region_ops[i, k * width : (k + 1) * width] = (code, after,
 // top, left, height, width, key low word, key high word, values...) as float64 (batch, R *
-// width) with R = `per_image`; code 0 leaves the slot empty. Rectangles must lie inside the
+// width) with R = `per_image`; code 0 leaves the slot empty; `after` counts the plan's op slots
+// (op_codes' columns) before the region. Rectangles must lie inside the
 // (out_h, out_w) image; uint8 images take fill values in [0, 255].
 void region_ops_arg(const py::object& obj, int per_image, py::ssize_t batch, int64_t channels,
-                    int64_t out_h, int64_t out_w, bool u8, std::vector<ImageOps>* ops) {
+                    int64_t out_h, int64_t out_w, bool u8, const std::vector<int>& before,
+                    std::vector<ImageOps>* ops) {
+  const py::ssize_t slots = static_cast<py::ssize_t>(before.size()) / (batch ? batch : 1) - 1;
   if (per_image == 0 || obj.is_none()) return;
   if (per_image < 0 || per_image > kMaxRegionOps)
     fail_value("region ops per image must be in [0, " + std::to_string(kMaxRegionOps) + "], got " +
@@ -130,7 +138,10 @@ void region_ops_arg(const py::object& obj, int per_image, py::ssize_t batch, int
         fail_value(where + ": key words must be 32-bit");
       RegionOp& r = o.regions[o.region_count++];
       r.code = static_cast<int32_t>(e[0]);
-      r.after = e[1] < 0 || e[1] > kMaxColorOps ? -1 : static_cast<int32_t>(e[1]);
+      // `after` counts op slots of the plan; the image's own ops skip its empty slots.
+      r.after = e[1] < 0 || e[1] > static_cast<double>(slots)
+                    ? -1
+                    : before[static_cast<size_t>(i * (slots + 1) + static_cast<py::ssize_t>(e[1]))];
       r.top = static_cast<int64_t>(e[2]);
       r.left = static_cast<int64_t>(e[3]);
       r.height = static_cast<int64_t>(e[4]);
@@ -216,10 +227,11 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
   if (num_threads < 0 || num_threads > kMaxThreads)
     fail_value("num_threads must be between 0 (all CPUs) and " + std::to_string(kMaxThreads) +
                ", got " + std::to_string(num_threads));
-  std::vector<ImageOps> ops = plan_ops_arg(op_codes_obj, op_args_obj, batch, src.shape(3), out.shape(1),
-                                          out.shape(2));
+  std::vector<int> before;
+  std::vector<ImageOps> ops = plan_ops_arg(op_codes_obj, op_args_obj, batch, src.shape(3),
+                                           out.shape(1), out.shape(2), &before);
   region_ops_arg(region_ops, regions_per_image, batch, src.shape(3), out.shape(1), out.shape(2),
-                 src_type == PixelType::u8, &ops);
+                 src_type == PixelType::u8, before, &ops);
 
   PlanSettings settings;
   settings.interp = static_cast<Interp>(order);
