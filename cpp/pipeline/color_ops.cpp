@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/simd_level.hpp"
+#include "filter/filter.hpp"
 #include "photometric/photometric.hpp"
 #include "pipeline/torchvision_color.hpp"
 
@@ -244,6 +245,29 @@ void equalize(const ImageView<T>& x, float, float) {
   }
 }
 
+// ---- neighbourhood ops (cpp/filter/), in place on the warped image.
+
+// torchvision's gaussian_blur: a = kx + 4096 ky (odd tap counts across and down, below
+// 4096: the op table has two float arguments), b = sigma for both axes.
+template <typename T>
+void gaussian_blur(const ImageView<T>& x, float a, float sigma) {
+  const int code = static_cast<int>(a);
+  const int nx = code % 4096, ny = code / 4096;
+  thread_local std::vector<float> kx, ky;
+  kx.resize(static_cast<size_t>(nx));
+  ky.resize(static_cast<size_t>(ny));
+  gaussian_kernel1d(nx, sigma, kx.data());
+  gaussian_kernel1d(ny, sigma, ky.data());
+  separable_filter<T>(x, kx.data(), nx, ky.data(), ny);
+}
+
+// torchvision's adjust_sharpness: a = the factor (for the record), b = 1 - factor as
+// torchvision forms it (in double from the Python float, then float32).
+template <typename T>
+void sharpness(const ImageView<T>& x, float, float b) {
+  sharpen<T>(x, b);
+}
+
 const ColorOpInfo kTable[] = {
     {"none", ColorOpFamily::in_dtype, nullptr, nullptr},
     {"keras_channel_shift", ColorOpFamily::keras, nullptr, nullptr},
@@ -260,6 +284,8 @@ const ColorOpInfo kTable[] = {
     {"posterize", ColorOpFamily::in_dtype, posterize_u8, posterize_f32},
     {"autocontrast", ColorOpFamily::in_dtype, autocontrast<uint8_t>, autocontrast<float>, false, true},
     {"equalize", ColorOpFamily::in_dtype, equalize<uint8_t>, equalize<float>},
+    {"gaussian_blur", ColorOpFamily::in_dtype, gaussian_blur<uint8_t>, gaussian_blur<float>},
+    {"sharpness", ColorOpFamily::in_dtype, sharpness<uint8_t>, sharpness<float>, false, true},
 };
 
 }  // namespace
