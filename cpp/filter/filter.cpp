@@ -7,16 +7,16 @@
 namespace fastaug {
 
 void gaussian_kernel1d(int size, float sigma, float* out) {
-  // torch.linspace in float32: start + i * step for the first half, end - (size - 1 - i) *
-  // step for the rest, step = (end - start) / (size - 1).
+  // torch.linspace in float32 as its CPU kernel computes it: start + i * step for the first
+  // half, end - (size - 1 - i) * step for the rest, each one fused multiply-add.
   const float lim = static_cast<float>((size - 1) / (2.0 * std::sqrt(2.0)));
   const float start = -lim, end = lim;
   const float step = size > 1 ? (end - start) / static_cast<float>(size - 1) : 0.0f;
   const int halfway = size / 2;
   float top = -INFINITY;
   for (int i = 0; i < size; ++i) {
-    const float x = i < halfway ? start + step * static_cast<float>(i)
-                                : end - step * static_cast<float>(size - 1 - i);
+    const float x = i < halfway ? std::fma(step, static_cast<float>(i), start)
+                                : std::fma(-step, static_cast<float>(size - 1 - i), end);
     const float r = x / sigma;
     out[i] = -(r * r);
     top = out[i] > top ? out[i] : top;

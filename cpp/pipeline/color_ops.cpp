@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/simd_level.hpp"
+#include "autoaugment/torch_affine.hpp"
 #include "filter/filter.hpp"
 #include "photometric/photometric.hpp"
 #include "pipeline/torchvision_color.hpp"
@@ -53,6 +54,11 @@ void solarize_u8(const ImageU8& x, float a, float) {
         p[k] = p[k] >= threshold ? static_cast<uint8_t>(255 - p[k]) : p[k];
     }
   }
+}
+// solarize with the threshold as a fraction of the bound (RandAugment's magnitude): torch
+// forms bound * a in double and compares in float32.
+void solarize_fraction_u8(const ImageU8& x, float a, float) {
+  solarize_u8(x, static_cast<float>(255.0 * static_cast<double>(a)), 0.0f);
 }
 void solarize_f32(const ImageF32& x, float a, float) {
   for (int64_t r = 0; r < x.height; ++r) {
@@ -107,8 +113,10 @@ void shift_hue_at_level(T* p, int64_t pixels, float shift) { FASTAUG_DISPATCH(sh
 float rest_of(float ratio) { return static_cast<float>(1.0 - static_cast<double>(ratio)); }
 
 // adjust_contrast: blend with the mean of the (uint8: floored) luma, or of the one channel.
+// b: torchvision's 1 - ratio when the caller formed it from a ratio that is not a float32
+// (0: 1 - a, which is exact for float32 ratios).
 template <typename T>
-void contrast(const ImageView<T>& x, float a, float) {
+void contrast(const ImageView<T>& x, float a, float b) {
   double total = 0.0;  // exact for uint8 lumas (torchvision sums float32)
   if (x.channels == 3) {
     each_run(x, [&](T* p, int64_t n) { total += luma_sum_at_level<T>(p, n); });
@@ -117,16 +125,18 @@ void contrast(const ImageView<T>& x, float a, float) {
   }
   const float count = static_cast<float>(x.height * x.width);
   const float mean = static_cast<float>(total) / count;
+  const float rest = b != 0.0f ? b : rest_of(a);
   each_run(x, [&](T* p, int64_t n) {
-    blend_constant_at_level<T>(p, n * x.channels, mean, a, rest_of(a));
+    blend_constant_at_level<T>(p, n * x.channels, mean, a, rest);
   });
 }
 
 // adjust_saturation: blend each pixel with its (uint8: floored) luma; one channel unchanged.
 template <typename T>
-void saturation(const ImageView<T>& x, float a, float) {
+void saturation(const ImageView<T>& x, float a, float b) {
   if (x.channels == 1) return;
-  each_run(x, [&](T* p, int64_t n) { blend_luma_at_level<T>(p, n, a, rest_of(a)); });
+  const float rest = b != 0.0f ? b : rest_of(a);  // b as contrast's
+  each_run(x, [&](T* p, int64_t n) { blend_luma_at_level<T>(p, n, a, rest); });
 }
 
 // adjust_hue by `a` turns; one channel unchanged.
@@ -268,6 +278,13 @@ void sharpness(const ImageView<T>& x, float, float b) {
   sharpen<T>(x, b);
 }
 
+// ---- RandAugment's geometric ops, as torchvision runs them after the ops before them
+// (autoaugment/): a = torchvision's magnitude, b = the fill.
+template <typename T, TorchAffineOp kOp>
+void torch_affine(const ImageView<T>& x, float a, float b) {
+  torch_affine_op<T>(x, kOp, static_cast<double>(a), b);
+}
+
 const ColorOpInfo kTable[] = {
     {"none", ColorOpFamily::in_dtype, nullptr, nullptr},
     {"keras_channel_shift", ColorOpFamily::keras, nullptr, nullptr},
@@ -286,6 +303,17 @@ const ColorOpInfo kTable[] = {
     {"equalize", ColorOpFamily::in_dtype, equalize<uint8_t>, equalize<float>},
     {"gaussian_blur", ColorOpFamily::in_dtype, gaussian_blur<uint8_t>, gaussian_blur<float>},
     {"sharpness", ColorOpFamily::in_dtype, sharpness<uint8_t>, sharpness<float>, false, true},
+    {"shear_x", ColorOpFamily::in_dtype, torch_affine<uint8_t, TorchAffineOp::shear_x>,
+     torch_affine<float, TorchAffineOp::shear_x>},
+    {"shear_y", ColorOpFamily::in_dtype, torch_affine<uint8_t, TorchAffineOp::shear_y>,
+     torch_affine<float, TorchAffineOp::shear_y>},
+    {"translate_x", ColorOpFamily::in_dtype, torch_affine<uint8_t, TorchAffineOp::translate_x>,
+     torch_affine<float, TorchAffineOp::translate_x>},
+    {"translate_y", ColorOpFamily::in_dtype, torch_affine<uint8_t, TorchAffineOp::translate_y>,
+     torch_affine<float, TorchAffineOp::translate_y>},
+    {"solarize_fraction", ColorOpFamily::in_dtype, solarize_fraction_u8, solarize_f32},
+    {"rotate", ColorOpFamily::in_dtype, torch_affine<uint8_t, TorchAffineOp::rotate>,
+     torch_affine<float, TorchAffineOp::rotate>},
 };
 
 }  // namespace

@@ -436,6 +436,9 @@ class Compose:
         images = _checks.array_arg(images, "images")
         if images.dtype not in SUPPORTED_DTYPES or not images.dtype.isnative:
             raise TypeError(f"images must have dtype uint8 or float32, got {images.dtype}")
+        if plan.refuses_targets and not (masks is None and keypoints is None and boxes is None):
+            raise ValueError(f"{plan.refuses_targets} does not support masks, keypoints or "
+                             f"boxes (torchvision's refuses them too)")
         single = params.single_image
         view = self._batch_view(images, single)
         batch_images = view[np.newaxis] if single else view

@@ -54,6 +54,10 @@ class Plan:
     def __init__(self, batch: int, size: Tuple[int, int], fill_mode: str = "constant",
                  cval: float = 0.0, order: int = 1):
         self.batch = batch
+        # What closed the plan to further geometry (its ops act after the warp), or None.
+        self.geometry_closed_by: Optional[str] = None
+        # The transform that cannot carry masks, keypoints and boxes, or None.
+        self.refuses_targets: Optional[str] = None
         self.size = size
         self._pull: Optional[np.ndarray] = None  # None: the identity (no map yet)
         # Forward maps are only needed for keypoints and boxes: kept as factors (arrays, or
@@ -85,11 +89,20 @@ class Plan:
         self._forward_factors = [out]
         return out
 
+    def close_geometry(self, by: str) -> None:
+        """Refuse geometry from now on: ``by`` (a transform's name) acts after the warp."""
+        if self.geometry_closed_by is None:
+            self.geometry_closed_by = by
+
     def _no_regions_yet(self) -> None:
         if self.regions:
             raise ValueError("a geometric transform cannot follow a region transform "
                              "(RandomErasing, CoarseDropout): their rectangles are drawn on "
                              "the warped image; put them after every geometric transform")
+        if self.geometry_closed_by is not None:
+            raise ValueError(f"a geometric transform cannot follow {self.geometry_closed_by} "
+                             f"(its ops act on the warped image); put it after every "
+                             f"geometric transform")
 
     def geometry(self, forward, pull: np.ndarray) -> None:
         """Append a map and its inverse after what is there: ``pull`` (B, 3, 3), ``forward``
@@ -221,6 +234,10 @@ class Plan:
             if codes.any():
                 self.color_per_image(codes, args[:, 0], args[:, 1])
         self.antialias = self.antialias or any(sub.antialias for sub in children.values())
+        for sub in children.values():
+            if sub.geometry_closed_by is not None:
+                self.close_geometry(sub.geometry_closed_by)
+            self.refuses_targets = self.refuses_targets or sub.refuses_targets
         for c, sub in children.items():  # after every op the children brought
             for r in sub.regions:
                 self.regions.append(Region(np.where(masks[c], r.codes, 0), self._op_count,
