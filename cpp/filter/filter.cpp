@@ -51,6 +51,7 @@ inline T store(float v) {
 struct FilterScratch {
   std::vector<float> image;  // the source as float32, dense rows
   std::vector<float> row;    // one vertically filtered row, padded across
+  std::vector<float> across;  // that row filtered across
 };
 
 FilterScratch& scratch() {
@@ -67,6 +68,7 @@ void separable_filter(const ImageView<T>& x, const float* kx, int nx, const floa
   FilterScratch& s = scratch();
   s.image.resize(static_cast<size_t>(h * row_len));
   s.row.resize(static_cast<size_t>((w + 2 * hx) * ch));
+  s.across.resize(static_cast<size_t>(row_len));
   for (int64_t r = 0; r < h; ++r) {
     float* dst = s.image.data() + r * row_len;
     for (int64_t c = 0; c < w; ++c) {
@@ -90,14 +92,17 @@ void separable_filter(const ImageView<T>& x, const float* kx, int nx, const floa
         padded[(hx - j) * ch + k] = inner[j * ch + k];
         inner[(w - 1 + j) * ch + k] = inner[(w - 1 - j) * ch + k];
       }
+    // Across, tap by tap over the whole row (each element still sums its taps in order).
+    float* sum = s.across.data();
+    for (int64_t e = 0; e < row_len; ++e) sum[e] = 0.0f;
+    for (int j = 0; j < nx; ++j) {
+      const float weight = kx[j];
+      const float* src = padded + j * ch;
+      for (int64_t e = 0; e < row_len; ++e) sum[e] += weight * src[e];
+    }
     for (int64_t c = 0; c < w; ++c) {
       T* out = x.pixel(r, c);
-      for (int64_t k = 0; k < ch; ++k) {
-        float sum = 0.0f;
-        const float* src = padded + c * ch + k;
-        for (int j = 0; j < nx; ++j) sum += kx[j] * src[j * ch];
-        out[k] = store<T>(sum);
-      }
+      for (int64_t k = 0; k < ch; ++k) out[k] = store<T>(sum[c * ch + k]);
     }
   }
 }

@@ -35,9 +35,10 @@ LAYOUTS = ("NHWC", "NCHW")
 
 @dataclass(eq=False)
 class ComposeParams:
-    """Sampled parameters of B images: ``transforms[k]`` holds transform k's (arrays of shape
-    (B,), ``applied`` among them). ``single_image`` says one image (a scalar index) was
-    sampled rather than a batch."""
+    """Sampled parameters of B images: ``transforms[k]`` holds transform k's (arrays with B
+    rows, ``applied`` among them; a container's also ``choice``, (B, n) child indices with -1
+    for none, and ``children``, its children's parameters in the same form). ``single_image``
+    says one image (a scalar index) was sampled rather than a batch."""
 
     indices: np.ndarray
     epoch: int
