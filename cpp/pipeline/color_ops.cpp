@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "core/simd_level.hpp"
+#include "autoaugment/torch_affine.hpp"
+#include "filter/filter.hpp"
 #include "photometric/photometric.hpp"
 #include "pipeline/torchvision_color.hpp"
 
@@ -52,6 +54,11 @@ void solarize_u8(const ImageU8& x, float a, float) {
         p[k] = p[k] >= threshold ? static_cast<uint8_t>(255 - p[k]) : p[k];
     }
   }
+}
+// solarize with the threshold as a fraction of the bound (RandAugment's magnitude): torch
+// forms bound * a in double and compares in float32.
+void solarize_fraction_u8(const ImageU8& x, float a, float) {
+  solarize_u8(x, static_cast<float>(255.0 * static_cast<double>(a)), 0.0f);
 }
 void solarize_f32(const ImageF32& x, float a, float) {
   for (int64_t r = 0; r < x.height; ++r) {
@@ -106,8 +113,10 @@ void shift_hue_at_level(T* p, int64_t pixels, float shift) { FASTAUG_DISPATCH(sh
 float rest_of(float ratio) { return static_cast<float>(1.0 - static_cast<double>(ratio)); }
 
 // adjust_contrast: blend with the mean of the (uint8: floored) luma, or of the one channel.
+// b: torchvision's 1 - ratio when the caller formed it from a ratio that is not a float32
+// (0: 1 - a, which is exact for float32 ratios).
 template <typename T>
-void contrast(const ImageView<T>& x, float a, float) {
+void contrast(const ImageView<T>& x, float a, float b) {
   double total = 0.0;  // exact for uint8 lumas (torchvision sums float32)
   if (x.channels == 3) {
     each_run(x, [&](T* p, int64_t n) { total += luma_sum_at_level<T>(p, n); });
@@ -116,16 +125,18 @@ void contrast(const ImageView<T>& x, float a, float) {
   }
   const float count = static_cast<float>(x.height * x.width);
   const float mean = static_cast<float>(total) / count;
+  const float rest = b != 0.0f ? b : rest_of(a);
   each_run(x, [&](T* p, int64_t n) {
-    blend_constant_at_level<T>(p, n * x.channels, mean, a, rest_of(a));
+    blend_constant_at_level<T>(p, n * x.channels, mean, a, rest);
   });
 }
 
 // adjust_saturation: blend each pixel with its (uint8: floored) luma; one channel unchanged.
 template <typename T>
-void saturation(const ImageView<T>& x, float a, float) {
+void saturation(const ImageView<T>& x, float a, float b) {
   if (x.channels == 1) return;
-  each_run(x, [&](T* p, int64_t n) { blend_luma_at_level<T>(p, n, a, rest_of(a)); });
+  const float rest = b != 0.0f ? b : rest_of(a);  // b as contrast's
+  each_run(x, [&](T* p, int64_t n) { blend_luma_at_level<T>(p, n, a, rest); });
 }
 
 // adjust_hue by `a` turns; one channel unchanged.
@@ -244,6 +255,36 @@ void equalize(const ImageView<T>& x, float, float) {
   }
 }
 
+// ---- neighbourhood ops (cpp/filter/), in place on the warped image.
+
+// torchvision's gaussian_blur: a = kx + 4096 ky (odd tap counts across and down, below
+// 4096: the op table has two float arguments), b = sigma for both axes.
+template <typename T>
+void gaussian_blur(const ImageView<T>& x, float a, float sigma) {
+  const int code = static_cast<int>(a);
+  const int nx = code % 4096, ny = code / 4096;
+  thread_local std::vector<float> kx, ky;
+  kx.resize(static_cast<size_t>(nx));
+  ky.resize(static_cast<size_t>(ny));
+  gaussian_kernel1d(nx, sigma, kx.data());
+  gaussian_kernel1d(ny, sigma, ky.data());
+  separable_filter<T>(x, kx.data(), nx, ky.data(), ny);
+}
+
+// torchvision's adjust_sharpness: a = the factor (for the record), b = 1 - factor as
+// torchvision forms it (in double from the Python float, then float32).
+template <typename T>
+void sharpness(const ImageView<T>& x, float, float b) {
+  sharpen<T>(x, b);
+}
+
+// ---- RandAugment's geometric ops, as torchvision runs them after the ops before them
+// (autoaugment/): a = torchvision's magnitude, b = the fill.
+template <typename T, TorchAffineOp kOp>
+void torch_affine(const ImageView<T>& x, float a, float b) {
+  torch_affine_op<T>(x, kOp, static_cast<double>(a), b);
+}
+
 const ColorOpInfo kTable[] = {
     {"none", ColorOpFamily::in_dtype, nullptr, nullptr},
     {"keras_channel_shift", ColorOpFamily::keras, nullptr, nullptr},
@@ -260,6 +301,19 @@ const ColorOpInfo kTable[] = {
     {"posterize", ColorOpFamily::in_dtype, posterize_u8, posterize_f32},
     {"autocontrast", ColorOpFamily::in_dtype, autocontrast<uint8_t>, autocontrast<float>, false, true},
     {"equalize", ColorOpFamily::in_dtype, equalize<uint8_t>, equalize<float>},
+    {"gaussian_blur", ColorOpFamily::in_dtype, gaussian_blur<uint8_t>, gaussian_blur<float>},
+    {"sharpness", ColorOpFamily::in_dtype, sharpness<uint8_t>, sharpness<float>, false, true},
+    {"shear_x", ColorOpFamily::in_dtype, torch_affine<uint8_t, TorchAffineOp::shear_x>,
+     torch_affine<float, TorchAffineOp::shear_x>},
+    {"shear_y", ColorOpFamily::in_dtype, torch_affine<uint8_t, TorchAffineOp::shear_y>,
+     torch_affine<float, TorchAffineOp::shear_y>},
+    {"translate_x", ColorOpFamily::in_dtype, torch_affine<uint8_t, TorchAffineOp::translate_x>,
+     torch_affine<float, TorchAffineOp::translate_x>},
+    {"translate_y", ColorOpFamily::in_dtype, torch_affine<uint8_t, TorchAffineOp::translate_y>,
+     torch_affine<float, TorchAffineOp::translate_y>},
+    {"solarize_fraction", ColorOpFamily::in_dtype, solarize_fraction_u8, solarize_f32},
+    {"rotate", ColorOpFamily::in_dtype, torch_affine<uint8_t, TorchAffineOp::rotate>,
+     torch_affine<float, TorchAffineOp::rotate>},
 };
 
 }  // namespace

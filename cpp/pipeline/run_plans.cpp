@@ -2,6 +2,7 @@
 #include "pipeline/color_ops.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -219,16 +220,29 @@ void place(const ImageView<const T>& src, const ImageView<T>& dst, const WarpPar
   warp_affine<T, T>(src, dst, warp);
 }
 
-// In-dtype ops on an image of T, in place.
+template <typename T>
+void apply_region(const ImageView<T>& x, const RegionOp& region) {
+  const RegionOpInfo& info = region_op(region.code);
+  if constexpr (std::is_same<T, uint8_t>::value)
+    info.apply_u8(x, region);
+  else
+    info.apply_f32(x, region);
+}
+
+// In-dtype ops on an image of T, in place, the region ops among them where they come.
 template <typename T>
 void dtype_ops_inplace(const ImageView<T>& x, const ImageOps& ops) {
+  int region = 0;
   for (int k = 0; k < ops.count; ++k) {
+    for (; region < ops.region_count && ops.regions[region].after <= k; ++region)
+      apply_region<T>(x, ops.regions[region]);
     const ColorOpInfo& op = color_op(ops.ops[k].code);
     if constexpr (std::is_same<T, uint8_t>::value)
       op.apply_u8(x, ops.ops[k].a, ops.ops[k].b);
     else
       op.apply_f32(x, ops.ops[k].a, ops.ops[k].b);
   }
+  for (; region < ops.region_count; ++region) apply_region<T>(x, ops.regions[region]);
 }
 
 // out[..., k] = x[..., k] * scale[k] + offset[k] in float32 (settings' normalisation).
@@ -276,7 +290,8 @@ template <typename Tin, typename Tout>
 void run_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& warp,
               const ImageOps& ops, const PlanSettings& settings) {
   const float rescale = settings.rescale;
-  const bool dtype_path = settings.antialias || settings.normalize_channels > 0;
+  const bool dtype_path =
+      settings.antialias || settings.normalize_channels > 0 || ops.region_count > 0;
   if ((ops.count == 0 && !dtype_path) || (ops.count && family_of(ops) == ColorOpFamily::keras)) {
     float shift = NAN, brightness = NAN;
     for (int k = 0; k < ops.count; ++k)
@@ -291,14 +306,41 @@ void run_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const
 
 }  // namespace
 
-std::string validate_plan_ops(const ImageOps& ops, int64_t channels) {
+std::string validate_plan_ops(const ImageOps& ops, int64_t channels, int64_t height,
+                              int64_t width) {
   if (ops.count < 0 || ops.count > kMaxColorOps) return "too many colour ops for one image";
+  if (ops.region_count < 0 || ops.region_count > kMaxRegionOps)
+    return "too many region ops for one image";
+  if (ops.region_count && ops.count && family_of(ops) != ColorOpFamily::in_dtype)
+    return "region ops run with in-dtype colour ops only";
+  for (int k = 0; k < ops.region_count; ++k) {
+    const RegionOp& r = ops.regions[k];
+    if (r.code <= 0 || r.code >= region_op_count()) return "unknown region op code";
+    if (r.after < 0 || r.after > ops.count || (k && r.after < ops.regions[k - 1].after))
+      return "region ops must come in order, each after at most every colour op";
+    if (channels > kMaxRegionValues) return "region ops support at most 16 channels";
+    if (region_op(r.code).uses_values && r.value_count != 1 && r.value_count != channels)
+      return "a region's fill needs 1 value or one per channel (" + std::to_string(channels) + ")";
+  }
   int shifts = 0, brightness = 0;
   for (int k = 0; k < ops.count; ++k) {
     const int32_t c = ops.ops[k].code;
     if (c <= 0 || c >= color_op_count()) return "unknown colour op code";
     if (!std::isfinite(ops.ops[k].a) || !std::isfinite(ops.ops[k].b))
       return "colour op arguments must be finite";
+    if (std::strcmp(color_op(c).name, "gaussian_blur") == 0) {
+      const float a = ops.ops[k].a;
+      const int code = a >= 0.0f && a < 16777216.0f ? static_cast<int>(a) : -1;
+      const int nx = code % 4096, ny = code / 4096;
+      if (code < 0 || static_cast<float>(code) != a || nx % 2 == 0 || ny % 2 == 0)
+        return "gaussian_blur's kernel code must be kx + 4096 ky with odd kx, ky below 4096";
+      if (nx / 2 >= width || ny / 2 >= height)
+        return "gaussian_blur's kernel (" + std::to_string(nx) + ", " + std::to_string(ny) +
+               ") needs an image wider than " + std::to_string(nx / 2) + " and taller than " +
+               std::to_string(ny / 2) + " pixels (reflect padding), got " +
+               std::to_string(height) + "x" + std::to_string(width);
+      if (!(ops.ops[k].b > 0.0f)) return "gaussian_blur's sigma must be > 0";
+    }
     if (color_op(c).gray_or_rgb && channels != 1 && channels != 3)
       return std::string(color_op(c).name) + " needs 1 or 3 channels, got " +
              std::to_string(channels);

@@ -6,6 +6,7 @@
 
 #include "core/image.hpp"
 #include "core/isa_namespaces.hpp"
+#include "pipeline/region_ops.hpp"
 
 namespace fastaug {
 
@@ -38,9 +39,14 @@ struct ColorOp {
 // family (checked by validate_plan_ops); the Keras ops come at most once each, channel
 // shift first.
 constexpr int kMaxColorOps = 16;
+// Region ops (region_ops.hpp) run with the in-dtype colour ops, each after the number of
+// colour ops it names, in order.
+constexpr int kMaxRegionOps = 32;
 struct ImageOps {
   ColorOp ops[kMaxColorOps];
   int count = 0;
+  RegionOp regions[kMaxRegionOps];
+  int region_count = 0;
 };
 
 constexpr int kMaxNormalizeChannels = 16;
@@ -68,7 +74,10 @@ struct PlanSettings {
 };
 
 // An empty string if `ops` is a plan this executor runs, else why not.
-std::string validate_plan_ops(const ImageOps& ops, int64_t channels);
+// `height` and `width`: of the image the ops run on (the output's), which neighbourhood ops
+// need to fit.
+std::string validate_plan_ops(const ImageOps& ops, int64_t channels, int64_t height,
+                              int64_t width);
 
 // The native plan executor. For every output image i in [0, out.count), in one pass:
 //   x = warp of src.image(indices[i]) with matrices[i] to out's size, unrounded float32 for

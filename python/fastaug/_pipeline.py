@@ -16,7 +16,8 @@ import numpy as np
 from . import _checks, _core
 from ._arrays import SUPPORTED_DTYPES
 
-__all__ = ["augment_batch", "run_plans", "FILL_MODES", "COLOR_OPS", "MAX_COLOR_OPS"]
+__all__ = ["augment_batch", "run_plans", "FILL_MODES", "COLOR_OPS", "MAX_COLOR_OPS", "REGION_OPS",
+           "MAX_REGION_OPS"]
 
 
 # The warp's fill modes, in fastaug::FillMode's order, as the core names them.
@@ -27,6 +28,9 @@ FILL_MODES = tuple(_core.fill_modes())
 # in-dtype ops on the warped image in the source's dtype.
 COLOR_OPS = dict(_core.color_ops())
 MAX_COLOR_OPS = _core.MAX_COLOR_OPS  # colour ops one image's plan may hold
+# The region-op table (cpp/pipeline/region_ops.cpp): rectangles filled after the warp.
+REGION_OPS = dict(_core.region_ops())
+MAX_REGION_OPS = _core.MAX_REGION_OPS
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 ArrayLike = Union[np.ndarray, Sequence[float], float, None]
@@ -218,16 +222,17 @@ def run_plans(src: np.ndarray, indices: np.ndarray, matrices: np.ndarray, op_cod
               fill_mode: str = "nearest", cval: float = 0.0, rescale: float = 1.0,
               num_threads: Optional[int] = None, antialias: bool = False,
               normalize: Optional[Tuple[Sequence[float], Sequence[float]]] = None,
-              planar: bool = False) -> np.ndarray:
+              regions: Optional[np.ndarray] = None, planar: bool = False) -> np.ndarray:
     """Run a batch of plans natively, for callers whose arguments already have the core's
     form: ``src`` (N, H, W, C) uint8 or float32, aligned, channels contiguous; ``indices``
     int64 (B,); ``matrices`` float64 C-contiguous (B, 6); ``op_codes`` int32 (B, K) codes of
     :data:`COLOR_OPS` (0 = no op) and ``op_args`` float32 (B, K, 2) their arguments. The core
     checks every value (bounds, finiteness, which ops may go together) and raises a
     ValueError naming the argument; this only skips the Python-side conversions, which a
-    training loop would pay serially on every batch. Returns the new (B, H2, W2, C) batch, or
-    with ``planar`` the (B, C, H2, W2) one (stored channels-first by the core, image by
-    image, instead of a transpose of the batch)."""
+    training loop would pay serially on every batch. ``regions``: (B, R, 8 + V) float64
+    region ops (``Plan.region_array``). Returns the new (B, H2, W2, C) batch, or with
+    ``planar`` the (B, C, H2, W2) one (stored channels-first by the core, image by image,
+    instead of a transpose of the batch)."""
     batch = indices.shape[0]
     height, width = src.shape[1:3] if output_shape is None else output_shape
     channels = src.shape[3]
@@ -237,5 +242,7 @@ def run_plans(src: np.ndarray, indices: np.ndarray, matrices: np.ndarray, op_cod
                     op_args.reshape(batch, op_codes.shape[1] * 2), order,
                     FILL_MODES.index(fill_mode), cval, rescale,
                     0 if num_threads is None else num_threads, antialias,
-                    *(normalize or ((), ())), planar)
+                    *(normalize or ((), ())),
+                    None if regions is None else regions.reshape(batch, -1),
+                    0 if regions is None else regions.shape[1], planar)
     return out

@@ -23,6 +23,9 @@ def _value(v: Any, key: str) -> str:
         return json.dumps(v)  # a JSON string literal is a valid TOML basic string
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_value(x, key) for x in v) + "]"
+    if isinstance(v, dict):  # an inline table (a container's children); None left out
+        return "{" + ", ".join(f"{k} = {_value(x, f'{key}.{k}')}" for k, x in v.items()
+                               if x is not None) + "}"
     raise TypeError(f"{key}: cannot write a {type(v).__name__} to TOML")
 
 

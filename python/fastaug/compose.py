@@ -35,9 +35,10 @@ LAYOUTS = ("NHWC", "NCHW")
 
 @dataclass(eq=False)
 class ComposeParams:
-    """Sampled parameters of B images: ``transforms[k]`` holds transform k's (arrays of shape
-    (B,), ``applied`` among them). ``single_image`` says one image (a scalar index) was
-    sampled rather than a batch."""
+    """Sampled parameters of B images: ``transforms[k]`` holds transform k's (arrays with B
+    rows, ``applied`` among them; a container's also ``choice``, (B, n) child indices with -1
+    for none, and ``children``, its children's parameters in the same form). ``single_image``
+    says one image (a scalar index) was sampled rather than a batch."""
 
     indices: np.ndarray
     epoch: int
@@ -78,6 +79,28 @@ def _registry() -> Dict[str, type]:
             and getattr(transforms, name) is not Transform}
 
 
+def _transform_from_entry(entry: Any, where: str, registry: Dict[str, type]) -> Transform:
+    """The transform a ``to_dict`` table describes; a container's ``transforms`` are tables
+    too, read the same way."""
+    if not isinstance(entry, dict) or "type" not in entry:
+        raise ValueError(f"{where} must be a table with a 'type' key, got {entry!r}")
+    args = dict(entry)
+    name = args.pop("type")
+    if name not in registry:
+        raise ValueError(f"{where}: unknown transform {name!r}; known: "
+                         f"{', '.join(sorted(registry))}")
+    if getattr(registry[name], "is_container", False):
+        children = args.get("transforms")
+        if not isinstance(children, list):
+            raise TypeError(f"{where} ({name}): transforms must be a list of transform tables")
+        args["transforms"] = [_transform_from_entry(child, f"{where}.transforms[{j}]", registry)
+                              for j, child in enumerate(children)]
+    try:
+        return registry[name](**args)
+    except TypeError as e:
+        raise TypeError(f"{where} ({name}): {e}") from None
+
+
 def _out_dtype_arg(value: object) -> Optional[np.dtype]:
     if value is None:
         return None
@@ -88,6 +111,40 @@ def _out_dtype_arg(value: object) -> Optional[np.dtype]:
     if dtype not in SUPPORTED_DTYPES:
         raise TypeError(f"out_dtype must be None, uint8 or float32, got {dtype}")
     return dtype
+
+
+# ---------------------------------------------------------------- region ops and targets
+
+def _fill_mask_regions(masks: np.ndarray, regions, single: bool) -> None:
+    """Set each region's rectangle to its ``mask_fill`` in the (new, owned) warped masks."""
+    batch = masks[np.newaxis] if single else masks
+    rows = np.arange(batch.shape[1])[None, :, None]
+    cols = np.arange(batch.shape[2])[None, None, :]
+    for region in regions:
+        if region.mask_fill is None or not region.codes.any():
+            continue
+        _mask_fill_for(batch.dtype, region.mask_fill)
+        top, left, height, width = (region.rect[:, k, None, None] for k in range(4))
+        inside = ((region.codes[:, None, None] != 0) & (rows >= top) & (rows < top + height)
+                  & (cols >= left) & (cols < left + width))
+        batch[inside] = region.mask_fill
+
+
+def _hide_keypoints(points, visible, regions, single: bool) -> None:
+    """Mark keypoints on the pixels of a region that hides them as not visible, in place."""
+    hiding = [r for r in regions if r.hides_keypoints and r.codes.any()]
+    if not hiding:
+        return
+    if single:
+        per_image = [(0, points, visible)]
+    else:
+        per_image = [(i, points[i], visible[i]) for i in range(len(visible))]
+    for i, p, v in per_image:
+        if len(p) == 0:
+            continue
+        image = np.full(len(p), i)
+        for region in hiding:
+            v &= ~region.inside(p[:, 0], p[:, 1], image)
 
 
 # ---------------------------------------------------------------- masks
@@ -206,22 +263,25 @@ class Compose:
         self._warp = self._warp_settings()
         counts: Dict[str, int] = {}
         self._slots = []
-        for t in self.transforms:
+        # Every transform of the tree (containers' children after their container), in the
+        # order their slots are numbered and their draws are handed out.
+        self._nodes = [node for t in self.transforms for node in t.walk()]
+        for t in self._nodes:
             name = type(t).__name__
             self._slots.append(_base.slot_of(name, counts.get(name, 0)))
             counts[name] = counts.get(name, 0) + 1
         # The Philox streams of every transform's blocks of four words, in pipeline order.
-        self._streams = [(slot << 8) | block for t, slot in zip(self.transforms, self._slots)
+        self._streams = [(slot << 8) | block for t, slot in zip(self._nodes, self._slots)
                          for block in range((t.words + 3) // 4)]
 
     def _warp_settings(self) -> Tuple[str, float, int]:
         """(fill_mode, cval, order) of the one warp, from the geometric transforms."""
-        fills = {(t.fill_mode, t.fill) for t in self.transforms if t.fill_mode is not None}
+        nodes = [node for t in self.transforms for node in t.walk()]
+        fills = {(t.fill_mode, t.fill) for t in nodes if t.fill_mode is not None}
         if len(fills) > 1:
             raise ValueError("the geometric transforms of one Compose must agree on fill_mode "
                              f"and fill (one warp serves them all), got {fills}")
-        interpolations = {t.interpolation for t in self.transforms
-                          if t.interpolation is not None}
+        interpolations = {t.interpolation for t in nodes if t.interpolation is not None}
         if len(interpolations) > 1:
             raise ValueError("the geometric transforms of one Compose must agree on "
                              f"interpolation (one warp serves them all), got {interpolations}")
@@ -267,19 +327,8 @@ class Compose:
         if not isinstance(entries, list):
             raise TypeError("config['transforms'] must be a list of transform tables")
         registry = _registry()
-        transforms = []
-        for k, entry in enumerate(entries):
-            if not isinstance(entry, dict) or "type" not in entry:
-                raise ValueError(f"transforms[{k}] must be a table with a 'type' key, got {entry!r}")
-            args = dict(entry)
-            name = args.pop("type")
-            if name not in registry:
-                raise ValueError(f"transforms[{k}]: unknown transform {name!r}; known: "
-                                 f"{', '.join(sorted(registry))}")
-            try:
-                transforms.append(registry[name](**args))
-            except TypeError as e:
-                raise TypeError(f"transforms[{k}] ({name}): {e}") from None
+        transforms = [_transform_from_entry(entry, f"transforms[{k}]", registry)
+                      for k, entry in enumerate(entries)]
         rest = {k: v for k, v in config.items() if k != "transforms"}
         return cls(transforms, **rest)
 
@@ -316,12 +365,15 @@ class Compose:
         epoch = _checks.integer(epoch, "epoch", 0, 2 ** 32)
         draws = stream_uniforms(self.seed, epoch, idx, self._streams)
         params = ComposeParams(indices=idx, epoch=epoch, image_shape=size, single_image=single)
+        node_draws = []
         start = 0
-        for t in self.transforms:
+        for t in self._nodes:
             count = (t.words + 3) // 4
-            u = draws[start:start + count].reshape(4 * count, -1)[:t.words]
+            node_draws.append(draws[start:start + count].reshape(4 * count, -1)[:t.words])
             start += count
-            params.transforms.append(t.sample(u, size))
+        handed_out = iter(node_draws)
+        for t in self.transforms:
+            params.transforms.append(t.draw(handed_out, size))
             size = t.output_size(size)
         return params
 
@@ -399,6 +451,9 @@ class Compose:
         images = _checks.array_arg(images, "images")
         if images.dtype not in SUPPORTED_DTYPES or not images.dtype.isnative:
             raise TypeError(f"images must have dtype uint8 or float32, got {images.dtype}")
+        if plan.refuses_targets and not (masks is None and keypoints is None and boxes is None):
+            raise ValueError(f"{plan.refuses_targets} does not support masks, keypoints or "
+                             f"boxes (torchvision's refuses them too)")
         single = params.single_image
         view = self._batch_view(images, single)
         batch_images = view[np.newaxis] if single else view
@@ -423,11 +478,18 @@ class Compose:
         codes, args = plan.ops()
         src = _kernel_source(batch_images)
         planar = self.out_layout == "NCHW" and batch_images.ndim == 4
+        channels = batch_images.shape[3] if batch_images.ndim == 4 else 1
+        for region in plan.regions:
+            if region.values.shape[1] not in (1, channels):
+                name = type(region.owner).__name__ if region.owner is not None else "a region op"
+                raise ValueError(f"{name}: its fill has {region.values.shape[1]} values; the "
+                                 f"images have {channels} channels (give 1 or {channels})")
         out = _pipeline.run_plans(src, np.arange(len(params), dtype=np.int64), rows, codes, args,
                                   out_dtype=out_dtype, output_shape=plan.size, order=plan.order,
                                   fill_mode=plan.fill_mode, cval=plan.cval,
                                   num_threads=self.num_threads, antialias=plan.antialias,
-                                  normalize=normalize, planar=planar)
+                                  normalize=normalize, regions=plan.region_array(channels),
+                                  planar=planar)
         if batch_images.ndim == 3:
             out = out[..., 0]
         if planar:
@@ -438,9 +500,11 @@ class Compose:
         out_masks = None
         if masks is not None:
             out_masks = self._apply_masks(masks, batch_images, rows, plan.size, single)
+            _fill_mask_regions(out_masks, plan.regions, single)
         points = visible = kept_boxes = kept_indices = None
         if keypoints is not None:
             points, visible = transform_keypoints(keypoints, plan.forward, plan.size, single)
+            _hide_keypoints(points, visible, plan.regions, single)
         if boxes is not None:
             kept_boxes, kept_indices = transform_boxes(boxes, plan.forward, plan.size,
                                                        self.min_box_visibility, single)

@@ -7,6 +7,7 @@
 
 #include "common.hpp"
 #include "pipeline/color_ops.hpp"
+#include "pipeline/region_ops.hpp"
 #include "pipeline/run_plans.hpp"
 #include "pipeline/thread_pool.hpp"
 
@@ -70,8 +71,11 @@ void run_plans_typed(const py::array& src, const py::array& out, const std::vect
 
 // Per image i, the non-zero entries of op_codes[i] (int32, (batch, K)) with their arguments
 // op_args[i, k] = (a, b) (float32, (batch, K, 2)), checked by validate_plan_ops.
+// before[i * (K + 1) + k]: how many of image i's first k op slots hold an op (its ops are
+// compacted, so a region op placed after slot k runs after that many).
 std::vector<ImageOps> plan_ops_arg(const py::object& codes_obj, const py::object& args_obj,
-                                   py::ssize_t batch, int64_t channels) {
+                                   py::ssize_t batch, int64_t channels, int64_t out_h,
+                                   int64_t out_w, std::vector<int>* before) {
   const py::array codes_array = array_arg(codes_obj, "op_codes");
   if (codes_array.ndim() != 2 || codes_array.shape(0) != batch)
     fail_value("op_codes must have shape (batch, ops) with batch = " + std::to_string(batch));
@@ -84,9 +88,11 @@ std::vector<ImageOps> plan_ops_arg(const py::object& codes_obj, const py::object
   const std::vector<float> args = copy_array_arg<float>(
       args_obj, "op_args", {batch, width * 2}, "float32 of shape (batch, ops * 2)");
   std::vector<ImageOps> ops(static_cast<size_t>(batch));
+  before->assign(static_cast<size_t>(batch * (width + 1)), 0);
   for (py::ssize_t i = 0; i < batch; ++i) {
     ImageOps& o = ops[static_cast<size_t>(i)];
     for (py::ssize_t k = 0; k < width; ++k) {
+      (*before)[static_cast<size_t>(i * (width + 1) + k)] = o.count;
       const int32_t code = codes[static_cast<size_t>(i * width + k)];
       if (code == 0) continue;
       if (code < 0 || code >= color_op_count())
@@ -97,10 +103,83 @@ std::vector<ImageOps> plan_ops_arg(const py::object& codes_obj, const py::object
       op.a = args[static_cast<size_t>((i * width + k) * 2)];
       op.b = args[static_cast<size_t>((i * width + k) * 2 + 1)];
     }
-    const std::string problem = validate_plan_ops(o, channels);
+    (*before)[static_cast<size_t>(i * (width + 1) + width)] = o.count;
+    const std::string problem = validate_plan_ops(o, channels, out_h, out_w);
     if (!problem.empty()) fail_value(problem + " (plan " + std::to_string(i) + ")");
   }
   return ops;
+}
+
+// Region ops, per image i and slot k: region_ops[i, k * width : (k + 1) * width] = (code, after,
+// top, left, height, width, key low word, key high word, values...) as float64 (batch, R *
+// width) with R = `per_image`; code 0 leaves the slot empty; `after` counts the plan's op slots
+// (op_codes' columns) before the region. Rectangles must lie inside the
+// (out_h, out_w) image; uint8 images take fill values in [0, 255].
+void region_ops_arg(const py::object& obj, int per_image, py::ssize_t batch, int64_t channels,
+                    int64_t out_h, int64_t out_w, bool u8, const std::vector<int>& before,
+                    std::vector<ImageOps>* ops) {
+  const py::ssize_t slots = static_cast<py::ssize_t>(before.size()) / (batch ? batch : 1) - 1;
+  if (per_image == 0 || obj.is_none()) return;
+  if (per_image < 0 || per_image > kMaxRegionOps)
+    fail_value("region ops per image must be in [0, " + std::to_string(kMaxRegionOps) + "], got " +
+               std::to_string(per_image));
+  const py::array a = array_arg(obj, "region_ops");
+  if (a.ndim() != 2 || a.shape(0) != batch || a.shape(1) % per_image != 0 ||
+      a.shape(1) / per_image < 9)
+    fail_value("region_ops must have shape (batch, regions * (8 + values)) with batch = " +
+               std::to_string(batch));
+  const py::ssize_t width = a.shape(1) / per_image;
+  const std::vector<double> v = copy_array_arg<double>(obj, "region_ops", {batch, a.shape(1)},
+                                                       "float64 of shape (batch, regions * width)");
+  const auto whole = [](double x) { return std::isfinite(x) && x == std::floor(x); };
+  for (py::ssize_t i = 0; i < batch; ++i) {
+    ImageOps& o = (*ops)[static_cast<size_t>(i)];
+    for (int k = 0; k < per_image; ++k) {
+      const double* e = &v[static_cast<size_t>(i * a.shape(1) + k * width)];
+      const std::string where = "region_ops[" + std::to_string(i) + ", " + std::to_string(k) + "]";
+      for (int j = 0; j < 8; ++j)
+        if (!whole(e[j])) fail_value(where + ": code, position, rectangle and key must be integers");
+      if (e[0] == 0) continue;
+      if (e[0] < 0 || e[0] >= region_op_count()) fail_value(where + " is not a region op code");
+      if (e[2] < 0 || e[3] < 0 || e[4] < 0 || e[5] < 0 || e[2] + e[4] > out_h ||
+          e[3] + e[5] > out_w)
+        fail_value(where + ": the rectangle must lie inside the " + std::to_string(out_h) + "x" +
+                   std::to_string(out_w) + " image");
+      if (e[6] < 0 || e[6] > 4294967295.0 || e[7] < 0 || e[7] > 4294967295.0)
+        fail_value(where + ": key words must be 32-bit");
+      RegionOp& r = o.regions[o.region_count++];
+      r.code = static_cast<int32_t>(e[0]);
+      // `after` counts op slots of the plan; the image's own ops skip its empty slots.
+      r.after = e[1] < 0 || e[1] > static_cast<double>(slots)
+                    ? -1
+                    : before[static_cast<size_t>(i * (slots + 1) + static_cast<py::ssize_t>(e[1]))];
+      r.top = static_cast<int64_t>(e[2]);
+      r.left = static_cast<int64_t>(e[3]);
+      r.height = static_cast<int64_t>(e[4]);
+      r.width = static_cast<int64_t>(e[5]);
+      r.key[0] = static_cast<uint32_t>(e[6]);
+      r.key[1] = static_cast<uint32_t>(e[7]);
+      const py::ssize_t values = width - 8;
+      r.value_count = values == 1 ? 1 : (values == channels ? static_cast<int>(channels) : -1);
+      if (region_op(r.code).uses_values) {
+        if (r.value_count < 0 || channels > kMaxRegionValues)
+          fail_value(where + ": a fill needs 1 value or one per channel (" +
+                     std::to_string(channels) + ", at most " + std::to_string(kMaxRegionValues) +
+                     "), got " + std::to_string(values));
+        for (int c = 0; c < r.value_count; ++c) {
+          const double x = e[8 + c];
+          if (!std::isfinite(x) || (u8 && (x < 0 || x > 255)) ||
+              std::fabs(x) > 3.4028234663852886e38)
+            fail_value(where + ": fill values must be finite" +
+                       std::string(u8 ? " and in [0, 255] for uint8 images" : "") + ", got " +
+                       std::to_string(x));
+          r.values[c] = static_cast<float>(x);
+        }
+      }
+    }
+    const std::string problem = validate_plan_ops(o, channels, out_h, out_w);
+    if (!problem.empty()) fail_value(problem + " (plan " + std::to_string(i) + ")");
+  }
 }
 
 void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
@@ -108,7 +187,8 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
                        const py::object& op_codes_obj, const py::object& op_args_obj, int order,
                        int fill_mode, double cval, double rescale, int num_threads,
                        bool antialias, const std::vector<double>& normalize_scale,
-                       const std::vector<double>& normalize_offset, bool planar_out) {
+                       const std::vector<double>& normalize_offset, const py::object& region_ops,
+                       int regions_per_image, bool planar_out) {
   const py::array src = array_arg(src_obj, "src");
   const py::array out = array_arg(out_obj, "out");
   const PixelType src_type = pixel_type(src, "src");
@@ -162,7 +242,11 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
   if (num_threads < 0 || num_threads > kMaxThreads)
     fail_value("num_threads must be between 0 (all CPUs) and " + std::to_string(kMaxThreads) +
                ", got " + std::to_string(num_threads));
-  const std::vector<ImageOps> ops = plan_ops_arg(op_codes_obj, op_args_obj, batch, src.shape(3));
+  std::vector<int> before;
+  std::vector<ImageOps> ops = plan_ops_arg(op_codes_obj, op_args_obj, batch, src.shape(3),
+                                           out_h, out_w, &before);
+  region_ops_arg(region_ops, regions_per_image, batch, src.shape(3), out_h, out_w,
+                 src_type == PixelType::u8, before, &ops);
 
   PlanSettings settings;
   settings.interp = static_cast<Interp>(order);
@@ -208,9 +292,19 @@ void register_pipeline(py::module_& m, py::module_& testing) {
         py::arg("matrices"), py::arg("op_codes"), py::arg("op_args"), py::arg("order"),
         py::arg("fill_mode"), py::arg("cval"), py::arg("rescale"), py::arg("num_threads"),
         py::arg("antialias") = false, py::arg("normalize_scale") = std::vector<double>{},
-        py::arg("normalize_offset") = std::vector<double>{}, py::arg("planar_out") = false,
-        "Run one plan per output image: warp (or antialiased resampling), colour ops, rescale, "
-        "store (see fastaug._pipeline).");
+        py::arg("normalize_offset") = std::vector<double>{}, py::arg("region_ops") = py::none(),
+        py::arg("regions_per_image") = 0, py::arg("planar_out") = false,
+        "Run one plan per output image: warp (or antialiased resampling), colour and region "
+        "ops, rescale, store (see fastaug._pipeline).");
+  m.attr("MAX_REGION_OPS") = kMaxRegionOps;
+  m.def(
+      "region_ops",
+      [] {
+        py::dict table;
+        for (int32_t code = 1; code < region_op_count(); ++code) table[region_op(code).name] = code;
+        return table;
+      },
+      "The executor's region-op table: name -> code (0 means no op).");
   m.attr("MAX_COLOR_OPS") = kMaxColorOps;
   m.def(
       "color_ops",

@@ -11,14 +11,14 @@ boxes travel through the composed forward map.
 from __future__ import annotations
 
 import zlib
-from typing import Any, ClassVar, Dict, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .. import _checks
-from .._pipeline import COLOR_OPS, FILL_MODES, MAX_COLOR_OPS
+from .._pipeline import COLOR_OPS, FILL_MODES, MAX_COLOR_OPS, MAX_REGION_OPS, REGION_OPS
 
-__all__ = ["Transform", "Plan", "slot_of"]
+__all__ = ["Transform", "Plan", "Region", "slot_of"]
 
 Params = Dict[str, np.ndarray]
 
@@ -54,6 +54,10 @@ class Plan:
     def __init__(self, batch: int, size: Tuple[int, int], fill_mode: str = "constant",
                  cval: float = 0.0, order: int = 1):
         self.batch = batch
+        # What closed the plan to further geometry (its ops act after the warp), or None.
+        self.geometry_closed_by: Optional[str] = None
+        # The transform that cannot carry masks, keypoints and boxes, or None.
+        self.refuses_targets: Optional[str] = None
         self.size = size
         self._pull: Optional[np.ndarray] = None  # None: the identity (no map yet)
         # Forward maps are only needed for keypoints and boxes: kept as factors (arrays, or
@@ -70,6 +74,8 @@ class Plan:
         self.antialias = False
         # The Normalize transform ending the pipeline, or None.
         self.normalize: Any = None
+        # Region ops (rectangles overwritten after the warp): one Region per op slot.
+        self.regions: List[Region] = []
 
     @property
     def pull(self) -> np.ndarray:
@@ -83,9 +89,25 @@ class Plan:
         self._forward_factors = [out]
         return out
 
+    def close_geometry(self, by: str) -> None:
+        """Refuse geometry from now on: ``by`` (a transform's name) acts after the warp."""
+        if self.geometry_closed_by is None:
+            self.geometry_closed_by = by
+
+    def _no_regions_yet(self) -> None:
+        if self.regions:
+            raise ValueError("a geometric transform cannot follow a region transform "
+                             "(RandomErasing, CoarseDropout): their rectangles are drawn on "
+                             "the warped image; put them after every geometric transform")
+        if self.geometry_closed_by is not None:
+            raise ValueError(f"a geometric transform cannot follow {self.geometry_closed_by} "
+                             f"(its ops act on the warped image); put it after every "
+                             f"geometric transform")
+
     def geometry(self, forward, pull: np.ndarray) -> None:
         """Append a map and its inverse after what is there: ``pull`` (B, 3, 3), ``forward``
         (B, 3, 3) or a callable that makes it (called only if the forward maps are used)."""
+        self._no_regions_yet()
         self._forward_factors.append(forward)
         self._pull = pull if self._pull is None else self._pull @ pull
 
@@ -93,6 +115,7 @@ class Plan:
         """Append a mirror of x (axis 0) or y (axis 1) where ``on``: x -> W - 1 - x. A flip is
         its own inverse, and composing it only negates and shifts entries, so no product is
         needed for the pull maps."""
+        self._no_regions_yet()
         offset = on * (self.size[1 - axis] - 1.0)
         sign = 1.0 - 2.0 * on
         pull = np.array(self.pull)  # (pull @ F): column `axis` negated, its offset moved
@@ -127,6 +150,45 @@ class Plan:
         if b is not None:
             self._op_args[:, k, 1] = np.where(codes != 0, b, 0)
 
+    def region(self, op: str, on: np.ndarray, rect: np.ndarray, key: np.ndarray,
+               values: Optional[np.ndarray] = None, mask_fill: Optional[float] = None,
+               hides_keypoints: bool = False, owner: Any = None) -> None:
+        """Append region op ``op`` (a key of ``REGION_OPS``) where ``on``: ``rect`` (B, 4)
+        whole-pixel (top, left, height, width) inside the image at this point (its final
+        size: no geometric transform may follow), ``key`` (B, 2) the 32-bit words of its
+        random fill, ``values`` (V,) or (B, V) its fill values (1 or one per channel).
+        ``mask_fill``: the value the rectangle gets in masks (None: masks unchanged);
+        ``hides_keypoints``: keypoints on its pixels are reported not visible; ``owner``:
+        the transform, for error messages."""
+        if len(self.regions) == MAX_REGION_OPS:
+            raise ValueError(f"a pipeline may hold at most {MAX_REGION_OPS} region ops "
+                             f"(RandomErasing, CoarseDropout holes)")
+        on = np.asarray(on, bool)
+        vals = np.zeros((self.batch, 1)) if values is None else np.asarray(values, np.float64)
+        if vals.ndim == 1:
+            vals = np.broadcast_to(vals, (self.batch, vals.shape[0]))
+        self.regions.append(Region(np.where(on, REGION_OPS[op], 0), self._op_count,
+                                   np.where(on[:, None], rect, 0).astype(np.float64),
+                                   np.asarray(key, np.float64), np.array(vals, np.float64),
+                                   mask_fill, hides_keypoints, owner))
+
+    def region_array(self, channels: int) -> Optional[np.ndarray]:
+        """(B, R, 8 + V) float64 region ops for the core, None without any: (code, after, top,
+        left, height, width, key words, values); 1-value fills widen to ``channels`` when
+        another region has one value per channel."""
+        if not self.regions:
+            return None
+        widths = {r.values.shape[1] for r in self.regions}
+        width = max(widths) if widths != {1} else 1
+        out = np.zeros((self.batch, len(self.regions), 8 + width))
+        for k, r in enumerate(self.regions):
+            out[:, k, 0] = r.codes
+            out[:, k, 1] = r.after
+            out[:, k, 2:6] = r.rect
+            out[:, k, 6:8] = r.key
+            out[:, k, 8:] = r.values if r.values.shape[1] == width else r.values[:, :1]
+        return out
+
     def _next_op(self) -> int:
         k = self._op_count
         if k == MAX_COLOR_OPS:
@@ -139,9 +201,70 @@ class Plan:
         k = self._op_count
         return self._op_codes[:, :k], self._op_args[:, :k]
 
+    def fork(self) -> "Plan":
+        """An empty plan for the same batch, size and warp settings: what a container's child
+        contributes to before :meth:`absorb` takes it in for the images that chose it."""
+        return Plan(self.batch, self.size, self.fill_mode, self.cval, self.order)
+
+    def absorb(self, children: Dict[int, "Plan"], choice: np.ndarray) -> None:
+        """Append, for each image i, what plan ``children[choice[i]]`` holds (nothing where
+        ``choice[i]`` is not a key, e.g. -1): its map after this plan's, its colour ops
+        after this plan's. Forked plans only (same batch and size)."""
+        masks = {c: choice == c for c in children}
+        if any(sub._pull is not None or sub._forward_factors for sub in children.values()):
+            pull = np.array(_identities(self.batch))
+            for c, sub in children.items():
+                if sub._pull is not None:
+                    pull[masks[c]] = sub._pull[masks[c]]
+
+            def forward():
+                m = np.array(_identities(self.batch))
+                for c, sub in children.items():
+                    if sub._forward_factors:
+                        m[masks[c]] = sub.forward[masks[c]]
+                return m
+            self.geometry(forward, pull)
+        for k in range(max((sub._op_count for sub in children.values()), default=0)):
+            codes = np.zeros(self.batch, np.int32)
+            args = np.zeros((self.batch, 2), np.float32)
+            for c, sub in children.items():
+                if k < sub._op_count:
+                    codes[masks[c]] = sub._op_codes[masks[c], k]
+                    args[masks[c]] = sub._op_args[masks[c], k]
+            if codes.any():
+                self.color_per_image(codes, args[:, 0], args[:, 1])
+        self.antialias = self.antialias or any(sub.antialias for sub in children.values())
+        for sub in children.values():
+            if sub.geometry_closed_by is not None:
+                self.close_geometry(sub.geometry_closed_by)
+            self.refuses_targets = self.refuses_targets or sub.refuses_targets
+        for c, sub in children.items():  # after every op the children brought
+            for r in sub.regions:
+                self.regions.append(Region(np.where(masks[c], r.codes, 0), self._op_count,
+                                           r.rect, r.key, r.values, r.mask_fill,
+                                           r.hides_keypoints, r.owner))
+
     def kernel_rows(self) -> np.ndarray:
         """(B, 6) pull rows in the kernels' (row, col) convention."""
         return self.pull.reshape(self.batch, 9)[:, _KERNEL_ROW_ENTRIES]
+
+
+class Region:
+    """One region op of a plan (see :meth:`Plan.region`): per image its code (0: off) and
+    rectangle, its position among the colour ops, its key words and fill values, and what it
+    does to masks and keypoints."""
+
+    def __init__(self, codes, after, rect, key, values, mask_fill, hides_keypoints, owner):
+        self.codes, self.after, self.rect, self.key = codes, after, rect, key
+        self.values, self.mask_fill, self.hides_keypoints = values, mask_fill, hides_keypoints
+        self.owner = owner
+
+    def inside(self, x: np.ndarray, y: np.ndarray, image: np.ndarray) -> np.ndarray:
+        """Whether points (x, y) of images ``image`` fall on this region's pixels."""
+        top, left, height, width = (self.rect[image, k] for k in range(4))
+        row, col = np.floor(y + 0.5), np.floor(x + 0.5)
+        return ((self.codes[image] != 0) & (row >= top) & (row < top + height)
+                & (col >= left) & (col < left + width))
 
 
 class Transform:
@@ -174,6 +297,18 @@ class Transform:
     def output_size(self, size: Tuple[int, int]) -> Tuple[int, int]:
         """(H, W) of this transform's output for an input of ``size``."""
         return size
+
+    # -- the tree (containers such as OneOf hold children)
+
+    def walk(self) -> Iterator["Transform"]:
+        """This transform and, for a container, its children's trees, in pre-order: the
+        order in which ``Compose`` gives out stream slots and draws."""
+        yield self
+
+    def draw(self, draws: Iterator[np.ndarray], size: Tuple[int, int]) -> Params:
+        """``sample`` with this transform's uniforms, the next of ``draws`` (one per node of
+        :meth:`walk`, in its order)."""
+        return self.sample(next(draws), size)
 
     def contribute(self, params: Params, plan: Plan) -> None:
         raise NotImplementedError
