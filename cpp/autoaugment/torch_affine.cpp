@@ -99,10 +99,11 @@ void grid_nearest(const ImageView<T>& x, const double m[6], float fill) {
     const float gy = static_cast<float>((1.0 - static_cast<double>(h)) * 0.5) + static_cast<float>(r);
     for (int64_t c = 0; c < w; ++c) {
       const float gx = static_cast<float>((1.0 - static_cast<double>(w)) * 0.5) + static_cast<float>(c);
-      // The product of base_grid and rescaled_theta as torch's CPU bmm forms it here: the
-      // first product rounded, the next two fused (matched against _affine_grid's output).
-      const float u = std::fma(1.0f, rx[2], std::fma(gy, rx[1], gx * rx[0]));
-      const float v = std::fma(1.0f, ry[2], std::fma(gy, ry[1], gx * ry[0]));
+      // The product of base_grid and rescaled_theta, each product and sum rounded. torch's
+      // CPU bmm forms it so on AVX2 machines; its BLAS fuses some steps on some AVX-512 ones,
+      // which moves a sample only where it lies within rounding of a pixel edge.
+      const float u = (gx * rx[0] + gy * rx[1]) + rx[2];
+      const float v = (gx * ry[0] + gy * ry[1]) + ry[2];
       // grid_sample's unnormalisation (align_corners=False), then round half to even.
       const float ix = std::nearbyint((u + 1.0f) * scale_x - 0.5f);
       const float iy = std::nearbyint((v + 1.0f) * scale_y - 0.5f);
