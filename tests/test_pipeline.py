@@ -535,7 +535,8 @@ def keras_step(code, values):
 
 
 CORE_BAD = [
-    (dict(src=[[1]]), TypeError, "src must be a numpy.ndarray"),
+    (dict(src=5), TypeError, "src must be a numpy.ndarray"),
+    (dict(src=[[1]]), TypeError, r"src\[0\] must be a numpy.ndarray"),
     (dict(src=SRC[0]), ValueError, "src must have shape"),
     (dict(src=SRC.astype(np.int32)), TypeError, "src must have dtype"),
     (dict(src=np.zeros((3, 5, 6, 6), np.uint8)[..., ::2]), ValueError, "src must have contiguous channels"),

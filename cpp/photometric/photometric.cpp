@@ -144,6 +144,13 @@ void normalize_channels_kernel(const ConstImageF32& src, const ImageF32& dst, co
   normalize_channels_impl(src, dst, scale, offset);
 }
 
+void narrow_floats_kernel(const float* src, uint16_t* dst, int64_t n, HalfFormat format) {
+  if (format == HalfFormat::bfloat16)
+    for (int64_t i = 0; i < n; ++i) dst[i] = bfloat16_bits(src[i]);
+  else
+    for (int64_t i = 0; i < n; ++i) dst[i] = float16_bits(src[i]);
+}
+
 void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha) {
   float lo, hi;
   min_max_impl<float>(img, &lo, &hi);
@@ -190,6 +197,10 @@ template <typename Tin>
 void normalize_channels(const ImageView<const Tin>& src, const ImageF32& dst, const float* scale,
                         const float* offset) {
   FASTAUG_DISPATCH(normalize_channels_kernel, src, dst, scale, offset);
+}
+
+void narrow_floats(const float* src, uint16_t* dst, int64_t n, HalfFormat format) {
+  FASTAUG_DISPATCH(narrow_floats_kernel, src, dst, n, format);
 }
 
 float keras_brightness_value(float x, float lo, float divisor, float factor, bool alpha) {

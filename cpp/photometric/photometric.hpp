@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/half.hpp"
 #include "core/image.hpp"
 #include "core/isa_namespaces.hpp"
 
@@ -55,6 +56,9 @@ template <typename Tin>
 void normalize_channels(const ImageView<const Tin>& src, const ImageF32& dst, const float* scale,
                         const float* offset);
 
+// dst[i] = src[i] as a 16-bit float of `format` (core/half.hpp's rounding), i < n.
+void narrow_floats(const float* src, uint16_t* dst, int64_t n, HalfFormat format);
+
 // uint8 -> uint8 kernels at the AVX-512 level apply a 256-entry table per channel (built
 // with the arithmetic kernel, so results are identical) when avx512vbmi_enabled().
 
@@ -73,6 +77,7 @@ FASTAUG_DECLARE_PER_ISA(void scale_offset_kernel(const ConstImageF32& src, const
 FASTAUG_DECLARE_PER_ISA(void scale_offset_kernel(const ConstImageF32& src, const ImageU8& dst, float scale, float offset))
 FASTAUG_DECLARE_PER_ISA(void normalize_channels_kernel(const ConstImageU8& src, const ImageF32& dst, const float* scale, const float* offset))
 FASTAUG_DECLARE_PER_ISA(void normalize_channels_kernel(const ConstImageF32& src, const ImageF32& dst, const float* scale, const float* offset))
+FASTAUG_DECLARE_PER_ISA(void narrow_floats_kernel(const float* src, uint16_t* dst, int64_t n, HalfFormat format))
 FASTAUG_DECLARE_PER_ISA(void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha))
 
 // keras-preprocessing 1.1.2 brightness, in place on a float32 image (docs/keras-semantics.md, "Brightness"):

@@ -762,6 +762,22 @@ void normalize_channels_kernel(const ConstImageF32& src, const ImageF32& dst, co
   normalize_channels_impl(src, dst, scale, offset);
 }
 
+void narrow_floats_kernel(const float* src, uint16_t* dst, int64_t n, HalfFormat format) {
+  int64_t i = 0;
+  if (format == HalfFormat::bfloat16) {
+    // Plain integer arithmetic, which the compiler vectorises at this level's width.
+    for (; i < n; ++i) dst[i] = bfloat16_bits(src[i]);
+    return;
+  }
+#if defined(__F16C__)
+  // The conversion instruction rounds to nearest even and quiets NaNs, as the reference.
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+#endif
+  for (; i < n; ++i) dst[i] = float16_bits(src[i]);
+}
+
 void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha) {
   KerasBrightness kb;
   float hi;

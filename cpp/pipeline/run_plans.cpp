@@ -69,6 +69,7 @@ struct Scratch {
   std::vector<unsigned char> source_dtype;  // the warp in the source's dtype, when it differs
   std::vector<float> shifts;          // channel_shift's per-channel argument
   std::vector<unsigned char> interleaved;  // a channels-last image bound for planar output
+  std::vector<float> row;             // one normalised row bound for 16-bit floats
 };
 
 Scratch& thread_scratch() {
@@ -251,6 +252,25 @@ void normalize_store(const ImageView<const Tin>& x, const ImageF32& dst, const P
   normalize_channels<Tin>(x, dst, s.scale, s.offset);
 }
 
+// The normalisation stored as 16-bit floats, a row at a time through a float32 row.
+template <typename Tin>
+void narrow_normalize_store(const ImageView<const Tin>& x, const ImageView<uint16_t>& dst,
+                            const PlanSettings& s) {
+  Scratch& scratch = thread_scratch();
+  const int64_t n = x.width * x.channels;
+  if (scratch.row.size() < static_cast<size_t>(n)) scratch.row.resize(static_cast<size_t>(n));
+  const ImageF32 row{scratch.row.data(), 1, x.width, x.channels, n, x.channels};
+  for (int64_t r = 0; r < x.height; ++r) {
+    normalize_channels<Tin>(ImageView<const Tin>{x.row(r), 1, x.width, x.channels, x.row_stride, x.col_stride},
+                            row, s.scale, s.offset);
+    if (dst.dense_rows())
+      narrow_floats(row.data, dst.row(r), n, s.half);
+    else
+      for (int64_t c = 0; c < x.width; ++c)
+        narrow_floats(row.data + c * x.channels, dst.pixel(r, c), x.channels, s.half);
+  }
+}
+
 // The geometry in the source's dtype (uint8 rounds as warp_affine does), in-dtype ops in
 // place, then rescale (or the normalisation) and the conversion to the output's dtype.
 template <typename Tin, typename Tout>
@@ -276,31 +296,39 @@ void dtype_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, con
                            dst.channels, dst.width * dst.channels, dst.channels};
     place<Tin>(src, x, warp, settings.antialias);
     dtype_ops_inplace<Tin>(x, ops);
-    if constexpr (std::is_same<Tout, float>::value) {
-      if (normalize) {
-        normalize_store<Tin>(x, dst, settings);
-        return;
+    if constexpr (std::is_same<Tout, uint16_t>::value) {
+      narrow_normalize_store<Tin>(x, dst, settings);
+    } else {
+      if constexpr (std::is_same<Tout, float>::value) {
+        if (normalize) {
+          normalize_store<Tin>(x, dst, settings);
+          return;
+        }
       }
+      scale_offset<Tin, Tout>(x, dst, rescale, 0.0f);
     }
-    scale_offset<Tin, Tout>(x, dst, rescale, 0.0f);
   }
 }
 
 template <typename Tin, typename Tout>
 void run_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& warp,
               const ImageOps& ops, const PlanSettings& settings) {
-  const float rescale = settings.rescale;
-  const bool dtype_path =
-      settings.antialias || settings.normalize_channels > 0 || ops.region_count > 0;
-  if ((ops.count == 0 && !dtype_path) || (ops.count && family_of(ops) == ColorOpFamily::keras)) {
-    float shift = NAN, brightness = NAN;
-    for (int k = 0; k < ops.count; ++k)
-      (ops.ops[k].code == kKerasChannelShift ? shift : brightness) = ops.ops[k].a;
-    keras_plan<Tin, Tout>(src, dst, warp, shift, brightness, rescale);
-  } else if (family_of(ops) == ColorOpFamily::float_stage) {
-    float_stage_plan<Tin, Tout>(src, dst, warp, ops, rescale);
-  } else {
+  if constexpr (std::is_same<Tout, uint16_t>::value) {  // normalised to 16-bit floats
     dtype_plan<Tin, Tout>(src, dst, warp, ops, settings);
+  } else {
+    const float rescale = settings.rescale;
+    const bool dtype_path =
+        settings.antialias || settings.normalize_channels > 0 || ops.region_count > 0;
+    if ((ops.count == 0 && !dtype_path) || (ops.count && family_of(ops) == ColorOpFamily::keras)) {
+      float shift = NAN, brightness = NAN;
+      for (int k = 0; k < ops.count; ++k)
+        (ops.ops[k].code == kKerasChannelShift ? shift : brightness) = ops.ops[k].a;
+      keras_plan<Tin, Tout>(src, dst, warp, shift, brightness, rescale);
+    } else if (family_of(ops) == ColorOpFamily::float_stage) {
+      float_stage_plan<Tin, Tout>(src, dst, warp, ops, rescale);
+    } else {
+      dtype_plan<Tin, Tout>(src, dst, warp, ops, settings);
+    }
   }
 }
 
@@ -380,9 +408,8 @@ void store_planes(const T* pixels, int64_t count, int64_t channels, T* planes) {
 }
 
 template <typename Tin, typename Tout>
-void run_plans(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
-               const int64_t* indices, const AffineMatrix* matrices, const ImageOps* ops,
-               const PlanSettings& settings) {
+void run_plans(const ImageView<const Tin>* sources, const ImageStack<Tout>& out,
+               const AffineMatrix* matrices, const ImageOps* ops, const PlanSettings& settings) {
   parallel_for(out.count, settings.num_threads, [&](int64_t i) {
     WarpParams warp;
     warp.matrix = matrices[i];
@@ -390,7 +417,7 @@ void run_plans(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
     warp.fill = settings.fill;
     warp.cval = settings.cval;
     if (!settings.planar_output) {
-      run_plan<Tin, Tout>(src.image(indices[i]), out.image(i), warp, ops[i], settings);
+      run_plan<Tin, Tout>(sources[i], out.image(i), warp, ops[i], settings);
       return;
     }
     const int64_t channels = out.channels, plane = out.height * out.width;
@@ -398,7 +425,7 @@ void run_plans(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
     const size_t bytes = static_cast<size_t>(plane * channels) * sizeof(Tout);
     if (scratch.interleaved.size() < bytes) scratch.interleaved.resize(bytes);
     Tout* hwc = reinterpret_cast<Tout*>(scratch.interleaved.data());
-    run_plan<Tin, Tout>(src.image(indices[i]),
+    run_plan<Tin, Tout>(sources[i],
                         ImageView<Tout>{hwc, out.height, out.width, channels, out.width * channels, channels},
                         warp, ops[i], settings);
     store_planes(hwc, plane, channels, out.data + i * out.image_stride);
@@ -406,13 +433,14 @@ void run_plans(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
 }
 
 #define FASTAUG_INSTANTIATE_RUN_PLANS(Tin, Tout)                                                    \
-  template void run_plans<Tin, Tout>(const ImageStack<const Tin>&, const ImageStack<Tout>&,        \
-                                     const int64_t*, const AffineMatrix*, const ImageOps*, \
-                                     const PlanSettings&);
+  template void run_plans<Tin, Tout>(const ImageView<const Tin>*, const ImageStack<Tout>&,        \
+                                     const AffineMatrix*, const ImageOps*, const PlanSettings&);
 FASTAUG_INSTANTIATE_RUN_PLANS(uint8_t, uint8_t)
 FASTAUG_INSTANTIATE_RUN_PLANS(uint8_t, float)
 FASTAUG_INSTANTIATE_RUN_PLANS(float, uint8_t)
 FASTAUG_INSTANTIATE_RUN_PLANS(float, float)
+FASTAUG_INSTANTIATE_RUN_PLANS(uint8_t, uint16_t)
+FASTAUG_INSTANTIATE_RUN_PLANS(float, uint16_t)
 #undef FASTAUG_INSTANTIATE_RUN_PLANS
 
 }  // namespace fastaug

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/half.hpp"
 #include "core/image.hpp"
 #include "core/isa_namespaces.hpp"
 #include "pipeline/region_ops.hpp"
@@ -71,6 +72,10 @@ struct PlanSettings {
   // height * width elements (out's row and column strides are those of a plane: width, 1).
   // Each image is made channels-last in the thread's scratch memory, then stored as planes.
   bool planar_output = false;
+  // The normalised values are stored as 16-bit floats of `half` (out's elements are their
+  // bits, Tout = uint16_t); only with normalisation.
+  bool half_output = false;
+  HalfFormat half = HalfFormat::float16;
 };
 
 // An empty string if `ops` is a plan this executor runs, else why not.
@@ -80,18 +85,18 @@ std::string validate_plan_ops(const ImageOps& ops, int64_t channels, int64_t hei
                               int64_t width);
 
 // The native plan executor. For every output image i in [0, out.count), in one pass:
-//   x = warp of src.image(indices[i]) with matrices[i] to out's size, unrounded float32 for
+//   x = warp of sources[i] with matrices[i] to out's size, unrounded float32 for
 //       Keras and float-stage ops, else in the source's dtype (uint8 rounds half up);
 //   x = ops[i] applied in order (color_ops.hpp; Keras's with keras-preprocessing 1.1.2's
 //       formulas: channel shift clip(x + a, min(x), max(x)), then its PIL brightness);
 //   out.image(i) = x * rescale (uint8: round half to even and saturate).
-// The caller has validated everything: indices in [0, src.count), equal channel counts,
-// out not overlapping src or itself, finite matrices, ops accepted by validate_plan_ops.
-// Instantiated for Tin, Tout in {uint8_t, float}.
+// Sources may differ in size (one batch from photos of any shape); each has out's channels.
+// The caller has validated everything: equal channel counts, out not overlapping a source or
+// itself, finite matrices, ops accepted by validate_plan_ops.
+// Instantiated for Tin, Tout in {uint8_t, float}, and Tout = uint16_t (half_output).
 template <typename Tin, typename Tout>
-void run_plans(const ImageStack<const Tin>& src, const ImageStack<Tout>& out,
-               const int64_t* indices, const AffineMatrix* matrices, const ImageOps* ops,
-               const PlanSettings& settings);
+void run_plans(const ImageView<const Tin>* sources, const ImageStack<Tout>& out,
+               const AffineMatrix* matrices, const ImageOps* ops, const PlanSettings& settings);
 
 // The steps after the warp, fused into one pass from the dense float32 image x (the warp's
 // output) to dst of the same size (channels contiguous, any strides), each element:

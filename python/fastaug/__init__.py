@@ -6,7 +6,7 @@ under the same names; ``fastaug.keras.image`` has them in Keras's module layout.
 """
 from . import _core, kernels, transforms
 from ._augment import Augment, AugmentParams
-from .compose import AugmentResult, Compose, ComposeParams
+from .compose import AugmentResult, Compose, ComposeParams, MixedSizeParams
 from .keras.image import (DataFrameIterator, DirectoryIterator, ImageDataGenerator, Iterator,
                           NumpyArrayIterator, apply_affine_transform, apply_brightness_shift,
                           apply_channel_shift, array_to_img, flip_axis, img_to_array,
@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "kernels", "keras", "transforms", "simd_info", "__version__",
-    "Compose", "ComposeParams", "Augment", "AugmentParams", "AugmentResult",
+    "Compose", "ComposeParams", "MixedSizeParams", "Augment", "AugmentParams", "AugmentResult",
     # keras.preprocessing.image's names (fastaug.keras.image.__all__)
     "ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIterator",
     "DataFrameIterator", "load_img", "img_to_array", "array_to_img", "save_img",

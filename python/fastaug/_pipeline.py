@@ -9,7 +9,7 @@ spread over a persistent thread pool. Every front end (``Compose``, ``Augment``,
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -217,14 +217,17 @@ def keras_ops(channel_shift: Optional[np.ndarray], brightness: Optional[np.ndarr
     return codes, args
 
 
-def run_plans(src: np.ndarray, indices: np.ndarray, matrices: np.ndarray, op_codes: np.ndarray,
+def run_plans(src: Union[np.ndarray, List[np.ndarray]], indices: np.ndarray, matrices: np.ndarray, op_codes: np.ndarray,
               op_args: np.ndarray, *, out_dtype, output_shape=None, order: int = 1,
               fill_mode: str = "nearest", cval: float = 0.0, rescale: float = 1.0,
               num_threads: Optional[int] = None, antialias: bool = False,
               normalize: Optional[Tuple[Sequence[float], Sequence[float]]] = None,
-              regions: Optional[np.ndarray] = None, planar: bool = False) -> np.ndarray:
+              regions: Optional[np.ndarray] = None, planar: bool = False,
+              half_format: int = 0) -> np.ndarray:
     """Run a batch of plans natively, for callers whose arguments already have the core's
-    form: ``src`` (N, H, W, C) uint8 or float32, aligned, channels contiguous; ``indices``
+    form: ``src`` (N, H, W, C) uint8 or float32, aligned, channels contiguous, or a list of
+    such (H, W, C) arrays whose heights and widths may differ (``output_shape`` then
+    required); ``indices``
     int64 (B,); ``matrices`` float64 C-contiguous (B, 6); ``op_codes`` int32 (B, K) codes of
     :data:`COLOR_OPS` (0 = no op) and ``op_args`` float32 (B, K, 2) their arguments. The core
     checks every value (bounds, finiteness, which ops may go together) and raises a
@@ -232,17 +235,23 @@ def run_plans(src: np.ndarray, indices: np.ndarray, matrices: np.ndarray, op_cod
     training loop would pay serially on every batch. ``regions``: (B, R, 8 + V) float64
     region ops (``Plan.region_array``). Returns the new (B, H2, W2, C) batch, or with
     ``planar`` the (B, C, H2, W2) one (stored channels-first by the core, image by image,
-    instead of a transpose of the batch)."""
+    instead of a transpose of the batch). ``half_format`` 1 or 2: the normalised values
+    are stored as float16 or bfloat16 (``out_dtype`` then names that 2-byte dtype, the
+    core writing its bits)."""
     batch = indices.shape[0]
-    height, width = src.shape[1:3] if output_shape is None else output_shape
-    channels = src.shape[3]
+    if isinstance(src, list):  # images of different sizes: output_shape is required
+        height, width = output_shape
+        channels = src[0].shape[2]
+    else:
+        height, width = src.shape[1:3] if output_shape is None else output_shape
+        channels = src.shape[3]
     shape = (batch, channels, height, width) if planar else (batch, height, width, channels)
     out = np.empty(shape, out_dtype)
-    _core.run_plans(src, indices, out, matrices, op_codes,
+    _core.run_plans(src, indices, out.view(np.uint16) if half_format else out, matrices, op_codes,
                     op_args.reshape(batch, op_codes.shape[1] * 2), order,
                     FILL_MODES.index(fill_mode), cval, rescale,
                     0 if num_threads is None else num_threads, antialias,
                     *(normalize or ((), ())),
                     None if regions is None else regions.reshape(batch, -1),
-                    0 if regions is None else regions.shape[1], planar)
+                    0 if regions is None else regions.shape[1], planar, half_format)
     return out

@@ -26,7 +26,7 @@ from ._targets import transform_boxes, transform_keypoints
 from .transforms import _base
 from .transforms._base import INTERPOLATIONS, Plan, Transform
 
-__all__ = ["Compose", "ComposeParams", "AugmentResult"]
+__all__ = ["Compose", "ComposeParams", "MixedSizeParams", "AugmentResult"]
 
 _U8, _F32 = SUPPORTED_DTYPES
 _FLOAT32_EXACT = 2 ** 24  # integers up to this magnitude survive a float32 round trip
@@ -45,6 +45,23 @@ class ComposeParams:
     image_shape: Tuple[int, int]
     transforms: List[Dict[str, np.ndarray]] = field(default_factory=list)
     single_image: bool = False
+
+    def __len__(self) -> int:
+        return int(self.indices.shape[0])
+
+
+@dataclass(eq=False)
+class MixedSizeParams:
+    """Sampled parameters of a list of images whose sizes differ: the images at
+    ``positions[g]`` (positions in the list) share one (H, W) and were sampled together,
+    their parameters in ``groups[g]``. Each image's draws are those it would get alone: a
+    pure function of (seed, epoch, index), whatever the list holds."""
+
+    indices: np.ndarray
+    epoch: int
+    image_shapes: List[Tuple[int, int]]
+    positions: List[np.ndarray]
+    groups: List[Any]  # ComposeParams (AugmentParams for Augment)
 
     def __len__(self) -> int:
         return int(self.indices.shape[0])
@@ -357,7 +374,26 @@ class Compose:
         sequence) in ``epoch``, for images of ``image_shape`` (H, W[, C]); a pure function of
         (seed, epoch, index) and each transform's slot."""
         idx, single = _checks.indices_arg(indices)
+        if (isinstance(image_shape, list) and image_shape
+                and isinstance(image_shape[0], (tuple, list))):
+            if single or len(image_shape) != idx.shape[0]:
+                raise ValueError(f"image_shape as a list needs one (H, W) per index "
+                                 f"({idx.shape[0]}), got {len(image_shape)}")
+            return self._sample_list(idx, epoch,
+                                     [_checks.image_shape_arg(s) for s in image_shape])
         return self._sample(idx, single, epoch, _checks.image_shape_arg(image_shape))
+
+    def _sample_list(self, idx: np.ndarray, epoch: int,
+                     shapes: List[Tuple[int, int]]) -> MixedSizeParams:
+        """sample() for images of the given sizes, one group per size."""
+        groups: Dict[Tuple[int, int], List[int]] = {}
+        for i, shape in enumerate(shapes):
+            groups.setdefault(shape, []).append(i)
+        positions = [np.array(members, np.int64) for members in groups.values()]
+        sampled = [self._sample(idx[pos], False, epoch, shape)
+                   for shape, pos in zip(groups, positions)]
+        return MixedSizeParams(indices=idx, epoch=sampled[0].epoch, image_shapes=list(shapes),
+                               positions=positions, groups=sampled)
 
     def _sample(self, idx: np.ndarray, single: bool, epoch: int,
                 size: Tuple[int, int]) -> ComposeParams:
@@ -417,7 +453,23 @@ class Compose:
 
         A 3-D ``images`` is one (H, W, C) image when ``indices`` is an int, or when it is
         None and the last axis has at most 4 entries; otherwise a (N, H, W) batch.
+
+        ``images`` may also be a list of (H, W[, C]) arrays of one dtype and channel count
+        whose sizes differ (decoded photos): the pipeline must bring them to one size
+        (``RandomResizedCrop``, ``Resize((h, w))``, ``CenterCrop``...), and the result is
+        one (N, ...) batch; ``masks`` are then a list too, one per image.
         """
+        if isinstance(images, (list, tuple)):
+            views = self._image_list(images)
+            if indices is None:
+                idx = np.arange(len(views), dtype=np.int64)
+            else:
+                idx, single = _checks.indices_arg(indices)
+                if single or idx.shape[0] != len(views):
+                    raise ValueError(f"indices must be a sequence with one entry per image "
+                                     f"({len(views)}) for a list of images")
+            params = self._sample_list(idx, epoch, [v.shape[:2] for v in views])
+            return self.apply(images, params, masks=masks, keypoints=keypoints, boxes=boxes)
         images = _checks.array_arg(images, "images")
         if images.ndim not in (2, 3, 4):
             raise ValueError(f"images must be (N, H, W[, C]) or (H, W[, C]), got shape "
@@ -447,6 +499,8 @@ class Compose:
     def apply(self, images, params, masks=None, keypoints=None, boxes=None) -> AugmentResult:
         """Apply sampled ``params`` to images and, where given, their masks, keypoints and
         boxes; never writes to any input."""
+        if isinstance(params, MixedSizeParams):
+            return self._apply_list(images, params, masks, keypoints, boxes)
         plan = self._plan(params)
         images = _checks.array_arg(images, "images")
         if images.dtype not in SUPPORTED_DTYPES or not images.dtype.isnative:
@@ -466,41 +520,131 @@ class Compose:
                 f"{len(params)} image(s) of shape {params.image_shape}")
         if batch_images.ndim == 4 and batch_images.shape[3] == 0:
             raise ValueError(f"images must have at least one channel, got shape {images.shape}")
-        out_dtype = images.dtype if self.out_dtype is None else self.out_dtype
-        normalize = None
-        if plan.normalize is not None:
-            if self.out_dtype is not None and self.out_dtype != np.float32:
-                raise ValueError("Normalize writes float32: pass out_dtype=None or 'float32'")
-            out_dtype = np.dtype(np.float32)
-            channels = batch_images.shape[3] if batch_images.ndim == 4 else 1
-            normalize = plan.normalize.scale_offset(channels, images.dtype)
-        rows = plan.kernel_rows()
-        codes, args = plan.ops()
-        src = _kernel_source(batch_images)
         planar = self.out_layout == "NCHW" and batch_images.ndim == 4
-        channels = batch_images.shape[3] if batch_images.ndim == 4 else 1
+        out = self._run(plan, _kernel_source(batch_images), images.dtype,
+                        batch_images.shape[3] if batch_images.ndim == 4 else 1, planar)
+        if batch_images.ndim == 3:
+            out = out[..., 0]
+        if planar:
+            out = out[0] if single else out  # stored channels-first by the core
+        else:
+            out = self._output_layout(out[0] if single else out, single)
+        out_masks = None
+        if masks is not None:
+            out_masks = self._apply_masks(masks, batch_images, plan.kernel_rows(), plan.size,
+                                          single)
+            _fill_mask_regions(out_masks, plan.regions, single)
+        return self._result(out, out_masks, plan, params, keypoints, boxes, single)
+
+    def _image_list(self, images) -> List[np.ndarray]:
+        """Channels-last views of a list of images (each laid out as ``self.layout``),
+        checked: supported dtype, one dtype, one number of axes and channels."""
+        if len(images) == 0:
+            raise ValueError("images must hold at least one image")
+        views: List[np.ndarray] = []
+        for i, image in enumerate(images):
+            a = _checks.array_arg(image, f"images[{i}]")
+            if a.dtype not in SUPPORTED_DTYPES or not a.dtype.isnative:
+                raise TypeError(f"images[{i}] must have dtype uint8 or float32, got {a.dtype}")
+            if a.ndim not in (2, 3):
+                expected = "(C, H, W) or (H, W)" if self.layout == "NCHW" else "(H, W[, C])"
+                raise ValueError(f"images[{i}] must have shape {expected}, got {a.shape}")
+            if self.layout == "NCHW" and a.ndim == 3:
+                a = np.moveaxis(a, 0, -1)
+            if 0 in a.shape:
+                raise ValueError(f"images[{i}] must be non-empty, got shape {image.shape}")
+            if views and (a.dtype != views[0].dtype or a.shape[2:] != views[0].shape[2:]):
+                raise ValueError(
+                    f"images[{i}] has dtype {a.dtype} and shape {image.shape}; every image of a "
+                    f"list needs the dtype and channels of images[0] ({views[0].dtype}, shape "
+                    f"{images[0].shape})")
+            views.append(a)
+        return views
+
+    def _apply_list(self, images, params: MixedSizeParams, masks, keypoints,
+                    boxes) -> AugmentResult:
+        """apply() for a list of images of different sizes (``MixedSizeParams``)."""
+        if not isinstance(images, (list, tuple)):
+            raise TypeError(f"images must be a list of arrays for MixedSizeParams, got "
+                            f"{type(images).__name__}")
+        views = self._image_list(images)
+        shapes = [v.shape[:2] for v in views]
+        if shapes != [tuple(s) for s in params.image_shapes]:
+            raise ValueError(f"images of shapes {shapes} do not match params sampled for "
+                             f"shapes {params.image_shapes}")
+        plans = [self._plan(group) for group in params.groups]
+        plan = Plan.gather(plans, params.positions, len(params))
+        if plan.refuses_targets and not (masks is None and keypoints is None and boxes is None):
+            raise ValueError(f"{plan.refuses_targets} does not support masks, keypoints or "
+                             f"boxes (torchvision's refuses them too)")
+        gray = views[0].ndim == 2
+        planar = self.out_layout == "NCHW" and not gray
+        src = [_kernel_source(v[np.newaxis])[0] for v in views]
+        out = self._run(plan, src, views[0].dtype, 1 if gray else views[0].shape[2], planar)
+        if gray:
+            out = out[..., 0]
+        elif not planar:
+            out = self._output_layout(out, False)
+        out_masks = None
+        if masks is not None:
+            out_masks = self._apply_mask_list(masks, shapes, plans, params.positions, plan.size)
+            _fill_mask_regions(out_masks, plan.regions, False)
+        return self._result(out, out_masks, plan, params, keypoints, boxes, False)
+
+    def _apply_mask_list(self, masks, shapes, plans, positions, size) -> np.ndarray:
+        """Warp a list of masks (one per image, (H_i, W_i[, K])) group by group into one
+        (N, h, w[, K]) batch."""
+        if not isinstance(masks, (list, tuple)) or len(masks) != len(shapes):
+            raise TypeError(f"masks must be a list with one mask per image ({len(shapes)}) "
+                            f"for a list of images")
+        arrays = []
+        for i, (mask, shape) in enumerate(zip(masks, shapes)):
+            m = _checks.array_arg(mask, f"masks[{i}]")
+            if m.dtype.kind not in "biuf":
+                raise TypeError(f"masks[{i}] must have a bool, integer or float dtype, got "
+                                f"{m.dtype}")
+            if m.shape[:2] != shape or m.ndim not in (2, 3) or 0 in m.shape[2:]:
+                raise ValueError(f"masks[{i}] must have shape {shape} or that plus a channel "
+                                 f"axis of K >= 1, got {m.shape}")
+            if arrays and (m.dtype != arrays[0].dtype or m.shape[2:] != arrays[0].shape[2:]):
+                raise ValueError(f"masks[{i}] must have the dtype and channels of masks[0] "
+                                 f"({arrays[0].dtype}, shape {masks[0].shape})")
+            arrays.append(m if m.dtype.isnative else m.astype(m.dtype.newbyteorder("=")))
+        out = np.empty((len(arrays),) + tuple(size) + arrays[0].shape[2:], arrays[0].dtype)
+        for p, pos in zip(plans, positions):
+            group = np.stack([arrays[i] for i in pos])
+            out[pos] = _warp_masks(group, p.kernel_rows(), size, self.mask_fill,
+                                   self.num_threads)
+        return out
+
+    def _run(self, plan: Plan, src, dtype: np.dtype, channels: int, planar: bool) -> np.ndarray:
+        """Run ``plan`` natively on ``src`` (an (N, H, W, C) array, or a list of (H, W, C)
+        arrays) into a new (N, H2, W2, C) batch, (N, C, H2, W2) for channels-first output."""
+        out_dtype = dtype if self.out_dtype is None else self.out_dtype
+        normalize = None
+        half_format = 0
+        if plan.normalize is not None:
+            if self.out_dtype is not None and self.out_dtype != plan.normalize.out_dtype:
+                raise ValueError(f"Normalize writes {plan.normalize.dtype}: pass out_dtype=None"
+                                 f" (or set Normalize's dtype)")
+            out_dtype = plan.normalize.out_dtype
+            half_format = plan.normalize.half_format
+            normalize = plan.normalize.scale_offset(channels, dtype)
         for region in plan.regions:
             if region.values.shape[1] not in (1, channels):
                 name = type(region.owner).__name__ if region.owner is not None else "a region op"
                 raise ValueError(f"{name}: its fill has {region.values.shape[1]} values; the "
                                  f"images have {channels} channels (give 1 or {channels})")
-        out = _pipeline.run_plans(src, np.arange(len(params), dtype=np.int64), rows, codes, args,
-                                  out_dtype=out_dtype, output_shape=plan.size, order=plan.order,
-                                  fill_mode=plan.fill_mode, cval=plan.cval,
-                                  num_threads=self.num_threads, antialias=plan.antialias,
-                                  normalize=normalize, regions=plan.region_array(channels),
-                                  planar=planar)
-        if batch_images.ndim == 3:
-            out = out[..., 0]
-        if planar:
-            out = out[0] if single else out
-        else:
-            out = self._output_layout(out[0] if single else out, single)
+        codes, args = plan.ops()
+        return _pipeline.run_plans(src, np.arange(plan.batch, dtype=np.int64), plan.kernel_rows(),
+                                   codes, args, out_dtype=out_dtype, output_shape=plan.size,
+                                   order=plan.order, fill_mode=plan.fill_mode, cval=plan.cval,
+                                   num_threads=self.num_threads, antialias=plan.antialias,
+                                   normalize=normalize, regions=plan.region_array(channels),
+                                   planar=planar, half_format=half_format)
 
-        out_masks = None
-        if masks is not None:
-            out_masks = self._apply_masks(masks, batch_images, rows, plan.size, single)
-            _fill_mask_regions(out_masks, plan.regions, single)
+    def _result(self, out, out_masks, plan: Plan, params, keypoints, boxes,
+                single: bool) -> AugmentResult:
         points = visible = kept_boxes = kept_indices = None
         if keypoints is not None:
             points, visible = transform_keypoints(keypoints, plan.forward, plan.size, single)

@@ -3,7 +3,7 @@
 # in CI.
 # The *_plain functions return None when an argument is not in their fast form; the Python
 # caller then takes the general path.
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -31,12 +31,13 @@ def warp_affine(image: np.ndarray, out: np.ndarray, matrix: np.ndarray, order: i
                 fill_mode: str, cval: float) -> None: ...
 def warp_affine_plain(image: object, out: object, matrix: object, order: object,
                       fill_mode: object, cval: object) -> Optional[np.ndarray]: ...
-def run_plans(src: np.ndarray, indices: np.ndarray, out: np.ndarray, matrices: np.ndarray,
+def run_plans(src: Union[np.ndarray, Sequence[np.ndarray]], indices: np.ndarray, out: np.ndarray,
+              matrices: np.ndarray,
               op_codes: np.ndarray, op_args: np.ndarray, order: int, fill_mode: int,
               cval: float, rescale: float, num_threads: int, antialias: bool = False,
               normalize_scale: Sequence[float] = ..., normalize_offset: Sequence[float] = ...,
               region_ops: Optional[np.ndarray] = None, regions_per_image: int = 0,
-              planar_out: bool = False) -> None: ...
+              planar_out: bool = False, half_format: int = 0) -> None: ...
 MAX_COLOR_OPS: int
 MAX_REGION_OPS: int
 def color_ops() -> Dict[str, int]: ...

@@ -16,7 +16,7 @@ namespace {
 
 using namespace fastaug;
 
-enum class PixelType { u8, f32 };
+enum class PixelType { u8, f32, u16 };
 
 PixelType pixel_type(const py::array& a, const char* name) {
   if (is_native(a)) {
@@ -56,17 +56,82 @@ ImageStack<T> planar_stack_arg(const py::array& a, const char* name) {
                        a.shape(1) * a.shape(2) * a.shape(3), a.shape(3), 1};
 }
 
+// What run_plans reads: an (N, H, W, C) array, or a list (or tuple) of (H, W, C) arrays of
+// one dtype and channel count whose heights and widths may differ.
+struct Sources {
+  std::vector<py::array> arrays;  // the list's entries, or the one 4-D array
+  bool stacked = false;
+  PixelType type = PixelType::u8;
+  int64_t count = 0, channels = 0;
+};
+
+Sources sources_arg(const py::object& obj) {
+  Sources s;
+  if (py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj)) {
+    const auto seq = py::reinterpret_borrow<py::sequence>(obj);
+    if (seq.size() == 0) fail_value("src must hold at least one image");
+    for (size_t i = 0; i < seq.size(); ++i) {
+      const std::string name = "src[" + std::to_string(i) + "]";
+      py::array a = array_arg(seq[i], name.c_str());
+      const PixelType type = pixel_type(a, name.c_str());
+      if (a.ndim() != 3)
+        fail_value(name + " must have shape (height, width, channels), got ndim " +
+                   std::to_string(a.ndim()));
+      if (a.shape(0) < 1 || a.shape(1) < 1 || a.shape(2) < 1)
+        fail_value(name + " must have height, width and channels >= 1");
+      if (i == 0) {
+        s.type = type;
+        s.channels = a.shape(2);
+      } else if (type != s.type || a.shape(2) != s.channels) {
+        fail_value(name + " must have the dtype and channel count of src[0] (" +
+                   dtype_name(s.arrays[0]) + ", " +
+                   std::to_string(s.channels) + " channels), got " + dtype_name(a) + ", " +
+                   std::to_string(a.shape(2)));
+      }
+      s.arrays.push_back(a);
+    }
+    s.count = static_cast<int64_t>(s.arrays.size());
+    return s;
+  }
+  py::array a = array_arg(obj, "src");
+  s.type = pixel_type(a, "src");
+  if (a.ndim() != 4)
+    fail_value("src must have shape (images, height, width, channels), or be a list of "
+               "(height, width, channels) arrays, got ndim " + std::to_string(a.ndim()));
+  if (a.shape(1) < 1 || a.shape(2) < 1 || a.shape(3) < 1)
+    fail_value("src images must have height, width and channels >= 1");
+  s.stacked = true;
+  s.count = a.shape(0);
+  s.channels = a.shape(3);
+  s.arrays.push_back(a);
+  return s;
+}
+
+// The source view of every output image: src's image indices[i].
+template <typename T>
+std::vector<ImageView<const T>> source_views(const Sources& s, const std::vector<int64_t>& indices) {
+  std::vector<ImageView<const T>> views(indices.size());
+  if (s.stacked) {
+    const ImageStack<T> stack = stack_arg<T>(s.arrays[0], "src");
+    for (size_t i = 0; i < indices.size(); ++i) views[i] = stack.image(indices[i]);
+    return views;
+  }
+  std::vector<ImageView<const T>> entries;
+  for (size_t k = 0; k < s.arrays.size(); ++k)
+    entries.push_back(image_arg<T>(s.arrays[k], ("src[" + std::to_string(k) + "]").c_str(), false));
+  for (size_t i = 0; i < indices.size(); ++i) views[i] = entries[static_cast<size_t>(indices[i])];
+  return views;
+}
+
 template <typename Tin, typename Tout>
-void run_plans_typed(const py::array& src, const py::array& out, const std::vector<int64_t>& indices,
+void run_plans_typed(const Sources& src, const py::array& out, const std::vector<int64_t>& indices,
                      const std::vector<AffineMatrix>& matrices, const std::vector<ImageOps>& ops,
                      const PlanSettings& settings) {
-  const ImageStack<Tin> in = stack_arg<Tin>(src, "src");
+  const std::vector<ImageView<const Tin>> sources = source_views<Tin>(src, indices);
   const ImageStack<Tout> dst =
       settings.planar_output ? planar_stack_arg<Tout>(out, "out") : stack_arg<Tout>(out, "out");
-  const ImageStack<const Tin> in_const{in.data,         in.count,      in.height,     in.width,
-                                       in.channels,     in.image_stride, in.row_stride, in.col_stride};
   py::gil_scoped_release release;
-  run_plans<Tin, Tout>(in_const, dst, indices.data(), matrices.data(), ops.data(), settings);
+  run_plans<Tin, Tout>(sources.data(), dst, matrices.data(), ops.data(), settings);
 }
 
 // Per image i, the non-zero entries of op_codes[i] (int32, (batch, K)) with their arguments
@@ -188,39 +253,43 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
                        int fill_mode, double cval, double rescale, int num_threads,
                        bool antialias, const std::vector<double>& normalize_scale,
                        const std::vector<double>& normalize_offset, const py::object& region_ops,
-                       int regions_per_image, bool planar_out) {
-  const py::array src = array_arg(src_obj, "src");
+                       int regions_per_image, bool planar_out, int half_format) {
+  const Sources src = sources_arg(src_obj);
   const py::array out = array_arg(out_obj, "out");
-  const PixelType src_type = pixel_type(src, "src");
-  const PixelType out_type = pixel_type(out, "out");
-  if (src.ndim() != 4)
-    fail_value("src must have shape (images, height, width, channels), got ndim " +
-               std::to_string(src.ndim()));
+  const PixelType src_type = src.type;
+  if (half_format != 0 && half_format != static_cast<int>(HalfFormat::float16) &&
+      half_format != static_cast<int>(HalfFormat::bfloat16))
+    fail_value("half_format must be 0 (none), 1 (float16) or 2 (bfloat16), got " +
+               std::to_string(half_format));
+  if (half_format && !(is_native(out) && is_dtype(out, py::dtype::of<uint16_t>())))
+    fail_type("out must be uint16 (the 16-bit floats' bits) with half_format, got " +
+              dtype_name(out));
+  const PixelType out_type = half_format ? PixelType::u16 : pixel_type(out, "out");
   if (out.ndim() != 4)
     fail_value(std::string("out must have shape ") +
                (planar_out ? "(batch, channels, height, width)" : "(batch, height, width, channels)") +
                ", got ndim " + std::to_string(out.ndim()));
-  if (src.shape(1) < 1 || src.shape(2) < 1 || src.shape(3) < 1)
-    fail_value("src images must have height, width and channels >= 1");
   // The output's axes (height, width, channels), whichever its layout.
   const py::ssize_t out_h = out.shape(planar_out ? 2 : 1), out_w = out.shape(planar_out ? 3 : 2),
                     out_c = out.shape(planar_out ? 1 : 3);
   if (out_h < 1 || out_w < 1)
     fail_value("out images must have height and width >= 1");
-  if (out_c != src.shape(3))
-    fail_value("out must have as many channels as src (" + std::to_string(src.shape(3)) +
+  if (out_c != src.channels)
+    fail_value("out must have as many channels as src (" + std::to_string(src.channels) +
                "), got " + std::to_string(out_c));
   if (!out.writeable()) fail_value("out is read-only");
   if (elements_alias(out)) fail_value("out has overlapping elements (its strides alias memory)");
-  check_no_overlap(src, out, "src", "out");
+  for (size_t k = 0; k < src.arrays.size(); ++k)
+    check_no_overlap(src.arrays[k], out,
+                     src.stacked ? "src" : ("src[" + std::to_string(k) + "]").c_str(), "out");
 
   const py::ssize_t batch = out.shape(0);
   const std::vector<int64_t> indices =
       copy_array_arg<int64_t>(indices_obj, "indices", {batch}, "int64 of shape (batch,)");
   for (size_t i = 0; i < indices.size(); ++i)
-    if (indices[i] < 0 || indices[i] >= src.shape(0))
+    if (indices[i] < 0 || indices[i] >= src.count)
       fail_value("indices[" + std::to_string(i) + "] = " + std::to_string(indices[i]) +
-                 " is out of range for src with " + std::to_string(src.shape(0)) + " images");
+                 " is out of range for src with " + std::to_string(src.count) + " images");
 
   const std::vector<double> flat =
       copy_array_arg<double>(matrices_obj, "matrices", {batch, 6}, "float64 of shape (batch, 6)");
@@ -243,9 +312,9 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
     fail_value("num_threads must be between 0 (all CPUs) and " + std::to_string(kMaxThreads) +
                ", got " + std::to_string(num_threads));
   std::vector<int> before;
-  std::vector<ImageOps> ops = plan_ops_arg(op_codes_obj, op_args_obj, batch, src.shape(3),
+  std::vector<ImageOps> ops = plan_ops_arg(op_codes_obj, op_args_obj, batch, src.channels,
                                            out_h, out_w, &before);
-  region_ops_arg(region_ops, regions_per_image, batch, src.shape(3), out_h, out_w,
+  region_ops_arg(region_ops, regions_per_image, batch, src.channels, out_h, out_w,
                  src_type == PixelType::u8, before, &ops);
 
   PlanSettings settings;
@@ -257,14 +326,14 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
   settings.antialias = antialias;
   settings.planar_output = planar_out;
   if (!normalize_scale.empty() || !normalize_offset.empty()) {
-    const auto channels = static_cast<size_t>(src.shape(3));
+    const auto channels = static_cast<size_t>(src.channels);
     if (normalize_scale.size() != channels || normalize_offset.size() != channels)
       fail_value("normalize_scale and normalize_offset must have one value per channel (" +
                  std::to_string(channels) + ")");
     if (channels > static_cast<size_t>(kMaxNormalizeChannels))
       fail_value("normalisation supports at most " + std::to_string(kMaxNormalizeChannels) +
                  " channels");
-    if (out_type != PixelType::f32) fail_type("out must be float32 when normalising");
+    if (out_type == PixelType::u8) fail_type("out must be float32 when normalising");
     for (size_t i = 0; i < ops.size(); ++i)
       if (ops[i].count && color_op(ops[i].ops[0].code).family != ColorOpFamily::in_dtype)
         fail_value("normalisation follows in-dtype colour ops only (plan " + std::to_string(i) +
@@ -275,7 +344,16 @@ void run_plans_binding(const py::object& src_obj, const py::object& indices_obj,
     }
     settings.normalize_channels = static_cast<int>(channels);
   }
-  if (src_type == PixelType::u8 && out_type == PixelType::u8)
+  if (half_format) {
+    if (settings.normalize_channels == 0) fail_value("half_format needs the normalisation");
+    settings.half_output = true;
+    settings.half = static_cast<HalfFormat>(half_format);
+  }
+  if (out_type == PixelType::u16 && src_type == PixelType::u8)
+    run_plans_typed<uint8_t, uint16_t>(src, out, indices, matrices, ops, settings);
+  else if (out_type == PixelType::u16)
+    run_plans_typed<float, uint16_t>(src, out, indices, matrices, ops, settings);
+  else if (src_type == PixelType::u8 && out_type == PixelType::u8)
     run_plans_typed<uint8_t, uint8_t>(src, out, indices, matrices, ops, settings);
   else if (src_type == PixelType::u8)
     run_plans_typed<uint8_t, float>(src, out, indices, matrices, ops, settings);
@@ -294,6 +372,7 @@ void register_pipeline(py::module_& m, py::module_& testing) {
         py::arg("antialias") = false, py::arg("normalize_scale") = std::vector<double>{},
         py::arg("normalize_offset") = std::vector<double>{}, py::arg("region_ops") = py::none(),
         py::arg("regions_per_image") = 0, py::arg("planar_out") = false,
+        py::arg("half_format") = 0,
         "Run one plan per output image: warp (or antialiased resampling), colour and region "
         "ops, rescale, store (see fastaug._pipeline).");
   m.attr("MAX_REGION_OPS") = kMaxRegionOps;

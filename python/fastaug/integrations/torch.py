@@ -90,6 +90,15 @@ def _stackable(arrays) -> bool:
                                 for a in arrays)
 
 
+def _tensor(array: np.ndarray) -> "torch.Tensor":
+    """torch.from_numpy, bfloat16 included (numpy holds it as ml_dtypes.bfloat16, which
+    torch reads through its bits)."""
+    array = np.ascontiguousarray(array)
+    if array.dtype.name == "bfloat16":
+        return torch.from_numpy(array.view(np.uint16)).view(torch.bfloat16)
+    return torch.from_numpy(array)
+
+
 def _as_numpy(value, name):
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
@@ -187,7 +196,7 @@ class AugmentedDataset(Dataset):
             for j, k in enumerate(group):
                 image = result.images[j]
                 if chw[k]:
-                    image = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
+                    image = _tensor(image.transpose(2, 0, 1))
                 updates = {image_keys[k]: image}
                 if masks is not None:
                     updates[mask_keys[k]] = result.masks[j]
@@ -303,7 +312,7 @@ class BatchAugment:
             masks = _as_numpy(masks, "masks")
         result = self.augment(images, indices=indices.astype(np.int64), epoch=self.epoch,
                               masks=masks)
-        out = torch.from_numpy(np.ascontiguousarray(result.images))
+        out = _tensor(result.images)
         channels_first = (layout == "NCHW" if self.channels_first is None
                           else self.channels_first)
         if channels_first:

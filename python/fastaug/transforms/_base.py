@@ -244,6 +244,72 @@ class Plan:
                                            r.rect, r.key, r.values, r.mask_fill,
                                            r.hides_keypoints, r.owner))
 
+    @classmethod
+    def gather(cls, plans: Sequence["Plan"], positions: Sequence[np.ndarray],
+               batch: int) -> "Plan":
+        """One plan for a batch of images of different sizes, sampled group by group: the
+        images at ``positions[g]`` get ``plans[g]``. Every group must come out at one size.
+        A group's colour ops keep their slots; its region ops keep their order (groups
+        share a region slot where the same transform drew it)."""
+        sizes = sorted({p.size for p in plans})
+        if len(sizes) > 1:
+            raise ValueError(
+                f"images of different sizes must come out at one size to form a batch, these "
+                f"come out at {sizes}: end the pipeline with a transform that sets the size "
+                f"(Resize((h, w)), CenterCrop, RandomCrop, RandomResizedCrop)")
+        first = plans[0]
+        out = cls(batch, first.size, first.fill_mode, first.cval, first.order)
+        out.normalize = first.normalize
+        out.antialias = any(p.antialias for p in plans)
+        out.geometry_closed_by = next((p.geometry_closed_by for p in plans
+                                       if p.geometry_closed_by is not None), None)
+        out.refuses_targets = next((p.refuses_targets for p in plans
+                                    if p.refuses_targets is not None), None)
+        pull = np.empty((batch, 3, 3))
+        for p, pos in zip(plans, positions):
+            pull[pos] = p.pull
+        out._pull = pull
+
+        def forward():
+            m = np.empty((batch, 3, 3))
+            for p, pos in zip(plans, positions):
+                m[pos] = p.forward
+            return m
+        out._forward_factors.append(forward)
+        out._op_count = max(p._op_count for p in plans)
+        for p, pos in zip(plans, positions):
+            out._op_codes[pos] = p._op_codes
+            out._op_args[pos] = p._op_args
+        # Region slots: each group's regions in its order, a slot shared by the groups whose
+        # region there comes from the same transform with the same mask and keypoint effects.
+        slots: List[Tuple[Any, List[Tuple[np.ndarray, Region]]]] = []
+        for p, pos in zip(plans, positions):
+            last = -1
+            for r in p.regions:
+                key = (id(r.owner), r.mask_fill, r.hides_keypoints, r.values.shape[1])
+                j = next((j for j in range(last + 1, len(slots)) if slots[j][0] == key), None)
+                if j is None:
+                    j = last + 1
+                    slots.insert(j, (key, []))
+                slots[j][1].append((pos, r))
+                last = j
+        if len(slots) > MAX_REGION_OPS:
+            raise ValueError(f"these images need {len(slots)} region op slots, more than "
+                             f"{MAX_REGION_OPS}: pass fewer distinct image sizes per call")
+        for _, members in slots:
+            r0 = members[0][1]
+            codes = np.zeros(batch, np.int64)
+            after = np.zeros(batch, np.int64)
+            rect = np.zeros((batch, 4))
+            key = np.zeros((batch, 2))
+            values = np.zeros((batch, r0.values.shape[1]))
+            for pos, r in members:
+                codes[pos], after[pos], rect[pos] = r.codes, r.after, r.rect
+                key[pos], values[pos] = r.key, r.values
+            out.regions.append(Region(codes, after, rect, key, values, r0.mask_fill,
+                                      r0.hides_keypoints, r0.owner))
+        return out
+
     def kernel_rows(self) -> np.ndarray:
         """(B, 6) pull rows in the kernels' (row, col) convention."""
         return self.pull.reshape(self.batch, 9)[:, _KERNEL_ROW_ENTRIES]

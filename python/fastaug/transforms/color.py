@@ -227,8 +227,22 @@ class Posterize(Transform):
         plan.color("posterize", params["applied"], np.full(plan.batch, float(self.bits)))
 
 
+_NORMALIZE_DTYPES = ("float32", "float16", "bfloat16")
+
+
+def _bfloat16():
+    """numpy's bfloat16 dtype, which the ml_dtypes package provides (JAX and TensorFlow use
+    it; numpy has none)."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise ImportError("Normalize(dtype='bfloat16') needs the ml_dtypes package, which gives "
+                          "numpy a bfloat16 dtype: pip install ml_dtypes") from None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
 class Normalize(Transform):
-    """``(x - mean) / std`` per channel into a float32 output, as torchvision's ``Normalize``
+    """``(x - mean) / std`` per channel into a float output, as torchvision's ``Normalize``
     after ``ToDtype(float32, scale=True)``: uint8 images are first taken to [0, 1] (divided
     by 255), float32 images are taken as [0, 1] already. Fused with the store of the one
     native pass (``x * (1 / (255 std)) - mean / std``); must be the pipeline's last transform.
@@ -236,12 +250,25 @@ class Normalize(Transform):
 
     Args:
         mean, std: one value per channel (or one for all), in [0, 1] units; std > 0.
+        dtype: ``"float32"`` (default), ``"float16"`` or ``"bfloat16"``: the output's. The
+            values are computed in float32 and rounded once to nearest even on the store
+            (as ``astype`` does); a bfloat16 batch has ``ml_dtypes.bfloat16`` elements
+            (``torch.from_numpy(x.view(np.uint16)).view(torch.bfloat16)`` hands it to torch
+            without a copy).
     """
 
-    config_keys = ("mean", "std")
+    config_keys = ("mean", "std", "dtype")
 
-    def __init__(self, mean, std):
+    def __init__(self, mean, std, dtype: str = "float32"):
         super().__init__(1.0)
+        try:
+            name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+        except TypeError:
+            name = None
+        if name not in _NORMALIZE_DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(_NORMALIZE_DTYPES)}, got {dtype!r}")
+        self.dtype = name
+        self.out_dtype = _bfloat16() if name == "bfloat16" else np.dtype(name)
         self.mean = tuple(_checks.real(v, "mean") for v in np.atleast_1d(mean).tolist())
         self.std = tuple(_checks.real(v, "std") for v in np.atleast_1d(std).tolist())
         if min(self.std) <= 0:
@@ -259,6 +286,11 @@ class Normalize(Transform):
                              f"channel list, the images {channels} channels")
         unit = 255.0 if np.dtype(dtype) == np.uint8 else 1.0
         return ([1.0 / (unit * s) for s in std], [-m / s for m, s in zip(mean, std)])
+
+    @property
+    def half_format(self) -> int:
+        """The core's code of the 16-bit output format (0: float32)."""
+        return _NORMALIZE_DTYPES.index(self.dtype)
 
     def contribute(self, params: Params, plan: Plan) -> None:
         plan.normalize = self
