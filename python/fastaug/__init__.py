@@ -6,6 +6,8 @@ under the same names; ``fastaug.keras.image`` has them in Keras's module layout.
 """
 from . import _core, kernels, transforms
 from ._augment import Augment, AugmentParams
+from ._decode import decoder_info
+from ._loader import ImageFiles, ImageFolder
 from .compose import AugmentResult, Compose, ComposeParams, MixedSizeParams
 from .keras.image import (DataFrameIterator, DirectoryIterator, ImageDataGenerator, Iterator,
                           NumpyArrayIterator, apply_affine_transform, apply_brightness_shift,
@@ -19,7 +21,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "kernels", "keras", "transforms", "simd_info", "__version__",
-    "Compose", "ComposeParams", "MixedSizeParams", "Augment", "AugmentParams", "AugmentResult",
+    "Compose", "ComposeParams", "MixedSizeParams", "ImageFiles", "ImageFolder", "decoder_info",
+    "Augment", "AugmentParams", "AugmentResult",
     # keras.preprocessing.image's names (fastaug.keras.image.__all__)
     "ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIterator",
     "DataFrameIterator", "load_img", "img_to_array", "array_to_img", "save_img",

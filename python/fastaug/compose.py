@@ -577,19 +577,24 @@ class Compose:
         if plan.refuses_targets and not (masks is None and keypoints is None and boxes is None):
             raise ValueError(f"{plan.refuses_targets} does not support masks, keypoints or "
                              f"boxes (torchvision's refuses them too)")
-        gray = views[0].ndim == 2
-        planar = self.out_layout == "NCHW" and not gray
-        src = [_kernel_source(v[np.newaxis])[0] for v in views]
-        out = self._run(plan, src, views[0].dtype, 1 if gray else views[0].shape[2], planar)
-        if gray:
-            out = out[..., 0]
-        elif not planar:
-            out = self._output_layout(out, False)
+        out = self._run_list(views, plan)
         out_masks = None
         if masks is not None:
             out_masks = self._apply_mask_list(masks, shapes, plans, params.positions, plan.size)
             _fill_mask_regions(out_masks, plan.regions, False)
         return self._result(out, out_masks, plan, params, keypoints, boxes, False)
+
+    def _run_list(self, views: List[np.ndarray], plan: Plan,
+                  num_threads: Optional[int] = None) -> np.ndarray:
+        """Run ``plan`` on checked channels-last views (``_image_list``) into the batch."""
+        gray = views[0].ndim == 2
+        planar = self.out_layout == "NCHW" and not gray
+        src = [_kernel_source(v[np.newaxis])[0] for v in views]
+        out = self._run(plan, src, views[0].dtype, 1 if gray else views[0].shape[2], planar,
+                        num_threads)
+        if gray:
+            return out[..., 0]
+        return out if planar else self._output_layout(out, False)
 
     def _apply_mask_list(self, masks, shapes, plans, positions, size) -> np.ndarray:
         """Warp a list of masks (one per image, (H_i, W_i[, K])) group by group into one
@@ -617,7 +622,8 @@ class Compose:
                                    self.num_threads)
         return out
 
-    def _run(self, plan: Plan, src, dtype: np.dtype, channels: int, planar: bool) -> np.ndarray:
+    def _run(self, plan: Plan, src, dtype: np.dtype, channels: int, planar: bool,
+             num_threads: Optional[int] = None) -> np.ndarray:
         """Run ``plan`` natively on ``src`` (an (N, H, W, C) array, or a list of (H, W, C)
         arrays) into a new (N, H2, W2, C) batch, (N, C, H2, W2) for channels-first output."""
         out_dtype = dtype if self.out_dtype is None else self.out_dtype
@@ -639,7 +645,8 @@ class Compose:
         return _pipeline.run_plans(src, np.arange(plan.batch, dtype=np.int64), plan.kernel_rows(),
                                    codes, args, out_dtype=out_dtype, output_shape=plan.size,
                                    order=plan.order, fill_mode=plan.fill_mode, cval=plan.cval,
-                                   num_threads=self.num_threads, antialias=plan.antialias,
+                                   num_threads=self.num_threads if num_threads is None
+                                   else num_threads, antialias=plan.antialias,
                                    normalize=normalize, regions=plan.region_array(channels),
                                    planar=planar, half_format=half_format)
 
