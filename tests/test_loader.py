@@ -233,3 +233,28 @@ def test_decoder_info_names_the_decoders(decoder):
     assert set(info) == {"jpeg", "other", "simplejpeg", "pillow"}
     assert info["jpeg"].startswith(decoder)
     assert info["other"].startswith("Pillow")
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+def test_the_keras_iterators_decode_in_num_threads(folder, monkeypatch, num_threads):
+    from fastaug._keras import directory
+
+    threads = set()
+    load = directory.load_img
+
+    def recording(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return load(*args, **kwargs)
+    monkeypatch.setattr(directory, "load_img", recording)
+    generator = fastaug.ImageDataGenerator(num_threads=num_threads)
+    batches = generator.flow_from_directory(str(folder), target_size=(16, 16), batch_size=15,
+                                            shuffle=False)
+    reference = fastaug.ImageDataGenerator().flow_from_directory(
+        str(folder), target_size=(16, 16), batch_size=15, shuffle=False)
+    expected = reference[0][0]
+    threads.clear()
+    np.testing.assert_array_equal(batches[0][0], expected)
+    if num_threads == 1:
+        assert threads == {threading.current_thread().name}
+    else:
+        assert len(threads) == 2 and all(t.startswith("fastaug-load") for t in threads)

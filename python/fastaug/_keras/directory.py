@@ -20,7 +20,7 @@ import stat
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -221,24 +221,22 @@ def save_img(path: Any, x: Any, data_format: str = "channels_last",
 # Parallel loading
 
 
-_pool: Optional[ThreadPoolExecutor] = None
+_pools: Dict[int, ThreadPoolExecutor] = {}  # by size
 _pool_lock = threading.Lock()
 
 
-def _loader_pool() -> ThreadPoolExecutor:
-    global _pool
+def _loader_pool(workers: int) -> ThreadPoolExecutor:
     with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(
-                max_workers=min(8, (os.cpu_count() or 1) + 2), thread_name_prefix="fastaug-load"
-            )
-        return _pool
+        if workers not in _pools:
+            _pools[workers] = ThreadPoolExecutor(max_workers=workers,
+                                                 thread_name_prefix="fastaug-load")
+        return _pools[workers]
 
 
 def _forget_pool_after_fork() -> None:
-    # A forked child has the executor object but none of its threads.
-    global _pool, _pool_lock
-    _pool = None
+    # A forked child has the executor objects but none of their threads.
+    global _pools, _pool_lock
+    _pools = {}
     _pool_lock = threading.Lock()
 
 
@@ -246,32 +244,50 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def _parallel_map(func, items: Sequence) -> list:
-    """``[func(item) for item in items]``, run in the loader pool, results in order."""
-    if len(items) <= 1:
+def _parallel_map(func, items: Sequence, num_threads: Optional[int] = None) -> list:
+    """``[func(item) for item in items]``, run in a loader pool of ``num_threads`` threads
+    (None: one per CPU available), results in order."""
+    if num_threads is None or num_threads == 0:
+        from .. import _core
+
+        num_threads = _core.available_cpus()
+    if len(items) <= 1 or num_threads == 1:
         return [func(item) for item in items]
-    return list(_loader_pool().map(func, items))
+    return list(_loader_pool(num_threads).map(func, items))
 
 
 def load_image_batch(paths: Sequence, color_mode: str, target_size: Tuple[int, int],
-                     interpolation: str, keep_aspect_ratio: bool = False) -> np.ndarray:
-    """Decode ``paths`` in parallel into one (B, H, W, C) channels-last stack.
+                     interpolation: str, keep_aspect_ratio: bool = False,
+                     num_threads: Optional[int] = None, cache: Any = None) -> np.ndarray:
+    """Decode ``paths`` in parallel (``num_threads``) into one (B, H, W, C) channels-last
+    stack; with ``cache`` (a ``DecodedCache``), the pixels at ``target_size`` come from it
+    where it has them, and are stored in it where not.
 
     The stack is uint8, unless some grayscale file is 16/32-bit (modes ``'I;16'``/``'I'``):
     then it is float32, which holds those values exactly up to 2**24, as Keras's float32 does.
     """
+    variant = "keras|{}|{}x{}|{}|aspect={}".format(color_mode, target_size[0], target_size[1],
+                                                    interpolation, int(bool(keep_aspect_ratio)))
     channels = {"rgb": 3, "rgba": 4, "grayscale": 1}[color_mode]
     height, width = target_size
     stack = np.empty((len(paths), height, width, channels), np.uint8)
     wide = {}  # position -> float32 image, for the 16/32-bit grayscale files
 
     def load_into(position: int) -> None:
-        img = load_img(paths[position], color_mode=color_mode, target_size=target_size,
-                       interpolation=interpolation, keep_aspect_ratio=keep_aspect_ratio)
-        try:
-            pixels = np.asarray(img)
-        finally:
-            img.close()
+        path = paths[position]
+        pixels = None if cache is None else cache.lookup(path, variant)
+        if pixels is None:
+            stat = None if cache is None else os.stat(path)  # before decoding: see staleness
+            img = load_img(path, color_mode=color_mode, target_size=target_size,
+                           interpolation=interpolation, keep_aspect_ratio=keep_aspect_ratio)
+            try:
+                pixels = np.asarray(img)
+            finally:
+                img.close()
+            if cache is not None:
+                if pixels.dtype != np.uint8:
+                    pixels = pixels.astype(np.float32)
+                cache.store(path, variant, pixels, stat=stat)
         if pixels.ndim == 2:
             pixels = pixels[:, :, np.newaxis]
         if pixels.dtype == np.uint8:
@@ -279,7 +295,7 @@ def load_image_batch(paths: Sequence, color_mode: str, target_size: Tuple[int, i
         else:
             wide[position] = pixels.astype(np.float32)
 
-    _parallel_map(load_into, range(len(paths)))
+    _parallel_map(load_into, range(len(paths)), num_threads)
     if not wide:
         return stack
     stack = stack.astype(np.float32)
@@ -308,8 +324,16 @@ class _BatchFromFiles(Iterator):
 
     def _set_processing_attrs(self, image_data_generator, target_size, color_mode, data_format,
                               save_to_dir, save_prefix, save_format, subset, interpolation,
-                              keep_aspect_ratio=False):
+                              keep_aspect_ratio=False, cache=None):
         self.image_data_generator = image_data_generator
+        # fastaug extension: decoded pixels at target_size kept in a DecodedCache (a path or
+        # one), so later epochs read them instead of decoding; batches stay bit-identical.
+        if cache is None or hasattr(cache, "lookup"):
+            self.cache = cache
+        else:
+            from .._cache import DecodedCache
+
+            self.cache = DecodedCache(cache)
         self.target_size = tuple(target_size)
         if len(self.target_size) != 2 or not all(
                 isinstance(v, (int, np.integer)) and v > 0 for v in self.target_size):
@@ -359,7 +383,11 @@ class _BatchFromFiles(Iterator):
     def _load_batch(self, index_array) -> np.ndarray:
         paths = [self._filepaths[j] for j in index_array]
         stack = load_image_batch(paths, self.color_mode, self.target_size, self.interpolation,
-                                 self.keep_aspect_ratio)
+                                 self.keep_aspect_ratio,
+                                 getattr(self.image_data_generator, "num_threads", None),
+                                 self.cache)
+        if self.cache is not None:
+            self.cache.commit()
         if self.data_format == "channels_first":
             stack = stack.transpose(0, 3, 1, 2)
         return stack
@@ -494,11 +522,12 @@ class DirectoryIterator(_BatchFromFiles):
                  data_format: str = "channels_last", save_to_dir: Optional[str] = None,
                  save_prefix: str = "", save_format: str = "png", follow_links: bool = False,
                  subset: Optional[str] = None, interpolation: str = "nearest",
-                 dtype: Any = "float32", keep_aspect_ratio: bool = False) -> None:
+                 dtype: Any = "float32", keep_aspect_ratio: bool = False,
+                 cache: Any = None) -> None:
         _pil_image()
         self._set_processing_attrs(image_data_generator, target_size, color_mode, data_format,
                                    save_to_dir, save_prefix, save_format, subset, interpolation,
-                                   keep_aspect_ratio)
+                                   keep_aspect_ratio, cache)
         self.directory = directory
         if class_mode not in self.allowed_class_modes:
             raise ValueError("Invalid class_mode: {}; expected one of: {}".format(
@@ -557,11 +586,12 @@ class DataFrameIterator(_BatchFromFiles):
                  data_format: str = "channels_last", save_to_dir: Optional[str] = None,
                  save_prefix: str = "", save_format: str = "png", subset: Optional[str] = None,
                  interpolation: str = "nearest", dtype: Any = "float32",
-                 validate_filenames: bool = True, keep_aspect_ratio: bool = False) -> None:
+                 validate_filenames: bool = True, keep_aspect_ratio: bool = False,
+                 cache: Any = None) -> None:
         _pil_image()
         self._set_processing_attrs(image_data_generator, target_size, color_mode, data_format,
                                    save_to_dir, save_prefix, save_format, subset, interpolation,
-                                   keep_aspect_ratio)
+                                   keep_aspect_ratio, cache)
         df = dataframe.copy()
         self.directory = directory or ""
         self.class_mode = class_mode

@@ -500,10 +500,14 @@ class ImageDataGenerator:
                             save_to_dir: Optional[str] = None, save_prefix: str = "",
                             save_format: str = "png", follow_links: bool = False,
                             subset: Optional[str] = None, interpolation: str = "nearest",
-                            keep_aspect_ratio: bool = False) -> "DirectoryIterator":
+                            keep_aspect_ratio: bool = False,
+                            cache: Any = None) -> "DirectoryIterator":
         """A ``DirectoryIterator`` over class subfolders of ``directory``, as Keras's.
         ``keep_aspect_ratio`` (compat 2.9 only) crops each image to the target's aspect ratio,
-        centred, before resizing."""
+        centred, before resizing. ``cache`` (fastaug extension): a directory path or a
+        ``DecodedCache`` keeping the decoded pixels at ``target_size``, so later epochs read
+        them instead of decoding (the batches are bit-identical). Files are decoded in
+        ``num_threads`` threads."""
         from .directory import DirectoryIterator
 
         self._require_compat29("keep_aspect_ratio", keep_aspect_ratio)
@@ -512,7 +516,8 @@ class ImageDataGenerator:
             class_mode=class_mode, data_format=self.data_format, batch_size=batch_size,
             shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
             save_format=save_format, follow_links=follow_links, subset=subset,
-            interpolation=interpolation, keep_aspect_ratio=keep_aspect_ratio, dtype=self.dtype)
+            interpolation=interpolation, keep_aspect_ratio=keep_aspect_ratio, dtype=self.dtype,
+            cache=cache)
 
     def flow_from_dataframe(self, dataframe: Any, directory: Optional[str] = None,
                             x_col: str = "filename", y_col: Union[str, Sequence[str]] = "class",
@@ -524,10 +529,10 @@ class ImageDataGenerator:
                             save_to_dir: Optional[str] = None, save_prefix: str = "",
                             save_format: str = "png", subset: Optional[str] = None,
                             interpolation: str = "nearest", validate_filenames: bool = True,
-                            keep_aspect_ratio: bool = False,
+                            keep_aspect_ratio: bool = False, cache: Any = None,
                             **kwargs: Any) -> "DataFrameIterator":
         """A ``DataFrameIterator`` over the files a pandas DataFrame names, as Keras's.
-        ``keep_aspect_ratio`` as in ``flow_from_directory`` (compat 2.9 only)."""
+        ``keep_aspect_ratio`` and ``cache`` as in ``flow_from_directory``."""
         from .directory import DataFrameIterator
 
         self._require_compat29("keep_aspect_ratio", keep_aspect_ratio)
@@ -552,7 +557,7 @@ class ImageDataGenerator:
             shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
             save_format=save_format, subset=subset, interpolation=interpolation,
             validate_filenames=validate_filenames, keep_aspect_ratio=keep_aspect_ratio,
-            dtype=self.dtype)
+            dtype=self.dtype, cache=cache)
 
     # ------------------------------------------------------------------ single images
 
