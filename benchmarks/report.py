@@ -52,6 +52,17 @@ RECIPE_TARGETS = [
     ("ImageNet train recipe", "albumentations", 5.0), ("ImageNet train recipe", "torchvision", 20.0),
     ("ImageNet validation recipe", "torchvision", 5.0), ("CIFAR train recipe", "torchvision", 10.0),
 ]
+# From files, on all cores: (workload, baseline family, how many times faster fastaug must be;
+# below 1 it may be slower by at most 1 / need).
+FILE_TARGETS = [
+    ("files: ImageNet recipe", "decode", 1 / 1.15),
+    ("files: ImageNet recipe", "torchvision", 2.0),
+    ("files: flow_from_directory", "decode", 1 / 1.15),
+    ("files: flow_from_directory", "keras", 7.0),
+    ("files: cached epochs, ImageNet recipe", "uncached", 8.0),
+    ("files: 4000x3000 photos, RandomResizedCrop(224)", "decode", 3.0),
+]
+FILE_SCALING_WORKLOADS = ("files: ImageNet recipe", "files: flow_from_directory")
 PACKAGES = ["fastaug", "numpy", "scipy", "opencv-python-headless", "pillow", "albumentations",
             "albucore", "keras-preprocessing", "torch", "torchvision", "pytest-benchmark",
             "matplotlib"]
@@ -254,8 +265,18 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
     for workload, peer, need in RECIPE_TARGETS:
         for size, members in cases(workload):
             out.append(_speedup_case(f"{workload} vs {peer}", size, members, peer, need))
+    all_cores: Dict[str, List[Tuple[str, List[Row]]]] = defaultdict(list)
+    for (workload, size, threads), members in sorted(groups.items(), key=lambda g: g[0]):
+        if threads != one:
+            all_cores[workload].append((size, members))
+    for workload, peer, need in FILE_TARGETS:
+        for size, members in all_cores.get(workload) or [("(not run)", [])]:
+            out.append(_speedup_case(f"{workload} vs {peer}, all cores", size, members, peer,
+                                     round(need, 2)))
     for workload in SCALING_WORKLOADS:
         out.extend(_scaling_cases(groups, workload, judged=not paired))
+    for workload in FILE_SCALING_WORKLOADS:  # not in the paired measurement
+        out.extend(_scaling_cases(groups, workload))
     out.extend(_paired_scaling_cases(paired))
     target_16 = "threads: batch throughput from 1 core to 16"
     if not any(c.target == target_16 for c in out):
