@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _checks, _pipeline
+from . import _checks, _pipeline, _torch_executor
 from ._arrays import SUPPORTED_DTYPES
 from ._random import stream_uniforms
 from ._targets import transform_boxes, transform_keypoints
@@ -454,11 +454,18 @@ class Compose:
         A 3-D ``images`` is one (H, W, C) image when ``indices`` is an int, or when it is
         None and the last axis has at most 4 entries; otherwise a (N, H, W) batch.
 
+        A torch tensor (N, C, H, W), uint8 or float32, on any device, is augmented there
+        (``fastaug._torch_executor``: the same draws, batched tensor ops) and comes back as a
+        (N, C, h, w) tensor on that device; masks then are a (N, H, W) tensor, keypoints
+        and boxes numpy arrays as for numpy images.
+
         ``images`` may also be a list of (H, W[, C]) arrays of one dtype and channel count
         whose sizes differ (decoded photos): the pipeline must bring them to one size
         (``RandomResizedCrop``, ``Resize((h, w))``, ``CenterCrop``...), and the result is
         one (N, ...) batch; ``masks`` are then a list too, one per image.
         """
+        if _torch_executor.is_tensor(images):
+            return self._call_tensor(images, indices, epoch, masks, keypoints, boxes)
         if isinstance(images, (list, tuple)):
             views = self._image_list(images)
             if indices is None:
@@ -535,6 +542,47 @@ class Compose:
                                           single)
             _fill_mask_regions(out_masks, plan.regions, single)
         return self._result(out, out_masks, plan, params, keypoints, boxes, single)
+
+    def _call_tensor(self, images, indices, epoch, masks, keypoints, boxes) -> AugmentResult:
+        """__call__ for a (N, C, H, W) torch tensor: the plan run by the torch executor."""
+        import torch
+
+        if images.ndim != 4:
+            raise ValueError(f"images as a torch tensor must be (N, C, H, W), got shape "
+                             f"{tuple(images.shape)}")
+        if images.dtype not in (torch.uint8, torch.float32):
+            raise TypeError(f"images must have dtype torch.uint8 or torch.float32, got "
+                            f"{images.dtype}")
+        _torch_executor.check_transforms(getattr(self, "_nodes", ()), images.device)
+        n, channels, height, width = images.shape
+        if 0 in images.shape:
+            raise ValueError(f"images must be non-empty, got shape {tuple(images.shape)}")
+        if indices is None:
+            idx = np.arange(n, dtype=np.int64)
+        else:
+            idx, single = _checks.indices_arg(indices)
+            if single or idx.shape[0] != n:
+                raise ValueError(f"indices must be a sequence with one entry per image ({n})")
+        params = self._sample(idx, False, epoch, (int(height), int(width)))
+        plan = self._plan(params)
+        if plan.refuses_targets and not (masks is None and keypoints is None and boxes is None):
+            raise ValueError(f"{plan.refuses_targets} does not support masks, keypoints or "
+                             f"boxes (torchvision's refuses them too)")
+        u8 = images.dtype == torch.uint8
+        normalize = None
+        out_dtype = images.dtype if self.out_dtype is None else (
+            torch.uint8 if self.out_dtype == _U8 else torch.float32)
+        if plan.normalize is not None:
+            if self.out_dtype is not None and self.out_dtype != plan.normalize.out_dtype:
+                raise ValueError(f"Normalize writes {plan.normalize.dtype}: pass out_dtype=None"
+                                 f" (or set Normalize's dtype)")
+            normalize = plan.normalize.scale_offset(channels, _U8 if u8 else _F32)
+            out_dtype = getattr(torch, plan.normalize.dtype)
+        out = _torch_executor.run_plan_torch(plan, images, normalize, out_dtype)
+        out_masks = None
+        if masks is not None:
+            out_masks = _torch_executor.warp_masks(plan, masks, images.shape, self.mask_fill)
+        return self._result(out, out_masks, plan, params, keypoints, boxes, False)
 
     def _image_list(self, images) -> List[np.ndarray]:
         """Channels-last views of a list of images (each laid out as ``self.layout``),
