@@ -277,6 +277,7 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
         out.extend(_scaling_cases(groups, workload, judged=not paired))
     for workload in FILE_SCALING_WORKLOADS:  # not in the paired measurement
         out.extend(_scaling_cases(groups, workload))
+    out.extend(_device_cases(groups))
     out.extend(_paired_scaling_cases(paired))
     target_16 = "threads: batch throughput from 1 core to 16"
     if not any(c.target == target_16 for c in out):
@@ -284,6 +285,32 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
         out.append(TargetCase(target_16, f"batch and generator, {BATCH_LABEL}",
                               f">= {SCALING_TARGETS[16]}x", None, None,
                               f"not measured: this run had {usable_cores()} usable cores"))
+    return out
+
+
+DEVICE_WORKLOAD = "device: ImageNet train recipe"
+DEVICE_IMAGES_PER_S = 50_000
+
+
+def _device_cases(groups) -> List[TargetCase]:
+    """The CUDA targets: images/s of the recipe on the device, and the ratio to kornia."""
+    found = [(size, m) for (w, size, _), m in groups.items() if w == DEVICE_WORKLOAD]
+    if not found:
+        why = "not measured: no CUDA device in this run"
+        return [TargetCase("device: ImageNet recipe images/s", "batch 256 on one GPU",
+                           f">= {DEVICE_IMAGES_PER_S}", None, None, why),
+                TargetCase("device: ImageNet recipe vs kornia", "batch 256 on one GPU",
+                           ">= 2.0x", None, None, why)]
+    out = []
+    for size, members in found:
+        ours = fastest(members, "fastaug")
+        rate = ours.images / ours.median_s if ours else None
+        out.append(TargetCase("device: ImageNet recipe images/s", size,
+                              f">= {DEVICE_IMAGES_PER_S}", rate,
+                              None if rate is None else rate >= DEVICE_IMAGES_PER_S,
+                              "" if ours else "no fastaug row"))
+        out.append(_speedup_case("device: ImageNet recipe vs kornia", size, members, "kornia",
+                                 2.0))
     return out
 
 

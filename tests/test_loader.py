@@ -258,3 +258,27 @@ def test_the_keras_iterators_decode_in_num_threads(folder, monkeypatch, num_thre
         assert threads == {threading.current_thread().name}
     else:
         assert len(threads) == 2 and all(t.startswith("fastaug-load") for t in threads)
+
+
+def test_device_batches_are_tensors_from_the_torch_executor(folder, decoder):
+    torch = pytest.importorskip("torch")
+    compose = Compose([RandomResizedCrop(32), HorizontalFlip(), Normalize(0.5, 0.25)], seed=5)
+    on_device = ImageFolder(folder, transform=compose, batch_size=8, seed=2, device="cpu")
+    native = ImageFolder(folder, transform=compose, batch_size=8, seed=2, reduced_decode=False)
+    for (x, y), (xn, yn) in zip(on_device, native):
+        assert isinstance(x, torch.Tensor) and x.shape == (len(yn), 3, 32, 32)
+        assert isinstance(y, torch.Tensor) and y.dtype == torch.int64
+        np.testing.assert_array_equal(y.numpy(), yn)
+        levels = np.abs(x.permute(0, 2, 3, 1).numpy() - xn) * 255 * 0.25
+        assert np.mean(levels <= 1 + 1e-3) >= 0.999
+
+
+def test_tensor_orientation_matches_the_numpy_one():
+    torch = pytest.importorskip("torch")
+    from fastaug._loader import _orient_tensor
+
+    pixels = _photo(5, 7)
+    for orientation in range(1, 9):
+        expected = _decode._orient(pixels, orientation)
+        got = _orient_tensor(torch.from_numpy(pixels.transpose(2, 0, 1).copy()), orientation)
+        np.testing.assert_array_equal(got.permute(1, 2, 0).numpy(), expected)

@@ -143,3 +143,20 @@ def test_cuda_tensors_stay_on_the_device():
     assert got.device.type == "cuda"
     d = _levels(got.cpu().permute(0, 2, 3, 1).numpy(), compose(images).images, True)
     assert np.mean(d <= 1.0 + 1e-3) >= 0.999
+
+
+def test_lists_of_tensors_of_different_sizes():
+    photos = [_images(n=1, shape=shape, seed=k)[0]
+              for k, shape in enumerate([(40, 52, 3), (50, 30, 3), (40, 52, 3)])]
+    compose = Compose(SUPPORTED["imagenet recipe"], seed=6)
+    expected = compose(photos, indices=[4, 5, 6]).images
+    got = compose([torch.from_numpy(p.transpose(2, 0, 1).copy()) for p in photos],
+                  indices=[4, 5, 6])
+    assert isinstance(got.params, fastaug.MixedSizeParams)
+    d = _levels(got.images.permute(0, 2, 3, 1).numpy(), expected, True)
+    assert np.mean(d <= 1.0 + 1e-3) >= 0.999
+    with pytest.raises(ValueError, match="come out at one size"):
+        Compose([HorizontalFlip()])([torch.zeros(3, 4, 4), torch.zeros(3, 5, 4)])
+    with pytest.raises(ValueError, match=r"images\[1\] must have the dtype"):
+        compose([torch.zeros(3, 4, 4), torch.zeros(1, 4, 4)])
+

@@ -59,6 +59,11 @@ class ImageFiles:
         exif: apply each file's EXIF orientation (a phone photo comes out upright).
         reduced_decode: decode a JPEG at 1/2, 1/4 or 1/8 scale when the transform needs no
             more (it changes pixels slightly, as a downscale does); without a cache only.
+        device: None (numpy batches), or a torch device ("cuda", "cuda:1", "cpu"): batches
+            come out as a (N, C, h, w) tensor there, with int64 tensor labels, augmented
+            there by the torch executor. On a CUDA device JPEGs are decoded on it (nvJPEG,
+            through ``torchvision.io.decode_jpeg``) when torchvision can; other files, or
+            without that, are decoded on the CPU and moved.
 
     ``len(loader)`` is the number of batches per epoch; iterating gives one epoch, at
     ``loader.epoch``, and then advances it by one; ``set_epoch(e)`` sets it (as torch's
@@ -70,7 +75,7 @@ class ImageFiles:
                  shuffle: bool = True, seed: int = 0, num_threads: Optional[int] = None,
                  cache: Any = None, cache_max_side: Optional[int] = None,
                  drop_last: bool = False, prefetch: int = 2, color_mode: str = "rgb",
-                 exif: bool = True, reduced_decode: bool = True):
+                 exif: bool = True, reduced_decode: bool = True, device: Any = None):
         if isinstance(paths, (str, bytes, os.PathLike)) or not hasattr(paths, "__len__"):
             raise TypeError(f"paths must be a sequence of file paths, got {type(paths).__name__}")
         self.paths = [os.fspath(p) for p in paths]
@@ -114,6 +119,11 @@ class ImageFiles:
             self.cache = cache if isinstance(cache, DecodedCache) else DecodedCache(cache)
         self._variant = (f"{color_mode}|exif={int(self.exif)}|"
                          f"max_side={self.cache_max_side or 'full'}")
+        self.device = None
+        if device is not None:
+            import torch
+
+            self.device = torch.device(device)  # a bad name raises torch's own error here
         self._epoch = 0
         self._pool: Optional[ThreadPoolExecutor] = None
         self._pool_pid = -1
@@ -226,9 +236,33 @@ class ImageFiles:
         if idx.max() >= len(self.paths):
             raise ValueError(f"file index {int(idx.max())} is out of range for "
                              f"{len(self.paths)} files")
+        if self.device is not None:
+            import torch
+
+            labels = None if self.labels is None else torch.from_numpy(self.labels[idx])
+            return self._tensor_images(idx, epoch), labels
         images = self._images(idx, epoch)
         labels = None if self.labels is None else self.labels[idx]
         return images, labels
+
+    def _tensor_images(self, idx: np.ndarray, epoch: int):
+        """The batch as a tensor on ``self.device``: files decoded there where it can."""
+        import torch
+
+        read = self._map(self._read, idx.tolist())
+        tensors: List[Any] = [None] * len(idx)
+        if self.device.type == "cuda" and self.color_mode == "rgb" and _gpu_jpeg() is not None:
+            decode_jpeg, rgb = _gpu_jpeg()
+            jpegs = [k for k, (_, header, _) in enumerate(read) if header.jpeg]
+            if jpegs:
+                data = [torch.frombuffer(bytearray(read[k][0]), dtype=torch.uint8) for k in jpegs]
+                for k, t in zip(jpegs, decode_jpeg(data, mode=rgb, device=self.device)):
+                    tensors[k] = _orient_tensor(t, read[k][1].orientation) if self.exif else t
+        rest = [k for k in range(len(idx)) if tensors[k] is None]
+        for k, pixels in zip(rest, self._map(lambda k: self._decoded(read[k], 1), rest)):
+            chw = np.ascontiguousarray(np.moveaxis(pixels, -1, 0))
+            tensors[k] = torch.from_numpy(chw).to(self.device)
+        return self.transform(tensors, indices=idx, epoch=epoch).images
 
     def _images(self, idx: np.ndarray, epoch: int) -> np.ndarray:
         t = self.transform
@@ -294,6 +328,25 @@ class ImageFiles:
         if self.cache is not None:
             self.cache.commit()
             self.cache.close()
+
+
+def _gpu_jpeg():
+    """(torchvision.io.decode_jpeg, ImageReadMode.RGB), or None without torchvision."""
+    try:
+        from torchvision.io import ImageReadMode, decode_jpeg
+    except ImportError:
+        return None
+    return decode_jpeg, ImageReadMode.RGB
+
+
+def _orient_tensor(t, orientation: int):
+    """_decode's EXIF orientation for a (C, H, W) tensor."""
+    import torch
+
+    if orientation in (2, 4, 5, 7):
+        t = t.flip(2)
+    turns = {1: 0, 2: 0, 3: 2, 4: 2, 5: 1, 6: 3, 7: 3, 8: 1}[orientation]
+    return torch.rot90(t, turns, dims=(1, 2)) if turns else t
 
 
 def _fold_source_scale(plan: Plan, scales: List[Tuple[float, float]]) -> Plan:

@@ -182,7 +182,8 @@ def _fixed_point(w: np.ndarray) -> Tuple[np.ndarray, int]:
 
 def _resample_u8(x, wy: np.ndarray, wx: np.ndarray):
     """The native uint8 passes: x first into rounded uint8 rows, then y, each a sum of
-    fixed-point products rounded half up, shifted and clamped (exact in float64)."""
+    fixed-point products rounded half up, shifted and clamped (exact in float64, on every
+    device: float32 weights drift by a level here and there, which colour ops then amplify)."""
     torch = _torch()
     out = x.to(torch.float64)
     for axis, weights in ((3, wx), (2, wy)):

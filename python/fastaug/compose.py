@@ -466,6 +466,9 @@ class Compose:
         """
         if _torch_executor.is_tensor(images):
             return self._call_tensor(images, indices, epoch, masks, keypoints, boxes)
+        if (isinstance(images, (list, tuple)) and images
+                and _torch_executor.is_tensor(images[0])):
+            return self._call_tensor_list(images, indices, epoch, masks, keypoints, boxes)
         if isinstance(images, (list, tuple)):
             views = self._image_list(images)
             if indices is None:
@@ -542,6 +545,55 @@ class Compose:
                                           single)
             _fill_mask_regions(out_masks, plan.regions, single)
         return self._result(out, out_masks, plan, params, keypoints, boxes, single)
+
+    def _call_tensor_list(self, images, indices, epoch, masks, keypoints,
+                          boxes) -> AugmentResult:
+        """__call__ for a list of (C, H, W) tensors whose sizes differ: one torch run per
+        size, the results in one (N, C, h, w) tensor in list order."""
+        import torch
+
+        if not (masks is None and keypoints is None and boxes is None):
+            raise ValueError("masks, keypoints and boxes are not supported with a list of "
+                             "tensors; pass one (N, C, H, W) tensor, or numpy arrays")
+        first = images[0]
+        for i, t in enumerate(images):
+            if not _torch_executor.is_tensor(t) or t.ndim != 3:
+                raise ValueError(f"images[{i}] must be a (C, H, W) torch tensor, got "
+                                 f"{getattr(t, 'shape', type(t).__name__)}")
+            if t.dtype != first.dtype or t.shape[0] != first.shape[0] or t.device != first.device:
+                raise ValueError(f"images[{i}] must have the dtype, channels and device of "
+                                 f"images[0] ({first.dtype}, {first.shape[0]}, {first.device})")
+        n = len(images)
+        if indices is None:
+            idx = np.arange(n, dtype=np.int64)
+        else:
+            idx, single = _checks.indices_arg(indices)
+            if single or idx.shape[0] != n:
+                raise ValueError(f"indices must be a sequence with one entry per image ({n})")
+        groups: Dict[Tuple[int, int], List[int]] = {}
+        for i, t in enumerate(images):
+            groups.setdefault((int(t.shape[1]), int(t.shape[2])), []).append(i)
+        out = None
+        sampled = []
+        positions = [np.array(members, np.int64) for members in groups.values()]
+        for pos in positions:
+            part = self._call_tensor(torch.stack([images[i] for i in pos]), idx[pos], epoch,
+                                     None, None, None)
+            if out is None:
+                out = part.images.new_empty((n,) + tuple(part.images.shape[1:]))
+            elif part.images.shape[1:] != out.shape[1:]:
+                raise ValueError(
+                    f"images of different sizes must come out at one size to form a batch, "
+                    f"these come out at {tuple(out.shape[2:])} and "
+                    f"{tuple(part.images.shape[2:])}: end the pipeline with a transform that "
+                    f"sets the size (Resize((h, w)), CenterCrop, RandomCrop, RandomResizedCrop)")
+            out[torch.as_tensor(pos, device=out.device)] = part.images
+            sampled.append(part.params)
+        params = MixedSizeParams(indices=idx, epoch=sampled[0].epoch,
+                                 image_shapes=[tuple(t.shape[1:]) for t in images],
+                                 positions=positions, groups=sampled)
+        return AugmentResult(images=out, masks=None, keypoints=None, keypoints_visible=None,
+                             boxes=None, box_indices=None, params=params)
 
     def _call_tensor(self, images, indices, epoch, masks, keypoints, boxes) -> AugmentResult:
         """__call__ for a (N, C, H, W) torch tensor: the plan run by the torch executor."""
