@@ -464,3 +464,21 @@ def test_core_validates_directly_too():
     ro.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         _core.warp_affine(IMG, ro, M, 1, "constant", 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("mode", ["constant", "nearest", "reflect", "mirror", "wrap"])
+def test_whole_pixel_shifts_and_flips_are_exact_index_maps(simd_level, rng, dtype, mode):
+    """Axis-aligned whole-pixel maps take the row-copy path: scipy's result, any shift."""
+    for shape in [(7, 5, 3), (1, 9, 1), (30, 41, 3), (6, 1, 4)]:
+        img = random_image(rng, shape, dtype)
+        h, w = shape[:2]
+        for sy, sx in [(1, 1), (-1, 1), (1, -1), (-1, -1)]:
+            for dy, dx in [(0, 0), (3, -2), (-h - 4, 2 * w + 1), (h - 1, 0), (-1, w)]:
+                oy = dy + (h - 1 if sy < 0 else 0)
+                ox = dx + (w - 1 if sx < 0 else 0)
+                m = np.array([[sy, 0.0, float(oy)], [0.0, sx, float(ox)]])
+                for order in (0, 1):
+                    got = kernels.warp_affine(img, m, order=order, fill_mode=mode, cval=9.0,
+                                              output_shape=(h + 2, w + 3))
+                    check_against_scipy(got, img, m, 0, mode, 9.0, (h + 2, w + 3))

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
+#include <vector>
 
 #include "core/simd_level.hpp"
 #include "photometric/photometric.hpp"
@@ -300,11 +303,97 @@ bool maps_whole_pixels(const AffineMatrix& matrix) {
   return whole(m[2]) && whole(m[5]) && one_axis(m[0], m[1]) && one_axis(m[3], m[4]);
 }
 
+// For an axis-aligned whole-pixel map (identity, flips, whole-pixel shifts): the input
+// index each output index of one axis reads, or -1 where the pixel takes cval, by scipy's
+// rules as the nearest-neighbour kernel applies them (the coordinate mapped, then the tap).
+std::vector<int64_t> axis_index_map(double scale, double offset, int64_t out_len, int64_t in_len,
+                                    FillMode mode) {
+  std::vector<int64_t> map(static_cast<size_t>(out_len));
+  for (int64_t i = 0; i < out_len; ++i) {
+    double cc = map_coordinate(offset + static_cast<double>(i) * scale, in_len, mode);
+    if (!(cc > -1.0)) {
+      map[static_cast<size_t>(i)] = -1;
+      continue;
+    }
+    if (cc > static_cast<double>(in_len)) cc = static_cast<double>(in_len - 1);
+    map[static_cast<size_t>(i)] = map_tap(static_cast<int64_t>(std::floor(cc + 0.5)), in_len, mode);
+  }
+  return map;
+}
+
+// dst[r, c] = src[rows[r], cols[c]] (cval where either is -1), rows copied as runs: a run
+// of columns reading consecutive input columns is one memcpy when the dtypes agree, so a
+// shift costs what copying the image costs.
+template <typename Tin, typename Tout>
+void warp_index_maps(const ImageView<const Tin>& src, const ImageView<Tout>& dst,
+                     const std::vector<int64_t>& rows, const std::vector<int64_t>& cols,
+                     double cval) {
+  const int64_t channels = dst.channels, width = dst.width;
+  const Tout fill = store_value<Tout>(cval);
+  struct Run {
+    int64_t start, length, source;  // source -1: fill; else the first input column
+    int64_t step;                   // input columns per output column: 1, -1 or 0
+  };
+  std::vector<Run> runs;
+  for (int64_t c = 0; c < width;) {
+    const int64_t s = cols[static_cast<size_t>(c)];
+    int64_t end = c + 1;
+    if (s < 0) {
+      while (end < width && cols[static_cast<size_t>(end)] < 0) ++end;
+      runs.push_back({c, end - c, -1, 0});
+    } else {
+      // A shift reads ascending columns, a flip descending ones, an edge one repeated.
+      const int64_t next = end < width ? cols[static_cast<size_t>(end)] : -1;
+      const int64_t step = next >= 0 && std::abs(next - s) <= 1 ? next - s : 1;
+      while (end < width && cols[static_cast<size_t>(end)] >= 0 &&
+             cols[static_cast<size_t>(end)] == s + step * (end - c))
+        ++end;
+      runs.push_back({c, end - c, s, step});
+    }
+    c = end;
+  }
+  const bool same = std::is_same<Tin, Tout>::value;
+  const bool dense = src.col_stride == channels && dst.col_stride == channels;
+  for (int64_t r = 0; r < dst.height; ++r) {
+    const int64_t sr = rows[static_cast<size_t>(r)];
+    for (const Run& run : runs) {
+      Tout* out = dst.pixel(r, run.start);
+      if (sr < 0 || run.source < 0) {
+        if (dst.col_stride == channels) {  // one fill of the whole run
+          std::fill_n(out, run.length * channels, fill);
+          continue;
+        }
+        for (int64_t j = 0; j < run.length; ++j, out += dst.col_stride)
+          for (int64_t k = 0; k < channels; ++k) out[k] = fill;
+        continue;
+      }
+      const Tin* in = src.pixel(sr, run.source);
+      if (same && dense && run.step == 1) {
+        std::memcpy(static_cast<void*>(out), static_cast<const void*>(in),
+                    static_cast<size_t>(run.length * channels) * sizeof(Tin));
+        continue;
+      }
+      const int64_t step = run.step * src.col_stride;
+      for (int64_t j = 0; j < run.length; ++j, in += step, out += dst.col_stride)
+        for (int64_t k = 0; k < channels; ++k)
+          out[k] = same ? static_cast<Tout>(in[k]) : store_value<Tout>(static_cast<double>(in[k]));
+    }
+  }
+}
+
 }  // namespace
 
 template <typename Tin, typename Tout>
 void warp_affine(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& p) {
   if (dst.height <= 0 || dst.width <= 0 || src.height <= 0 || src.width <= 0) return;
+  const double* m = p.matrix.m;
+  if (maps_whole_pixels(p.matrix) && m[1] == 0.0 && m[3] == 0.0) {
+    // Whole-pixel axis-aligned maps read whole pixels (bilinear weights 1 and 0, taken as
+    // nearest neighbour below): exact index maps, copied row by row.
+    warp_index_maps<Tin, Tout>(src, dst, axis_index_map(m[0], m[2], dst.height, src.height, p.fill),
+                               axis_index_map(m[4], m[5], dst.width, src.width, p.fill), p.cval);
+    return;
+  }
   warm_source_cache(src);
   if (p.interp == Interp::bilinear && maps_whole_pixels(p.matrix)) {
     // Interpolating with weights 1 and 0 gives the pixel itself for finite values, but
