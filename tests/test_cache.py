@@ -562,6 +562,7 @@ CORRUPTIONS = {
     "index wrong version": (lambda d: rewrite_index(d, version=2), "index", "format version 2"),
     "index past the data": (lambda d: rewrite_index(d, lambda b: b["entries"][0].__setitem__(4, 1 << 20)), "index", "outside the data"),
     "index negative offset": (lambda d: rewrite_index(d, lambda b: b["entries"][0].__setitem__(4, -64)), "index", "outside the data"),
+    "index huge shape": (lambda d: rewrite_index(d, lambda b: b["entries"][0].__setitem__(6, [2**32, 2**32])), "index", "outside the data"),
     "index bad shape": (lambda d: rewrite_index(d, lambda b: b["entries"][0].__setitem__(6, [0, 4])), "index", "malformed"),
     "index bad dtype": (lambda d: rewrite_index(d, lambda b: b["entries"][0].__setitem__(5, "int16")), "index", "malformed"),
     "index not json": (lambda d: rewrite_index(d, lambda b: b.clear()), "index", "expected JSON"),

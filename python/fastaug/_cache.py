@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import math
 import mmap
 import os
 import secrets
@@ -171,7 +172,7 @@ def _parse_entry(item, path: str, data_size: int) -> Tuple[Key, Entry]:
             and all(type(v) is int and v > 0 for v in shape)):
         raise _corrupt(path, "has a malformed entry")
     dtype = _DTYPES[dtype_name]
-    nbytes = int(np.prod(shape)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize  # exact: a crafted huge shape cannot wrap
     if offset < _DATA_START or offset % _ALIGN or offset + nbytes > data_size or size < 0:
         raise _corrupt(path, f"has an entry for {source!r} outside the data "
                              f"(bytes {offset}..{offset + nbytes} of {data_size})")
@@ -363,12 +364,15 @@ class DecodedCache:
             self._release_map()
             self._map, self._map_id = mm, (new_id if mm is not None else None)
 
-    def _release_map(self) -> None:
+    def _release_map(self, close: bool = False) -> None:
+        # Dropped, not closed: another thread may be about to view it; the map is unmapped
+        # when the last reference (ours, a thread's, a returned view's) goes.
         if self._map is not None:
-            try:
-                self._map.close()
-            except BufferError:  # views returned by lookup are alive: they keep it mapped
-                pass
+            if close:
+                try:
+                    self._map.close()
+                except BufferError:  # views returned by lookup are alive: they keep it mapped
+                    pass
             self._map = None
             self._map_id = None
 
@@ -584,16 +588,13 @@ class DecodedCache:
                 except OSError as exc:
                     raise self._disk_error(exc, 0, "flushing the data file") from exc
                 assert self._index is not None
-                pending_keys = set(self._pending)
                 entries = dict(self._index.entries)
                 entries.update(self._pending)
                 data_size = max([self._index.data_size] + [e[2] + e[6] for e in self._pending.values()])
-                self._pending = {}  # before the index switch, so no warning about them
-                try:
-                    self._write_index(entries, data_id, data_size)
-                except BaseException:
-                    self._pending = {key: e for key, e in entries.items() if key in pending_keys}
-                    raise
+                self._write_index(entries, data_id, data_size)
+                # After the switch, so a lookup in another thread finds each entry in one or
+                # the other; on a failure above they stay pending, for a later commit.
+                self._pending = {}
 
     def _write_index(self, entries: Dict[Key, Entry], data_id: bytes, data_size: int) -> None:
         """Replace the index atomically (under the write lock) and make it this instance's."""
@@ -612,7 +613,14 @@ class DecodedCache:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(tmp, self._index_path)
+            for attempt in range(100):
+                try:
+                    os.replace(tmp, self._index_path)
+                    break
+                except PermissionError:  # Windows: a reader has the index open for a moment
+                    if os.name != "nt" or attempt == 99:
+                        raise
+                    time.sleep(0.01)
         except BaseException as exc:
             try:
                 os.unlink(tmp)
@@ -717,7 +725,7 @@ class DecodedCache:
                     self.commit()
             finally:
                 self._closed = True
-                self._release_map()
+                self._release_map(close=True)
                 self._close_data_fd()
                 if self._lock_fd is not None:
                     os.close(self._lock_fd)
