@@ -695,3 +695,27 @@ def test_len_counts_distinct_entries_committed_or_not(cache_dir, src, tmp_path):
         cache.store(other, "v", np.zeros((2, 2), np.uint8))
         assert len(cache) == 2
         assert (src, "v") in cache and (other, "w") not in cache
+
+
+def store_in_forked_child(cache, source):
+    cache.store(source, "child", pattern(1, 7))
+    cache.commit()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX-only")
+def test_a_forked_child_writes_with_its_own_descriptors(cache_dir, tmp_path):
+    parent_src, child_src = make_source(tmp_path, "p.jpg"), make_source(tmp_path, "c.jpg")
+    cache = DecodedCache(cache_dir)
+    cache.store(parent_src, "parent", pattern(0, 7))  # uncommitted when the child forks
+    proc = multiprocessing.get_context("fork").Process(target=store_in_forked_child, args=(cache, child_src))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0
+    with DecodedCache(cache_dir, readonly=True) as other:
+        check_pattern(1, other.lookup(child_src, "child"))
+        assert other.lookup(parent_src, "parent") is None  # the child did not commit the parent's
+    check_pattern(0, cache.lookup(parent_src, "parent"))
+    check_pattern(1, cache.lookup(child_src, "child"))  # a miss: re-reads the index
+    cache.close()
+    with DecodedCache(cache_dir, readonly=True) as other:
+        assert len(other) == 2 and other.verify() == []
