@@ -47,6 +47,11 @@ def check_pattern(index, pixels):
     np.testing.assert_array_equal(pixels, pattern(index, generation, pixels.shape))
 
 
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def data_file(cache_dir):
     names = [n for n in os.listdir(cache_dir) if n.startswith("data-")]
     assert len(names) == 1, names
@@ -56,7 +61,7 @@ def data_file(cache_dir):
 def rewrite_index(cache_dir, edit_body=None, version=None, nonce=None):
     """Rewrite the index with a valid checksum after changing its body, version or nonce."""
     path = os.path.join(cache_dir, _cache.INDEX_NAME)
-    raw = open(path, "rb").read()
+    raw = read_bytes(path)
     magic, old_version, _ = _cache._INDEX_HEAD.unpack_from(raw)
     body_len, old_nonce, data_id, data_size = _cache._INDEX_REST.unpack_from(raw, _cache._INDEX_HEAD.size)
     nonce = old_nonce if nonce is None else nonce
@@ -303,7 +308,7 @@ def test_only_the_cache_directory_is_written(tmp_path):
     images = tmp_path / "images"
     images.mkdir()
     sources = [make_source(images, f"{i}.jpg", bytes([i]) * 50) for i in range(3)]
-    before = {p: (open(p, "rb").read(), os.stat(p).st_mtime_ns) for p in sources}
+    before = {p: (read_bytes(p), os.stat(p).st_mtime_ns) for p in sources}
     cache_dir = str(tmp_path / "cache")
     with DecodedCache(cache_dir) as cache:
         for p in sources:
@@ -311,7 +316,7 @@ def test_only_the_cache_directory_is_written(tmp_path):
         cache.compact()
     assert sorted(os.listdir(tmp_path)) == ["cache", "images"]
     assert sorted(os.listdir(images)) == ["0.jpg", "1.jpg", "2.jpg"]
-    assert {p: (open(p, "rb").read(), os.stat(p).st_mtime_ns) for p in sources} == before
+    assert {p: (read_bytes(p), os.stat(p).st_mtime_ns) for p in sources} == before
     assert all(n == "index" or n == "lock" or n.startswith("data-") for n in os.listdir(cache_dir))
 
 
@@ -320,7 +325,7 @@ def test_a_crash_between_pixels_and_index_publishes_nothing(cache_dir, src, tmp_
     second = make_source(tmp_path, "second.jpg")
     with DecodedCache(cache_dir) as cache:
         cache.store(src, "v", np.full((4, 4), 7, np.uint8))
-    index_before = open(os.path.join(cache_dir, "index"), "rb").read()
+    index_before = read_bytes(os.path.join(cache_dir, "index"))
     writer = DecodedCache(cache_dir)
     writer.store(second, "v", np.full((4, 4), 9, np.uint8))
     writer.store(src, "v", np.full((4, 4), 8, np.uint8))
@@ -331,7 +336,7 @@ def test_a_crash_between_pixels_and_index_publishes_nothing(cache_dir, src, tmp_
     with pytest.raises(KeyboardInterrupt):
         writer.commit()
     monkeypatch.undo()
-    assert open(os.path.join(cache_dir, "index"), "rb").read() == index_before
+    assert read_bytes(os.path.join(cache_dir, "index")) == index_before
     assert not [n for n in os.listdir(cache_dir) if n.startswith("index.tmp-")]
     with DecodedCache(cache_dir, readonly=True) as other:
         assert len(other) == 1 and other.lookup(second, "v") is None
@@ -484,7 +489,7 @@ def half_then_full(real):
 
 def test_a_full_disk_while_storing_is_a_clear_error_that_loses_nothing(cache_dir, src, tmp_path, monkeypatch):
     second = make_source(tmp_path, "second.jpg")
-    source_bytes = open(src, "rb").read()
+    source_bytes = read_bytes(src)
     committed = np.full((8, 8, 3), 3, np.uint8)
     with DecodedCache(cache_dir) as cache:
         cache.store(src, "v", committed)
@@ -502,7 +507,7 @@ def test_a_full_disk_while_storing_is_a_clear_error_that_loses_nothing(cache_dir
     cache.close()
     with DecodedCache(cache_dir, readonly=True) as again:
         np.testing.assert_array_equal(again.lookup(src, "v"), committed)
-    assert open(src, "rb").read() == source_bytes
+    assert read_bytes(src) == source_bytes
 
 
 def test_a_full_disk_while_committing_keeps_the_old_index_and_the_entries(cache_dir, src, tmp_path, monkeypatch):
