@@ -48,7 +48,7 @@ _DATA_HEAD = struct.Struct("<8sI4x16s")
 _DATA_START = _ALIGN
 
 # Little-endian float32 always, so a cache means the same on any machine.
-_DTYPES = {"uint8": np.dtype("u1"), "float32": np.dtype("<f4")}
+_DTYPES: Dict[str, np.dtype] = {"uint8": np.dtype("u1"), "float32": np.dtype("<f4")}
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG} | ({errno.EDQUOT} if hasattr(errno, "EDQUOT") else set())
 
 try:
@@ -123,7 +123,7 @@ def _pixels_arg(pixels) -> np.ndarray:
     if pixels.size == 0:
         raise ValueError(f"pixels must not be empty, got shape {pixels.shape}")
     # Copies only when needed (a strided view, a big-endian float32).
-    return np.ascontiguousarray(pixels, dtype=dtype)
+    return np.ascontiguousarray(pixels, dtype=dtype)  # type: ignore[call-overload]
 
 
 def _stat_arg(stat) -> os.stat_result:
@@ -395,7 +395,7 @@ class DecodedCache:
                 return None
         view = np.frombuffer(mm, dtype, nbytes // dtype.itemsize, offset).reshape(shape)
         if self._checked is not None and (key, entry) not in self._checked:
-            if zlib.crc32(view) != entry[5]:
+            if zlib.crc32(view.data) != entry[5]:
                 raise _corrupt(self._data_path(self._map_id or b""),
                                f"holds corrupted pixels for {key[0]!r} ({key[1]!r}): CRC-32 mismatch")
             self._checked.add((key, entry))
@@ -516,7 +516,8 @@ class DecodedCache:
             self._close_data_fd()
             self._data_fd = os.open(self._data_path(self._index.data_id), os.O_RDWR | getattr(os, "O_BINARY", 0))
             self._data_fd_id = self._index.data_id
-        return self._data_fd, self._data_fd_id
+        assert self._data_fd is not None
+        return self._data_fd, self._index.data_id
 
     def _create_data_file(self, data_id: bytes) -> str:
         data_path = self._data_path(data_id)
@@ -556,7 +557,7 @@ class DecodedCache:
             if _inside(key[0], self._path):
                 raise ValueError(f"source must be outside the cache directory {self._path!r}, got {key[0]!r}")
             dtype_name = "uint8" if array.dtype == np.uint8 else "float32"
-            crc = zlib.crc32(array)
+            crc = zlib.crc32(array.data)
             with self._lock():
                 fd, _ = self._current_data_fd()
                 end = os.fstat(fd).st_size
@@ -679,7 +680,7 @@ class DecodedCache:
                                 _write_all(fd, source_map[e[2]:e[2] + e[6]], offset)  # type: ignore[index]
                             except OSError as exc:
                                 raise self._disk_error(exc, e[6], "compacting") from exc
-                            entries[key] = (e[0], e[1], offset) + e[3:]
+                            entries[key] = (e[0], e[1], offset, e[3], e[4], e[5], e[6])
                             offset += e[6]
                         os.fsync(fd)
                     finally:
