@@ -402,6 +402,51 @@ def test_killing_a_writer_mid_build_leaves_only_whole_entries(tmp_path):
         assert int(again.lookup(sources[0], "v").flat[0]) == 200
 
 
+def crash_at(cache_dir, sources, point):
+    """Commit sources[0], store sources[1] (and replace sources[0]), then die at `point`."""
+    cache = DecodedCache(cache_dir)
+    cache.store(sources[0], "v", pattern(0, 1))
+    cache.commit()
+    if point == "mid-pixels":
+        real = os.pwrite
+
+        def torn(fd, data, offset):  # half of the pixels reach the file, then the process dies
+            real(fd, memoryview(data)[: len(memoryview(data)) // 2], offset)
+            os._exit(3)
+        os.pwrite = torn
+    cache.store(sources[1], "v", pattern(1, 2))
+    cache.store(sources[0], "v", pattern(0, 2))
+    if point == "before-replace":  # the new index is written and fsynced, not yet in place
+        os.replace = lambda *args: os._exit(3)
+    if point == "after-replace":  # in place, the directory not yet fsynced
+        _cache._fsync_dir = lambda path: os._exit(3)
+    cache.commit()
+    os._exit(0)
+
+
+@pytest.mark.parametrize("point", ["mid-pixels", "before-replace", "after-replace"])
+def test_a_writer_dying_at_each_step_leaves_a_consistent_cache(tmp_path, point):
+    sources = [make_source(tmp_path, f"{i}.jpg") for i in range(2)]
+    cache_dir = str(tmp_path / "cache")
+    proc = SPAWN.Process(target=crash_at, args=(cache_dir, sources, point))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 3
+    published = point == "after-replace"
+    with DecodedCache(cache_dir, check_pixels=True) as cache:
+        assert len(cache) == (2 if published else 1)
+        assert int(cache.lookup(sources[0], "v").flat[0]) == (2 if published else 1)
+        check_pattern(0, cache.lookup(sources[0], "v"))
+        if published:
+            check_pattern(1, cache.lookup(sources[1], "v"))
+        else:
+            assert cache.lookup(sources[1], "v") is None
+        assert cache.verify() == []
+        cache.store(sources[1], "v", pattern(1, 5))  # and it goes on working
+    with DecodedCache(cache_dir, readonly=True) as again:
+        assert int(again.lookup(sources[1], "v").flat[0]) == 5 and again.verify() == []
+
+
 # ---------------------------------------------------------------------- sharing
 def writer_process(cache_dir, sources, first, count, go):
     go.wait(30)
