@@ -498,6 +498,51 @@ def test_writers_in_several_processes_lose_nothing(tmp_path):
             check_pattern(i, cache.lookup(path, "v"))
 
 
+def churn(cache_dir, sources, stop):
+    """Replace, commit and compact until told to stop."""
+    with DecodedCache(cache_dir) as cache:
+        generation = 0
+        while not stop.is_set() and generation < 200:
+            generation += 1
+            for i, path in enumerate(sources):
+                cache.store(path, "v", pattern(i, generation))
+                if i % 5 == 4:
+                    cache.commit()
+            if generation % 3 == 0:
+                cache.compact()
+
+
+def test_a_reader_never_sees_torn_pixels_while_a_writer_commits_and_compacts(tmp_path):
+    sources = [make_source(tmp_path, f"{i}.jpg") for i in range(20)]
+    cache_dir = str(tmp_path / "cache")
+    DecodedCache(cache_dir).close()
+    reader = DecodedCache(cache_dir, readonly=True)
+    stop = SPAWN.Event()
+    proc = SPAWN.Process(target=churn, args=(cache_dir, sources, stop))
+    proc.start()
+    hits, generations, views = 0, set(), []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(generations) < 6 or hits < 300):
+            reader.refresh()  # a hit serves what this instance has: replacements need a refresh
+            for i, path in enumerate(sources):
+                view = reader.lookup(path, "v")
+                if view is not None:
+                    check_pattern(i, view)
+                    hits += 1
+                    generations.add(int(view.flat[0]))
+                    if hits % 50 == 0:
+                        views.append((i, view))  # kept across later compactions
+    finally:
+        stop.set()
+        proc.join(60)
+    assert proc.exitcode == 0
+    assert len(generations) >= 6, generations  # the reader followed the writer
+    for i, view in views:
+        check_pattern(i, view)
+    reader.close()
+
+
 def test_threads_can_share_one_instance(cache_dir, tmp_path):
     sources = [make_source(tmp_path, f"{i}.jpg") for i in range(40)]
     cache = DecodedCache(cache_dir)
