@@ -814,3 +814,16 @@ def test_a_forked_child_writes_with_its_own_descriptors(cache_dir, tmp_path):
     cache.close()
     with DecodedCache(cache_dir, readonly=True) as other:
         assert len(other) == 2 and other.verify() == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file names are bytes only on POSIX")
+def test_file_names_that_are_not_utf8_and_odd_variants_survive_a_reopen(cache_dir, tmp_path):
+    path = os.path.join(os.fsencode(str(tmp_path)), b"caf\xe9 \xff.jpg")  # Latin-1 bytes
+    with open(path, "wb") as f:
+        f.write(b"x")
+    variant = "rgb|\u00e9|\udcff|\"quoted\"\n"
+    with DecodedCache(cache_dir) as cache:
+        cache.store(path, variant, np.full((2, 3), 4, np.uint8))
+    with DecodedCache(cache_dir, readonly=True) as again:
+        np.testing.assert_array_equal(again.lookup(path, variant), np.full((2, 3), 4, np.uint8))
+        np.testing.assert_array_equal(again.lookup(os.fsdecode(path), variant), np.full((2, 3), 4, np.uint8))
