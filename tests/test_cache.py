@@ -52,6 +52,11 @@ def read_bytes(path):
         return f.read()
 
 
+def past_auto_refresh_interval(cache):
+    """Wait out the time after a read of the index in which a miss does not re-read it."""
+    time.sleep(max(0.0, cache._next_auto_load - time.monotonic()))
+
+
 def data_file(cache_dir):
     names = [n for n in os.listdir(cache_dir) if n.startswith("data-")]
     assert len(names) == 1, names
@@ -481,6 +486,23 @@ def test_a_reader_sees_what_another_process_commits(tmp_path):
     plain.close()
 
 
+def test_automatic_re_reads_are_rate_limited_explicit_ones_are_not(cache_dir, tmp_path):
+    sources = [make_source(tmp_path, f"{i}.jpg") for i in range(2)]
+    reader = DecodedCache(cache_dir)
+    with DecodedCache(cache_dir) as writer:
+        writer.store(sources[0], "v", pattern(0, 1))
+    reader._next_auto_load = time.monotonic() + 3600  # as if the last read had been slow
+    assert reader.lookup(sources[0], "v") is None  # a miss, not re-read yet
+    assert reader.refresh() is True
+    check_pattern(0, reader.lookup(sources[0], "v"))
+    assert reader._next_auto_load < time.monotonic() + 1  # 9x a fast read: soon again
+    with DecodedCache(cache_dir) as writer:
+        writer.store(sources[1], "v", pattern(1, 1))
+    past_auto_refresh_interval(reader)
+    check_pattern(1, reader.lookup(sources[1], "v"))
+    reader.close()
+
+
 def test_writers_in_several_processes_lose_nothing(tmp_path):
     sources = [make_source(tmp_path, f"{i}.jpg") for i in range(30)]
     cache_dir = str(tmp_path / "cache")
@@ -684,6 +706,7 @@ def test_corruption_after_opening_is_caught_at_the_next_read(built, src):
     reader = DecodedCache(built, readonly=True)
     assert reader.lookup(src, "v") is not None
     rewrite_index(built, version=9, nonce=b"n" * 16)  # as if rewritten by another version
+    past_auto_refresh_interval(reader)
     with pytest.raises(ValueError, match="format version 9"):
         reader.lookup(src, "absent variant")  # a miss re-reads the changed index
     with pytest.raises(ValueError, match="format version 9"):

@@ -160,23 +160,33 @@ def _corrupt(path: str, what: str) -> ValueError:
                       f"so deleting its directory {os.path.dirname(path)!r} is a safe fix")
 
 
-def _parse_entry(item, path: str, data_size: int) -> Tuple[Key, Entry]:
-    """One JSON entry, checked: a bad one raises, so no view can point outside the data."""
-    if not (isinstance(item, list) and len(item) == 8):
-        raise _corrupt(path, "has a malformed entry")
-    source, variant, mtime_ns, size, offset, dtype_name, shape, crc = item
-    ints = (mtime_ns, size, offset, crc)
-    if not (isinstance(source, str) and isinstance(variant, str)
-            and all(type(v) is int for v in ints) and dtype_name in _DTYPES
-            and isinstance(shape, list) and len(shape) in (2, 3)
-            and all(type(v) is int and v > 0 for v in shape)):
-        raise _corrupt(path, "has a malformed entry")
-    dtype = _DTYPES[dtype_name]
-    nbytes = math.prod(shape) * dtype.itemsize  # exact: a crafted huge shape cannot wrap
-    if offset < _DATA_START or offset % _ALIGN or offset + nbytes > data_size or size < 0:
-        raise _corrupt(path, f"has an entry for {source!r} outside the data "
-                             f"(bytes {offset}..{offset + nbytes} of {data_size})")
-    return (source, variant), (mtime_ns, size, offset, dtype, tuple(shape), crc, nbytes)
+def _parse_entries(items: list, path: str, data_size: int) -> Dict[Key, Entry]:
+    """The JSON entries, each checked: a bad one raises, so no view can point outside the
+    data. (Per entry this is most of the cost of opening a cache: kept to plain type tests.)"""
+    entries: Dict[Key, Entry] = {}
+    layouts: Dict[tuple, Tuple[np.dtype, Tuple[int, ...], int]] = {}  # few distinct shapes
+    for item in items:
+        if type(item) is not list or len(item) != 8:
+            raise _corrupt(path, "has a malformed entry")
+        source, variant, mtime_ns, size, offset, dtype_name, shape, crc = item
+        if not (type(source) is str and type(variant) is str and type(mtime_ns) is int
+                and type(size) is int and type(offset) is int and type(crc) is int
+                and type(shape) is list and type(dtype_name) is str):
+            raise _corrupt(path, "has a malformed entry")
+        layout = layouts.get((dtype_name, *shape))
+        if layout is None:
+            if not (dtype_name in _DTYPES and len(shape) in (2, 3)
+                    and all(type(v) is int and v > 0 for v in shape)):
+                raise _corrupt(path, "has a malformed entry")
+            dtype = _DTYPES[dtype_name]
+            # Exact integers: a crafted huge shape cannot wrap to a small size.
+            layout = layouts[(dtype_name, *shape)] = (dtype, tuple(shape), math.prod(shape) * dtype.itemsize)
+        nbytes = layout[2]
+        if offset < _DATA_START or offset % _ALIGN or offset + nbytes > data_size or size < 0:
+            raise _corrupt(path, f"has an entry for {source!r} outside the data "
+                                 f"(bytes {offset}..{offset + nbytes} of {data_size})")
+        entries[(source, variant)] = (mtime_ns, size, offset, layout[0], layout[1], crc, nbytes)
+    return entries
 
 
 def _parse_index(raw: bytes, path: str) -> _Index:
@@ -200,7 +210,7 @@ def _parse_index(raw: bytes, path: str) -> _Index:
             raise TypeError
     except (ValueError, KeyError, TypeError):
         raise _corrupt(path, "has a body that is not the expected JSON") from None
-    entries = dict(_parse_entry(item, path, data_size) for item in items)
+    entries = _parse_entries(items, path, data_size)
     return _Index(nonce, data_id, data_size, entries)
 
 
@@ -250,6 +260,7 @@ class DecodedCache:
         self._data_fd: Optional[int] = None  # writers: the data file, for appends
         self._data_fd_id: Optional[bytes] = None
         self._checked: Optional[set] = set() if check_pixels else None
+        self._next_auto_load = 0.0  # monotonic time before which a miss does not re-read
         with self._mutex:
             self._load()
 
@@ -295,16 +306,22 @@ class DecodedCache:
             return None
         return _parse_index(raw, self._index_path)
 
-    def _index_nonce(self) -> Optional[bytes]:
-        """The nonce of the index on disk (a short read); b"" when unreadable."""
+    def _index_head(self) -> Optional[Tuple[bytes, bytes]]:
+        """(nonce, data id) of the index on disk, from a short read; (b"", b"") when that is
+        unreadable (a full read says why); None when there is no index."""
         try:
             with open(self._index_path, "rb") as f:
                 head = f.read(_INDEX_HEADER_SIZE)
         except FileNotFoundError:
             return None
         if len(head) < _INDEX_HEADER_SIZE:
-            return b""
-        return _INDEX_REST.unpack_from(head, _INDEX_HEAD.size)[1]
+            return b"", b""
+        _, nonce, data_id, _ = _INDEX_REST.unpack_from(head, _INDEX_HEAD.size)
+        return nonce, data_id
+
+    def _index_nonce(self) -> Optional[bytes]:
+        head = self._index_head()
+        return None if head is None else head[0]
 
     def _open_map(self, index: _Index) -> Optional[mmap.mmap]:
         """Map the data file ``index`` names, checked against it; None if that file has been
@@ -336,6 +353,14 @@ class DecodedCache:
 
     def _load(self) -> bool:
         """Read the index (and map its data) if it changed on disk; True if it did."""
+        start = time.monotonic()
+        try:
+            return self._load_once()
+        finally:
+            now = time.monotonic()
+            self._next_auto_load = now + 9 * (now - start)
+
+    def _load_once(self) -> bool:
         for _ in range(8):  # a compaction between reading the index and mapping: read again
             index = self._read_index()
             if index is None:
@@ -459,6 +484,10 @@ class DecodedCache:
         return view
 
     def _maybe_reload(self) -> bool:
+        # Automatic re-reads cost a full parse of the index each: at most ~10% of the time
+        # (a reader missing while writers commit would otherwise parse it once per commit).
+        if time.monotonic() < self._next_auto_load:
+            return False
         nonce = self._index_nonce()
         if nonce == (self._index.nonce if self._index is not None else None):
             return False
@@ -502,10 +531,14 @@ class DecodedCache:
                                   f"{what} needed {needed} bytes ({free}); entries committed "
                                   f"before are intact", self._path)
 
-    def _current_data_fd(self) -> Tuple[int, bytes]:
+    def _current_data_fd(self, reload: bool) -> Tuple[int, bytes]:
         """Under the write lock: the data file the index on disk names, open for appending
-        (creating the cache's first index and data file if there is none)."""
-        if self._index_nonce() != (self._index.nonce if self._index is not None else None):
+        (creating the cache's first index and data file if there is none). The index is read
+        again if it changed and ``reload`` (a commit merges into it), or if it names another
+        data file; a store needs only the header, so stores stay cheap however big it is."""
+        head = self._index_head()
+        if head is None or self._index is None or (
+                head[0] != self._index.nonce and (reload or head[1] != self._index.data_id)):
             self._load()
         if self._index is None:
             data_id = secrets.token_bytes(16)
@@ -559,7 +592,7 @@ class DecodedCache:
             dtype_name = "uint8" if array.dtype == np.uint8 else "float32"
             crc = zlib.crc32(array.data)
             with self._lock():
-                fd, _ = self._current_data_fd()
+                fd, _ = self._current_data_fd(reload=False)
                 end = os.fstat(fd).st_size
                 offset = _align(max(end, _DATA_START))
                 try:
@@ -581,7 +614,7 @@ class DecodedCache:
             if not self._pending:
                 return
             with self._lock():
-                fd, data_id = self._current_data_fd()  # reloads the index (and may drop pending)
+                fd, data_id = self._current_data_fd(reload=True)  # may drop pending: see _set_index
                 if not self._pending:
                     return
                 try:
