@@ -7,11 +7,9 @@ import io
 import json
 import multiprocessing
 import os
-import struct
 import tempfile
 import threading
 import time
-import warnings
 import zlib
 
 import numpy as np

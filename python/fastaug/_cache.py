@@ -16,7 +16,6 @@ import mmap
 import os
 import secrets
 import shutil
-import stat as stat_module
 import struct
 import threading
 import time
