@@ -282,3 +282,57 @@ def test_tensor_orientation_matches_the_numpy_one():
         expected = _decode._orient(pixels, orientation)
         got = _orient_tensor(torch.from_numpy(pixels.transpose(2, 0, 1).copy()), orientation)
         np.testing.assert_array_equal(got.permute(1, 2, 0).numpy(), expected)
+
+
+def test_cached_epochs_read_pixels_instead_of_decoding(folder, tmp_path, monkeypatch):
+    compose = Compose([RandomResizedCrop(24), HorizontalFlip()], seed=1)
+    cache = tmp_path / "cache"
+    first = ImageFolder(folder, transform=compose, batch_size=5, seed=4, cache=cache)
+    epoch0 = [x.copy() for x, _ in first]
+    assert first.cache is not None and len(first.cache) == 15
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("a cached file was decoded again")
+    monkeypatch.setattr(_decode, "decode", no_decoding)
+    again = ImageFolder(folder, transform=compose, batch_size=5, seed=4, cache=cache)
+    for x, y in zip(epoch0, (x for x, _ in again)):
+        np.testing.assert_array_equal(x, y)
+    monkeypatch.undo()
+    # A changed file is decoded again, the others still read from the cache.
+    changed = again.paths[0]
+    Image.fromarray(_photo(33, 44, seed=99)).save(changed, format="PNG" if changed.endswith(
+        "png") else "JPEG")
+    os.utime(changed, ns=(os.stat(changed).st_atime_ns, os.stat(changed).st_mtime_ns + 10**9))
+    decoded = []
+    decode = _decode.decode
+
+    def counting(data, path, *args, **kwargs):
+        decoded.append(path)
+        return decode(data, path, *args, **kwargs)
+    monkeypatch.setattr(_decode, "decode", counting)
+    list(ImageFolder(folder, transform=compose, batch_size=5, seed=4, cache=cache))
+    assert decoded == [changed]
+
+
+def test_flow_from_directory_cache_gives_bit_identical_batches(folder, tmp_path, monkeypatch):
+    from fastaug._keras import directory
+
+    generator = fastaug.ImageDataGenerator(horizontal_flip=True)
+    cache = tmp_path / "keras-cache"
+    first = generator.flow_from_directory(str(folder), target_size=(20, 24), batch_size=15,
+                                          shuffle=False, cache=cache)
+    first[0]  # decodes and stores every file
+    first.on_epoch_end()  # commits
+    monkeypatch.setattr(directory, "load_img", lambda *a, **k: (_ for _ in ()).throw(
+        AssertionError("decoded a cached file")))
+    second = generator.flow_from_directory(str(folder), target_size=(20, 24), batch_size=15,
+                                           shuffle=False, cache=cache)
+    np.random.seed(0)
+    got = second[0][0]
+    np.random.seed(0)
+    plain = fastaug.ImageDataGenerator(horizontal_flip=True)
+    monkeypatch.undo()
+    uncached = plain.flow_from_directory(str(folder), target_size=(20, 24), batch_size=15,
+                                         shuffle=False)
+    np.random.seed(0)
+    np.testing.assert_array_equal(got, uncached[0][0])

@@ -6,6 +6,7 @@ under the same names; ``fastaug.keras.image`` has them in Keras's module layout.
 """
 from . import _core, kernels, transforms
 from ._augment import Augment, AugmentParams
+from ._cache import DecodedCache
 from ._decode import decoder_info
 from ._loader import ImageFiles, ImageFolder
 from .compose import AugmentResult, Compose, ComposeParams, MixedSizeParams
@@ -21,7 +22,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "kernels", "keras", "transforms", "simd_info", "__version__",
-    "Compose", "ComposeParams", "MixedSizeParams", "ImageFiles", "ImageFolder", "decoder_info",
+    "Compose", "ComposeParams", "MixedSizeParams", "ImageFiles", "ImageFolder", "DecodedCache",
+    "decoder_info",
     "Augment", "AugmentParams", "AugmentResult",
     # keras.preprocessing.image's names (fastaug.keras.image.__all__)
     "ImageDataGenerator", "Iterator", "NumpyArrayIterator", "DirectoryIterator",

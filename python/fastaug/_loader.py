@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
@@ -117,6 +118,8 @@ class ImageFiles:
             from ._cache import DecodedCache
 
             self.cache = cache if isinstance(cache, DecodedCache) else DecodedCache(cache)
+            # what an interrupted epoch stored, committed at the latest on exit
+            weakref.finalize(self, self.cache.commit)
         self._variant = (f"{color_mode}|exif={int(self.exif)}|"
                          f"max_side={self.cache_max_side or 'full'}")
         self.device = None
@@ -157,6 +160,8 @@ class ImageFiles:
 
     def __iter__(self) -> Iterator[Tuple[np.ndarray, Optional[np.ndarray]]]:
         epoch = self._epoch
+        if self.cache is not None:
+            self.cache.refresh()  # what other processes committed since
         order = self.order(epoch)
         batches = [order[k:k + self.batch_size] for k in range(0, len(order), self.batch_size)]
         if self.drop_last and batches and len(batches[-1]) < self.batch_size:

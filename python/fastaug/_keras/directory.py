@@ -18,7 +18,9 @@ import io
 import os
 import stat
 import threading
+import time
 import warnings
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -34,6 +36,10 @@ __all__ = [
     "DirectoryIterator",
     "DataFrameIterator",
 ]
+
+# A cache's index is rewritten whole by a commit, so the iterators commit at the end of each
+# epoch and otherwise at most this often (seconds).
+_CACHE_COMMIT_S = 30.0
 
 # Grayscale modes Keras keeps as they are (16/32-bit values survive as floats).
 _WIDE_GRAYSCALE_MODES = ("L", "I;16", "I")
@@ -334,6 +340,9 @@ class _BatchFromFiles(Iterator):
             from .._cache import DecodedCache
 
             self.cache = DecodedCache(cache)
+        self._cache_committed = time.monotonic()
+        if self.cache is not None:  # what is stored and not yet committed, at the latest on exit
+            weakref.finalize(self, self.cache.commit)
         self.target_size = tuple(target_size)
         if len(self.target_size) != 2 or not all(
                 isinstance(v, (int, np.integer)) and v > 0 for v in self.target_size):
@@ -380,14 +389,24 @@ class _BatchFromFiles(Iterator):
         """Paths of the image files, in sample order."""
         return self._filepaths
 
+    def _commit_cache(self) -> None:
+        self.cache.commit()
+        self._cache_committed = time.monotonic()
+
+    def on_epoch_end(self) -> None:
+        if getattr(self, "cache", None) is not None:
+            self._commit_cache()  # what this epoch decoded, visible to other processes
+            self.cache.refresh()
+        super().on_epoch_end()
+
     def _load_batch(self, index_array) -> np.ndarray:
         paths = [self._filepaths[j] for j in index_array]
         stack = load_image_batch(paths, self.color_mode, self.target_size, self.interpolation,
                                  self.keep_aspect_ratio,
                                  getattr(self.image_data_generator, "num_threads", None),
                                  self.cache)
-        if self.cache is not None:
-            self.cache.commit()
+        if self.cache is not None and time.monotonic() - self._cache_committed > _CACHE_COMMIT_S:
+            self._commit_cache()
         if self.data_format == "channels_first":
             stack = stack.transpose(0, 3, 1, 2)
         return stack
