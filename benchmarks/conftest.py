@@ -68,3 +68,15 @@ def threads(request):
         yield setting
     finally:
         cv2.setNumThreads(previous)
+
+
+def pytest_collection_modifyitems(config, items):
+    # The geometry sweep is a one-thread measurement: a pass with only the all-cores setting
+    # leaves it out.
+    modes = _split(config.getoption("--bench-threads"), ("1", "all"), "--bench-threads")
+    if "1" in modes:
+        return
+    kept = [item for item in items if "test_sweep.py" not in item.nodeid]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept

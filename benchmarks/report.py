@@ -278,6 +278,7 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
     for workload in FILE_SCALING_WORKLOADS:  # not in the paired measurement
         out.extend(_scaling_cases(groups, workload))
     out.extend(_device_cases(groups))
+    out.extend(_sweep_cases(groups))
     out.extend(_paired_scaling_cases(paired))
     target_16 = "threads: batch throughput from 1 core to 16"
     if not any(c.target == target_16 for c in out):
@@ -285,6 +286,46 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
         out.append(TargetCase(target_16, f"batch and generator, {BATCH_LABEL}",
                               f">= {SCALING_TARGETS[16]}x", None, None,
                               f"not measured: this run had {usable_cores()} usable cores"))
+    return out
+
+
+# The warp over the geometry sweep (benchmarks/test_sweep.py): geometric mean of the speed-up
+# over OpenCV per (SIMD level, order), the worst case, and the whole-pixel translation
+# against a copy of the image.
+SWEEP_MEANS = {("avx512", "bilinear"): 2.0, ("avx512", "nearest"): 1.5,
+               ("avx2", "bilinear"): 1.5, ("avx2", "nearest"): 1.2}
+
+
+def _sweep_cases(groups) -> List[TargetCase]:
+    from benchmarks.test_sweep import summarise
+
+    rows = [r for members in groups.values() for r in members]
+    summary, translation = summarise(rows)
+    if not summary:
+        return [TargetCase("sweep: warp vs OpenCV over the geometry sweep", "(not run)", "-",
+                           None, None, "no sweep rows")]
+    out = []
+    for (level, order), (mean, worst, where, n) in sorted(summary.items()):
+        need = SWEEP_MEANS.get((level, order))
+        case = f"{level}, {order}, {n} cases"
+        out.append(TargetCase("sweep: geometric mean vs cv2.warpAffine", case,
+                              f">= {need}x" if need else "-", mean,
+                              None if need is None else mean >= need,
+                              "" if need else "no target at this level"))
+        judged = level in ("avx2", "avx512")
+        out.append(TargetCase("sweep: worst case vs cv2.warpAffine",
+                              f"{case}; worst: {where.split(': ', 1)[1]}, "
+                              f"{where.split(',')[1].strip().split(':')[0]}",
+                              ">= 1.0x" if judged else "-", worst,
+                              worst >= 1.0 if judged else None,
+                              "" if judged else "no target at this level"))
+    for (level, workload), ratio in sorted(translation.items()):
+        judged = level in ("avx2", "avx512")
+        out.append(TargetCase("sweep: whole-pixel translation within 1.5x of memcpy",
+                              f"{level}, {workload.split(':')[0][len('sweep '):]}",
+                              "<= 1.5x memcpy" if judged else "-", ratio,
+                              ratio <= 1.5 if judged else None,
+                              "" if judged else "no target at this level"))
     return out
 
 

@@ -373,6 +373,15 @@ void warp_index_maps(const ImageView<const Tin>& src, const ImageView<Tout>& dst
                     static_cast<size_t>(run.length * channels) * sizeof(Tin));
         continue;
       }
+      if (same && dense && channels == 3) {  // a flip or a repeated edge pixel, RGB
+        const int64_t step = run.step * 3;
+        for (int64_t j = 0; j < run.length; ++j, out += 3, in += step) {
+          out[0] = static_cast<Tout>(in[0]);
+          out[1] = static_cast<Tout>(in[1]);
+          out[2] = static_cast<Tout>(in[2]);
+        }
+        continue;
+      }
       const int64_t step = run.step * src.col_stride;
       for (int64_t j = 0; j < run.length; ++j, in += step, out += dst.col_stride)
         for (int64_t k = 0; k < channels; ++k)
