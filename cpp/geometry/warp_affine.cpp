@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/simd_level.hpp"
+#include "geometry/flip.hpp"
 #include "photometric/photometric.hpp"
 
 namespace fastaug {
@@ -373,7 +374,16 @@ void warp_index_maps(const ImageView<const Tin>& src, const ImageView<Tout>& dst
                     static_cast<size_t>(run.length * channels) * sizeof(Tin));
         continue;
       }
-      if (same && dense && channels == 3) {  // a flip or a repeated edge pixel, RGB
+      if constexpr (std::is_same<Tin, Tout>::value) {
+        if (run.step == -1 && run.length > 1) {  // a mirrored run: the flip kernel
+          const ImageView<const Tin> from{in - (run.length - 1) * src.col_stride, 1, run.length,
+                                          channels, src.row_stride, src.col_stride};
+          flip_horizontal<Tin>(from, ImageView<Tout>{out, 1, run.length, channels,
+                                                     dst.row_stride, dst.col_stride});
+          continue;
+        }
+      }
+      if (same && dense && channels == 3) {  // a repeated edge pixel, RGB
         const int64_t step = run.step * 3;
         for (int64_t j = 0; j < run.length; ++j, out += 3, in += step) {
           out[0] = static_cast<Tout>(in[0]);
