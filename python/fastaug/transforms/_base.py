@@ -10,6 +10,7 @@ boxes travel through the composed forward map.
 """
 from __future__ import annotations
 
+import math
 import zlib
 from typing import Any, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -18,11 +19,21 @@ import numpy as np
 from .. import _checks
 from .._pipeline import COLOR_OPS, FILL_MODES, MAX_COLOR_OPS, MAX_REGION_OPS, REGION_OPS
 
-__all__ = ["Transform", "Plan", "Region", "slot_of"]
+__all__ = ["Transform", "Plan", "Region", "slot_of", "area_and_aspect_tries"]
 
 Params = Dict[str, np.ndarray]
 
 INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
+
+
+def area_and_aspect_tries(u: np.ndarray, tries: int, image_area: float,
+                          scale: Tuple[float, float], ratio: Tuple[float, float]):
+    """torchvision's random tries of a box (RandomResizedCrop, RandomErasing): per try and
+    image, a target area ``image_area * U(scale)`` from ``u[1:1 + tries]`` and an aspect
+    ratio log-uniform in ``ratio`` from ``u[1 + tries:1 + 2 * tries]``, each (tries, B)."""
+    area = image_area * (scale[0] + (scale[1] - scale[0]) * u[1:1 + tries])
+    log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
+    return area, np.exp(log_lo + (log_hi - log_lo) * u[1 + tries:1 + 2 * tries])
 
 
 def slot_of(name: str, occurrence: int) -> int:

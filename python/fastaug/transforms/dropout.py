@@ -8,14 +8,13 @@ also changes the erased pixels, as in torchvision.
 """
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .. import _checks
-from ._base import Params, Plan, Transform
+from ._base import Params, Plan, Transform, area_and_aspect_tries
 
 __all__ = ["RandomErasing", "CoarseDropout"]
 
@@ -86,9 +85,7 @@ class RandomErasing(Transform):
     def sample(self, u: np.ndarray, size: Tuple[int, int]) -> Params:
         height, width = size
         tries = self._TRIES
-        area = height * width * (self.scale[0] + (self.scale[1] - self.scale[0]) * u[1:1 + tries])
-        log_lo, log_hi = math.log(self.ratio[0]), math.log(self.ratio[1])
-        aspect = np.exp(log_lo + (log_hi - log_lo) * u[1 + tries:1 + 2 * tries])
+        area, aspect = area_and_aspect_tries(u, tries, height * width, self.scale, self.ratio)
         h = np.round(np.sqrt(area * aspect))
         w = np.round(np.sqrt(area / aspect))
         fits = (h < height) & (w < width)

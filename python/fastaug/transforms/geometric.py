@@ -1,14 +1,14 @@
 """Geometric transforms: each contributes a forward map and its inverse to the plan."""
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .. import _checks
-from ._base import Params, Plan, Transform, fill_mode_arg, interpolation_arg
+from ._base import (Params, Plan, Transform, area_and_aspect_tries, fill_mode_arg,
+                    interpolation_arg)
 
 __all__ = ["Affine", "HorizontalFlip", "VerticalFlip", "CenterCrop", "RandomCrop", "Pad", "Resize",
            "RandomResizedCrop"]
@@ -471,9 +471,7 @@ class RandomResizedCrop(Transform):
     def sample(self, u: np.ndarray, size: Tuple[int, int]) -> Params:
         height, width = size
         tries = self._TRIES
-        area = height * width * (self.scale[0] + (self.scale[1] - self.scale[0]) * u[1:1 + tries])
-        log_lo, log_hi = math.log(self.ratio[0]), math.log(self.ratio[1])
-        aspect = np.exp(log_lo + (log_hi - log_lo) * u[1 + tries:1 + 2 * tries])
+        area, aspect = area_and_aspect_tries(u, tries, height * width, self.scale, self.ratio)
         w = np.round(np.sqrt(area * aspect))
         h = np.round(np.sqrt(area / aspect))
         fits = (w > 0) & (w <= width) & (h > 0) & (h <= height)
