@@ -11,9 +11,9 @@ float32, truncated or rounded where torchvision's uint8 kernels are), region fil
 normalisation and the output dtype. uint8 results agree with the native pass within one
 level (rounding of the filter weights, which the native uint8 kernel holds in fixed point).
 
-Not supported on torch tensors yet (a ValueError names the transform): the Keras-style
-ops (``Augment``'s brightness and channel shift), GaussianBlur, RandomAdjustSharpness,
-Equalize, the RandAugment/TrivialAugmentWide policies, and random region fills.
+Not supported on torch tensors yet (a ValueError names the transform): GaussianBlur,
+RandomAdjustSharpness, Equalize, the RandAugment/TrivialAugmentWide policies, and random
+region fills.
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from ._pipeline import COLOR_OPS, REGION_OPS
 __all__ = ["is_tensor", "run_plan_torch"]
 
 _NAMES = {code: name for name, code in COLOR_OPS.items()}
-SUPPORTED_OPS = ("brightness", "channel_add", "solarize", "contrast", "saturation", "hue",
+SUPPORTED_OPS = ("multiply_add", "brightness", "channel_add", "solarize", "contrast",
+                 "saturation", "hue",
                  "grayscale", "invert", "posterize", "autocontrast", "solarize_fraction")
 # Which transform emits an op, for the error that refuses it on tensors.
 _OWNERS = {"keras_channel_shift": "Augment's channel shift",
@@ -271,6 +272,8 @@ def _apply_op(name: str, x, a, b, u8: bool):
     torch = _torch()
     bound = 255.0 if u8 else 1.0
     channels = x.shape[1]
+    if name == "multiply_add":
+        return x * a + b
     if name == "brightness":
         out = (x * a).clamp(0.0, bound)
         return out.trunc() if u8 else out
@@ -388,6 +391,15 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
     b, ch, h, w = images.shape
     x = images.to(torch.float32)
     rows = plan.kernel_rows()
+    codes, args = plan.ops()
+    regions = plan.region_array(ch)
+    # Augment's multiply_add acts on the unrounded warp and rounds once, half to even, at
+    # the store; an image without it rounds at the warp, half up, as scipy casts. The
+    # in-dtype ops (torchvision's) take the warp rounded to uint8, as do uint8 outputs.
+    float_stage = bool(np.any(codes == COLOR_OPS["multiply_add"]))
+    round_warp = u8 and not float_stage and (
+        plan.antialias or normalize is not None or regions is not None or bool(codes.any())
+        or out_dtype == torch.uint8)
     weights = _resample_weights(rows, plan.size, (h, w)) if plan.antialias else None
     identity = np.array_equal(rows, np.tile([1.0, 0, 0, 0, 1.0, 0], (b, 1))) and \
         tuple(plan.size) == (h, w)
@@ -399,11 +411,9 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
         x = torch.matmul(wy[:, None], torch.matmul(x, wx.transpose(1, 2)[:, None]))
     elif not identity:
         x = _warp(x, rows, plan.size, plan.order, plan.fill_mode, plan.cval)
-        if u8:
+        if round_warp:
             x = torch.floor(x + 0.5).clamp(0, 255)  # scipy's cast: half up, saturated
-    codes, args = plan.ops()
     slots = codes.shape[1]
-    regions = plan.region_array(ch)
     ops_codes = torch.as_tensor(codes, device=device)
     for k in range(slots + 1):
         # A region op runs after the number of op slots it names, as in the native pass.
@@ -421,7 +431,11 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
         scale = torch.as_tensor(normalize[0], dtype=torch.float32, device=device)
         offset = torch.as_tensor(normalize[1], dtype=torch.float32, device=device)
         x = x * scale[None, :, None, None] + offset[None, :, None, None]
-    if out_dtype == torch.uint8:
+    if out_dtype == torch.uint8 and float_stage:
+        on = torch.as_tensor((codes == COLOR_OPS["multiply_add"]).any(axis=1),
+                             device=device)[:, None, None, None]
+        x = torch.where(on, torch.round(x), torch.floor(x + 0.5)).clamp(0, 255)
+    elif out_dtype == torch.uint8:
         x = torch.round(x).clamp(0, 255)  # half to even, saturated, as the native store
     out = x.to(out_dtype)
     return out if channels_first_out else out.permute(0, 2, 3, 1).contiguous()
