@@ -44,7 +44,9 @@ inline __m128i sums_to_u8(__m128i s, int precision) {
 // x pass, 3 channels with contiguous pixels: four taps per step from one 16-byte load
 // (12 bytes used; taken only where all 16 lie inside the image), as two pairs of taps. The
 // weight rows are padded with zeros to a multiple of four taps, so a last partial step
-// adds nothing for the taps past count.
+// adds nothing for the taps past count. kCheckEnd: some load of this row could pass the
+// image's end (its last rows); other rows skip the test, which keeps the loop in registers.
+template <bool kCheckEnd>
 void x_row_rgb(const uint8_t* row, const uint8_t* image_end, const FixedTaps& t, int64_t out_width,
                uint8_t* out) {
   const __m128i pairs01 = _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
@@ -59,7 +61,9 @@ void x_row_rgb(const uint8_t* row, const uint8_t* image_end, const FixedTaps& t,
     return _mm_add_epi32(s, _mm_madd_epi16(_mm_shuffle_epi8(px, pairs23), _mm_set1_epi32(wp[1])));
   };
   // Whether four taps from j on may be read with one 16-byte load.
-  auto wide = [&](int64_t c, int64_t j) { return row + 3 * (t.first[c] + j) + 16 <= image_end; };
+  auto wide = [&](int64_t c, int64_t j) {
+    return !kCheckEnd || row + 3 * (t.first[c] + j) + 16 <= image_end;
+  };
   // Output pixel c from its sums over taps [0, j), finishing the rest one tap at a time.
   auto finish = [&](int64_t c, int64_t j, __m128i s) {
     alignas(16) int32_t lanes[4];
@@ -143,7 +147,18 @@ void resample_x_u8(const ConstImageU8& src, int64_t row0, const ImageU8& mid, co
 #if defined(__SSE4_1__)
   if (channels == 3 && src.col_stride == 3 && mid.col_stride == 3) {
     const uint8_t* image_end = src.pixel(src.height - 1, src.width - 1) + 3;
-    for (int64_t r = 0; r < mid.height; ++r) x_row_rgb(src.row(row0 + r), image_end, t, mid.width, mid.row(r));
+    // Past the furthest pixel a row's loads reach: steps stay within a weight row's padded
+    // width from a pixel's first tap (a pair of pixels steps to the larger count of the two).
+    int64_t reach = 0;
+    for (int64_t c = 0; c < mid.width; ++c) reach = t.first[c] > reach ? t.first[c] : reach;
+    reach += t.width;
+    for (int64_t r = 0; r < mid.height; ++r) {
+      const uint8_t* row = src.row(row0 + r);
+      if (row + 3 * reach + 16 <= image_end)
+        x_row_rgb<false>(row, image_end, t, mid.width, mid.row(r));
+      else
+        x_row_rgb<true>(row, image_end, t, mid.width, mid.row(r));
+    }
     return;
   }
 #endif
