@@ -197,7 +197,6 @@ inline void shift_hue_pixel(float& r, float& g, float& b, float shift) {
 inline VF clamp_unit(VF x) {
   return f_select(f_lt(x, f_set1(0.0f)), f_set1(0.0f), f_select(f_gt(x, f_set1(1.0f)), f_set1(1.0f), x));
 }
-inline VF zero_one(FM m) { return f_select(m, f_set1(1.0f), f_set1(0.0f)); }
 
 // shift_hue_pixel on kLanes pixels, operation for operation (the sector as a float: an
 // integer in [0, 6], or NaN where the scalar's int conversion gives INT32_MIN; both then
@@ -210,13 +209,17 @@ inline void shift_hue_lanes(VF& r, VF& g, VF& b, float shift) {
   const VF range = f_sub(maxc, minc);
   const VF s = f_div(range, f_select(eqc, one, maxc));
   const VF divisor = f_select(eqc, one, range);
-  const VF rc = f_div(f_sub(maxc, r), divisor), gc = f_div(f_sub(maxc, g), divisor),
-           bc = f_div(f_sub(maxc, b), divisor);
+  // Of torchvision's three terms only one is not multiplied by 0, and it uses two of rc, gc,
+  // bc: (a + offset) - b with (a, b, offset) = (bc, gc, 0) where maxc == r, (rc, bc, 2)
+  // where maxc == g != r, else (gc, rc, 4). The other terms add exact zeros, so two
+  // divisions give the same h as three.
   const FM neq_r = f_ne(maxc, r), eq_g = f_eq(maxc, g);
-  const VF hg = f_mul(f_sub(f_add(rc, f_set1(2.0f)), bc), zero_one(fm_and(eq_g, neq_r)));
-  const VF hr = f_mul(f_sub(bc, gc), zero_one(fm_not(neq_r)));
-  const VF hb = f_mul(f_sub(f_add(gc, f_set1(4.0f)), rc), zero_one(fm_and(neq_r, fm_not(eq_g))));
-  VF h = f_add(f_mul(f_add(f_add(hr, hg), hb), f_set1(static_cast<float>(1.0 / 6.0))), one);
+  const FM g_max = fm_and(eq_g, neq_r), b_max = fm_and(neq_r, fm_not(eq_g));
+  const VF a_num = f_select(g_max, f_sub(maxc, r), f_select(b_max, f_sub(maxc, g), f_sub(maxc, b)));
+  const VF b_num = f_select(g_max, f_sub(maxc, b), f_select(b_max, f_sub(maxc, r), f_sub(maxc, g)));
+  const VF offset = f_select(g_max, f_set1(2.0f), f_select(b_max, f_set1(4.0f), f_set1(0.0f)));
+  const VF term = f_sub(f_add(f_div(a_num, divisor), offset), f_div(b_num, divisor));
+  VF h = f_add(f_mul(term, f_set1(static_cast<float>(1.0 / 6.0))), one);
   h = f_select(f_ge(h, one), f_sub(h, one), h);
   h = f_add(h, f_set1(shift));
   h = f_select(f_lt(h, f_set1(0.0f)), f_add(h, one), f_select(f_ge(h, one), f_sub(h, one), h));
