@@ -144,6 +144,13 @@ void normalize_channels_kernel(const ConstImageF32& src, const ImageF32& dst, co
   normalize_channels_impl(src, dst, scale, offset);
 }
 
+void normalize_rgb_planes_kernel(const uint8_t* x, int64_t pixels, const float* scale,
+                                 const float* offset, float* planes, int64_t plane) {
+  for (int64_t k = 0; k < 3; ++k)
+    for (int64_t i = 0; i < pixels; ++i)
+      planes[k * plane + i] = static_cast<float>(x[3 * i + k]) * scale[k] + offset[k];
+}
+
 void narrow_floats_kernel(const float* src, uint16_t* dst, int64_t n, HalfFormat format) {
   if (format == HalfFormat::bfloat16)
     for (int64_t i = 0; i < n; ++i) dst[i] = bfloat16_bits(src[i]);
@@ -197,6 +204,11 @@ template <typename Tin>
 void normalize_channels(const ImageView<const Tin>& src, const ImageF32& dst, const float* scale,
                         const float* offset) {
   FASTAUG_DISPATCH(normalize_channels_kernel, src, dst, scale, offset);
+}
+
+void normalize_rgb_planes(const uint8_t* x, int64_t pixels, const float* scale,
+                          const float* offset, float* planes, int64_t plane) {
+  FASTAUG_DISPATCH(normalize_rgb_planes_kernel, x, pixels, scale, offset, planes, plane);
 }
 
 void narrow_floats(const float* src, uint16_t* dst, int64_t n, HalfFormat format) {

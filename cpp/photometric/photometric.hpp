@@ -56,6 +56,11 @@ template <typename Tin>
 void normalize_channels(const ImageView<const Tin>& src, const ImageF32& dst, const float* scale,
                         const float* offset);
 
+// planes[k * plane + i] = x[3 * i + k] * scale[k] + offset[k] (normalize_channels' float32
+// arithmetic) for `pixels` dense RGB pixels: the normalisation stored channels-first.
+void normalize_rgb_planes(const uint8_t* x, int64_t pixels, const float* scale,
+                          const float* offset, float* planes, int64_t plane);
+
 // dst[i] = src[i] as a 16-bit float of `format` (core/half.hpp's rounding), i < n.
 void narrow_floats(const float* src, uint16_t* dst, int64_t n, HalfFormat format);
 
@@ -77,6 +82,7 @@ FASTAUG_DECLARE_PER_ISA(void scale_offset_kernel(const ConstImageF32& src, const
 FASTAUG_DECLARE_PER_ISA(void scale_offset_kernel(const ConstImageF32& src, const ImageU8& dst, float scale, float offset))
 FASTAUG_DECLARE_PER_ISA(void normalize_channels_kernel(const ConstImageU8& src, const ImageF32& dst, const float* scale, const float* offset))
 FASTAUG_DECLARE_PER_ISA(void normalize_channels_kernel(const ConstImageF32& src, const ImageF32& dst, const float* scale, const float* offset))
+FASTAUG_DECLARE_PER_ISA(void normalize_rgb_planes_kernel(const uint8_t* x, int64_t pixels, const float* scale, const float* offset, float* planes, int64_t plane))
 FASTAUG_DECLARE_PER_ISA(void narrow_floats_kernel(const float* src, uint16_t* dst, int64_t n, HalfFormat format))
 FASTAUG_DECLARE_PER_ISA(void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha))
 

@@ -762,6 +762,23 @@ void normalize_channels_kernel(const ConstImageF32& src, const ImageF32& dst, co
   normalize_channels_impl(src, dst, scale, offset);
 }
 
+void normalize_rgb_planes_kernel(const uint8_t* x, int64_t pixels, const float* scale,
+                                 const float* offset, float* planes, int64_t plane) {
+  int64_t i = 0;
+#if defined(__SSE4_1__)
+  const VF s[3] = {f_set1(scale[0]), f_set1(scale[1]), f_set1(scale[2])};
+  const VF o[3] = {f_set1(offset[0]), f_set1(offset[1]), f_set1(offset[2])};
+  for (; i + kLanes <= pixels; i += kLanes) {
+    VF v[3];
+    load_rgb(x + 3 * i, v);
+    for (int k = 0; k < 3; ++k) f_store(planes + k * plane + i, f_add(f_mul(v[k], s[k]), o[k]));
+  }
+#endif
+  for (; i < pixels; ++i)
+    for (int64_t k = 0; k < 3; ++k)
+      planes[k * plane + i] = static_cast<float>(x[3 * i + k]) * scale[k] + offset[k];
+}
+
 void narrow_floats_kernel(const float* src, uint16_t* dst, int64_t n, HalfFormat format) {
   int64_t i = 0;
   if (format == HalfFormat::bfloat16) {

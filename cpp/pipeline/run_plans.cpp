@@ -422,6 +422,19 @@ void run_plans(const ImageView<const Tin>* sources, const ImageStack<Tout>& out,
     }
     const int64_t channels = out.channels, plane = out.height * out.width;
     Scratch& scratch = thread_scratch();
+    if constexpr (std::is_same<Tin, uint8_t>::value && std::is_same<Tout, float>::value) {
+      if (settings.normalize_channels == 3 && !settings.half_output) {
+        // The uint8 image in the thread's scratch, normalised straight into the planes.
+        const size_t size = static_cast<size_t>(plane * 3);
+        if (scratch.source_dtype.size() < size) scratch.source_dtype.resize(size);
+        const ImageU8 x{scratch.source_dtype.data(), out.height, out.width, 3, out.width * 3, 3};
+        place<uint8_t>(sources[i], x, warp, settings.antialias);
+        dtype_ops_inplace<uint8_t>(x, ops[i]);
+        normalize_rgb_planes(x.data, plane, settings.scale, settings.offset,
+                             out.data + i * out.image_stride, plane);
+        return;
+      }
+    }
     const size_t bytes = static_cast<size_t>(plane * channels) * sizeof(Tout);
     if (scratch.interleaved.size() < bytes) scratch.interleaved.resize(bytes);
     Tout* hwc = reinterpret_cast<Tout*>(scratch.interleaved.data());
