@@ -79,10 +79,12 @@ class ImageFiles:
                  exif: bool = True, reduced_decode: bool = True, device: Any = None):
         if isinstance(paths, (str, bytes, os.PathLike)) or not hasattr(paths, "__len__"):
             raise TypeError(f"paths must be a sequence of file paths, got {type(paths).__name__}")
-        self.paths = [os.fspath(p) for p in paths]
-        for k, p in enumerate(self.paths):
+        self.paths = []
+        for k, p in enumerate(paths):
+            p = os.fspath(p) if isinstance(p, (str, os.PathLike)) else p
             if not isinstance(p, str):
                 raise TypeError(f"paths[{k}] must be a str or os.PathLike path, got {p!r}")
+            self.paths.append(p)
         if labels is None:
             self.labels: Optional[np.ndarray] = None
         else:
@@ -92,6 +94,10 @@ class ImageFiles:
                                  f"got shape {array.shape}")
             if array.size and (array.dtype == bool or not np.issubdtype(array.dtype, np.integer)):
                 raise TypeError(f"labels must be integers, got dtype {array.dtype}")
+            # astype would wrap a uint64 label past 2**63 to a negative one
+            if array.size and (int(array.min()) < -2 ** 63 or int(array.max()) >= 2 ** 63):
+                raise ValueError(f"labels must fit in int64, got values in "
+                                 f"[{int(array.min())}, {int(array.max())}]")
             self.labels = array.astype(np.int64)
         if transform is None:
             transform = Compose([])
@@ -126,7 +132,11 @@ class ImageFiles:
         if device is not None:
             import torch
 
-            self.device = torch.device(device)  # a bad name raises torch's own error here
+            try:
+                self.device = torch.device(device)
+            except (RuntimeError, TypeError) as exc:
+                raise ValueError(f"device must be a torch device or its name ('cuda', "
+                                 f"'cuda:1', 'cpu'), got {device!r}: {exc}") from None
         self._epoch = 0
         self._pool: Optional[ThreadPoolExecutor] = None
         self._pool_pid = -1

@@ -1,0 +1,194 @@
+"""Hostile inputs to the file loaders, decoders, decoded cache, torch executor and the
+list-of-images path: each must give a clear error naming the argument (or file), never a
+crash, a huge allocation, a leaked descriptor or thread, or a change to the caller's data."""
+from __future__ import annotations
+
+import io
+import os
+import struct
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from fastaug import Compose, ImageFiles, _decode
+from fastaug.transforms import Resize
+
+Image = pytest.importorskip("PIL.Image")
+
+
+def _jpeg(h=16, w=16, value=90):
+    out = io.BytesIO()
+    Image.fromarray(np.full((h, w, 3), value, np.uint8)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _claim_size(data: bytes, h: int, w: int) -> bytes:
+    """The JPEG with its SOF0 header claiming h x w pixels (the scan data unchanged)."""
+    i = data.find(b"\xff\xc0")
+    out = bytearray(data)
+    out[i + 5:i + 9] = struct.pack(">HH", h, w)
+    return bytes(out)
+
+
+@pytest.fixture
+def files(tmp_path):
+    paths = []
+    for k in range(5):
+        p = tmp_path / f"{k}.jpg"
+        p.write_bytes(_jpeg(30 + k, 40, 20 * k))
+        paths.append(str(p))
+    return paths
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def test_a_decompression_bomb_header_is_refused_before_any_allocation(tmp_path):
+    pytest.importorskip("simplejpeg")
+    bomb = tmp_path / "bomb.jpg"
+    bomb.write_bytes(_claim_size(_jpeg(), 30000, 30000))  # 2.5 GiB of RGB once decoded
+    # Under a 1 GiB address-space limit simplejpeg's allocation fails with a MemoryError
+    # (without a limit it would allocate); the header check must refuse it first.
+    code = f"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from fastaug import _decode, ImageFiles
+data = open({str(bomb)!r}, "rb").read()
+for attempt in (lambda: _decode.decode(data, {str(bomb)!r}),
+                lambda: ImageFiles([{str(bomb)!r}], prefetch=0).batch([0])):
+    try:
+        attempt()
+    except MemoryError as e:
+        sys.exit("MemoryError: " + str(e))
+    except Exception as e:
+        assert "bomb.jpg" in str(e) and "pixels" in str(e), repr(e)
+        assert type(e).__name__ == "DecompressionBombError", repr(e)
+    else:
+        sys.exit("decoded a bomb")
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\xff\xd8", b"\xff\xd8" + b"\x00" * 64, _jpeg()[:200], _jpeg()[:-100],
+    b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
+], ids=["empty", "soi", "zeros", "head", "truncated", "png-garbage"])
+def test_corrupt_files_raise_an_error_naming_the_file(data):
+    with pytest.raises((OSError, ValueError)) as info:
+        _decode.decode(data, "/data/broken.jpg")
+    assert "broken.jpg" in str(info.value)
+
+
+def _app1(tiff: bytes, length=None) -> bytes:
+    body = b"Exif\x00\x00" + tiff
+    length = len(body) + 2 if length is None else length
+    return b"\xff\xd8\xff\xe1" + struct.pack(">H", length) + body
+
+
+def _tiff(entries, order="<", ifd=8, count=None):
+    magic = b"II" if order == "<" else b"MM"
+    out = magic + struct.pack(order + "HI", 42, ifd)
+    out += struct.pack(order + "H", len(entries) if count is None else count)
+    for tag, kind, value in entries:
+        out += struct.pack(order + "HHIHH", tag, kind, 1, value, 0)
+    return out
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+@pytest.mark.parametrize("value,expected", [(6, 6), (8, 8), (0, 1), (9, 1), (255, 1),
+                                            (65535, 1)])
+def test_exif_orientation_values(order, value, expected):
+    assert _decode._exif_orientation(_app1(_tiff([(0x0112, 3, value)], order))) == expected
+
+
+@pytest.mark.parametrize("data", [
+    _app1(_tiff([(0x0112, 3, 6)]), length=0),  # a length shorter than itself
+    _app1(_tiff([(0x0112, 3, 6)]), length=1),
+    _app1(_tiff([(0x0112, 3, 6)], ifd=0xFFFFFFF0)),  # IFD offset past the end
+    _app1(_tiff([(0x0100, 3, 6)], count=65535)),  # more entries than bytes
+    _app1(_tiff([(0x0112, 4, 6)])),  # orientation of the wrong type
+    _app1(b"II*\x00"),  # TIFF header cut short
+    _app1(b"XX*\x00\x08\x00\x00\x00"),  # not a byte order
+    b"\xff\xd8\xff", b"\xff\xd8", b"", b"\xff\xd8\xff\xe1\x00",
+    b"\xff\xd8" + b"\xff\xe0\x00\x02" * 10000,  # many empty segments: still returns
+])
+def test_malformed_exif_segments_read_as_upright(data):
+    assert _decode._exif_orientation(data) == 1
+
+
+def test_exif_parser_with_a_zero_length_segment_terminates():
+    # length 0 would step back two bytes onto the same marker forever without a guard
+    data = b"\xff\xd8\xff\xe0\x00\x00" + b"\x00" * 8
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys; from fastaug import _decode; "
+         f"print(_decode._exif_orientation({data!r}))"],
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), capture_output=True,
+        text=True, timeout=20)
+    assert run.returncode == 0 and run.stdout.strip() == "1", run.stdout + run.stderr
+
+
+# ---------------------------------------------------------------- files
+
+
+def _open_fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_a_directory_named_as_a_file_is_refused_with_its_name_and_no_leak(tmp_path):
+    folder = tmp_path / "d.jpg"
+    folder.mkdir()
+    before = _open_fds()
+    for _ in range(20):
+        with pytest.raises(OSError, match="d.jpg"):
+            _decode.read_file(str(folder))
+    assert _open_fds() == before
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifos_and_symlink_loops_are_refused(tmp_path, files):
+    fifo = tmp_path / "f.jpg"
+    os.mkfifo(fifo)
+    loop = tmp_path / "loop.jpg"
+    os.symlink(loop, loop)
+    for bad in (fifo, loop):
+        loader = ImageFiles([files[0], str(bad)], transform=Compose([Resize((8, 8))]),
+                            prefetch=0, num_threads=1)
+        with pytest.raises(OSError) as info:
+            loader.batch([0, 1])
+        assert str(bad) in str(info.value)
+
+
+def test_paths_of_wrong_types_are_named(files):
+    for bad in (3, None, b"/x.jpg", 2.5):
+        with pytest.raises(TypeError, match=r"paths\[1\]"):
+            ImageFiles([files[0], bad])
+
+
+def test_labels_are_checked(files):
+    with pytest.raises(TypeError, match="labels"):
+        ImageFiles(files, labels=["a"] * 5)
+    with pytest.raises(TypeError, match="labels"):
+        ImageFiles(files, labels=[1.0] * 5)
+    with pytest.raises(ValueError, match="labels"):
+        ImageFiles(files, labels=[[1]] * 5)
+    with pytest.raises(ValueError, match="labels"):
+        ImageFiles(files, labels=[1, 2])
+    # a uint64 label past int64 must not wrap to a negative one
+    with pytest.raises(ValueError, match="labels"):
+        ImageFiles(files, labels=np.full(5, 2 ** 63 + 5, np.uint64))
+    assert ImageFiles(files, labels=np.full(5, 7, np.uint64)).labels.tolist() == [7] * 5
+
+
+def test_a_bad_device_is_a_value_error_naming_device(files):
+    pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="device"):
+        ImageFiles(files, device="nope")
+    with pytest.raises(ValueError, match="device"):
+        ImageFiles(files, device=3.5)
