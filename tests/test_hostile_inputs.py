@@ -192,3 +192,39 @@ def test_a_bad_device_is_a_value_error_naming_device(files):
         ImageFiles(files, device="nope")
     with pytest.raises(ValueError, match="device"):
         ImageFiles(files, device=3.5)
+
+
+# ---------------------------------------------------------------- decoded cache
+
+
+def test_a_readonly_cache_is_looked_up_and_misses_are_decoded(files, tmp_path):
+    from fastaug import DecodedCache
+
+    t = Compose([Resize((8, 8))])
+    fresh = np.concatenate([b for b, _ in ImageFiles(files, transform=t, shuffle=False)])
+    with DecodedCache(tmp_path / "c") as writer:
+        writer.store(files[0], "other", np.zeros((2, 2, 3), np.uint8))
+    for cache_files in (files[:2], []):  # part of the files cached, then none
+        if cache_files:
+            list(ImageFiles(cache_files, transform=t, cache=tmp_path / "c"))
+        reader = DecodedCache(tmp_path / "c", readonly=True)
+        loader = ImageFiles(files, transform=t, shuffle=False, cache=reader)
+        got = np.concatenate([b for b, _ in loader])  # no commit error at the epoch's end
+        np.testing.assert_array_equal(got, fresh)
+        loader.close()
+
+
+def test_two_loaders_with_other_color_modes_share_a_cache(files, tmp_path):
+    t = Compose([Resize((8, 8))])
+    rgb = ImageFiles(files, transform=t, shuffle=False, cache=tmp_path / "c")
+    gray = ImageFiles(files, transform=t, shuffle=False, cache=tmp_path / "c",
+                      color_mode="grayscale")
+    for _ in range(2):
+        assert next(iter(rgb))[0].shape[-1] == 3
+        assert next(iter(gray))[0].shape[-1] == 1
+
+
+def test_a_cache_path_that_is_a_file_is_refused(files, tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ValueError, match="directory"):
+        ImageFiles(files, cache=tmp_path / "f")

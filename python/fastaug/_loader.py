@@ -51,7 +51,8 @@ class ImageFiles:
         seed: int in [0, 2**64) for the order (the transform has its own seed).
         num_threads: threads for decoding and augmenting (None or 0: every CPU).
         cache: None, a directory path or a ``DecodedCache``: decoded pixels are stored there
-            on first use and read instead of decoding afterwards (see the decoded-cache docs).
+            on first use and read instead of decoding afterwards (see the decoded-cache docs);
+            a ``DecodedCache(..., readonly=True)`` is only read (misses are decoded, not stored).
         cache_max_side: with ``cache``, store a JPEG at the smallest DCT scale whose longer
             side is still at least this (None: full size).
         drop_last: drop a last batch smaller than ``batch_size``.
@@ -124,8 +125,9 @@ class ImageFiles:
             from ._cache import DecodedCache
 
             self.cache = cache if isinstance(cache, DecodedCache) else DecodedCache(cache)
-            # what an interrupted epoch stored, committed at the latest on exit
-            weakref.finalize(self, self.cache.commit)
+            if not self.cache.readonly:
+                # what an interrupted epoch stored, committed at the latest on exit
+                weakref.finalize(self, self.cache.commit)
         self._variant = (f"{color_mode}|exif={int(self.exif)}|"
                          f"max_side={self.cache_max_side or 'full'}")
         self.device = None
@@ -326,13 +328,14 @@ class ImageFiles:
                             if -(-longer // r) >= self.cache_max_side or r == 1)
         pixels = _decode.decode(data, path, self.color_mode, header, reduction, self.exif)
         pixels = np.ascontiguousarray(pixels)
-        self.cache.store(path, self._variant, pixels, stat=stat)
+        if not self.cache.readonly:  # a readonly cache (a shared, prebuilt one) is looked up only
+            self.cache.store(path, self._variant, pixels, stat=stat)
         return pixels
 
     def commit_cache(self) -> None:
         """Make what this loader stored in its cache visible to other processes (also done
         at the end of each epoch)."""
-        if self.cache is not None:
+        if self.cache is not None and not self.cache.readonly:
             self.cache.commit()
 
     def close(self) -> None:
@@ -341,7 +344,7 @@ class ImageFiles:
             self._pool.shutdown(wait=True)
             self._pool = None
         if self.cache is not None:
-            self.cache.commit()
+            self.commit_cache()
             self.cache.close()
 
 
