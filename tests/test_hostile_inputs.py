@@ -228,3 +228,73 @@ def test_a_cache_path_that_is_a_file_is_refused(files, tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(ValueError, match="directory"):
         ImageFiles(files, cache=tmp_path / "f")
+
+
+# ---------------------------------------------------------------- torch tensors
+
+
+def _nonfinite_batch(seed=0):
+    f = np.random.default_rng(seed).random((3, 20, 30, 3)).astype(np.float32)
+    f[0, 0, 0, 0] = np.nan
+    f[1, 1, 1, 1], f[1, 1, 2, 1], f[2, 5, 5, 2] = np.inf, -np.inf, -np.inf
+    f[2, 10, 10, :] = np.nan
+    return f
+
+
+@pytest.mark.parametrize("size", [(8, 8), (13, 41)])
+def test_tensor_resize_keeps_non_finite_pixels_local_as_the_native_pass(size):
+    torch = pytest.importorskip("torch")
+    t = Compose([Resize(size)])
+    f = _nonfinite_batch()
+    native = t(f).images
+    got = t(torch.from_numpy(f).permute(0, 3, 1, 2)).images.permute(0, 2, 3, 1).numpy()
+    # a dense product spread one NaN over its whole output row and column
+    for test in (np.isnan, np.isposinf, np.isneginf):
+        np.testing.assert_array_equal(test(got), test(native))
+    finite = np.isfinite(native)
+    np.testing.assert_allclose(got[finite], native[finite], atol=1e-5)
+
+
+@pytest.mark.parametrize("channels", [2, 4, 5])
+def test_tensor_colour_ops_needing_gray_or_rgb_refuse_other_channel_counts(channels):
+    torch = pytest.importorskip("torch")
+    from fastaug.transforms import AutoContrast, ColorJitter
+
+    for op in (ColorJitter(0.5, 0.5, 0.5, 0.1), AutoContrast()):
+        t = Compose([Resize((8, 8)), op])
+        with pytest.raises(ValueError, match=f"needs 1 or 3 channels, got {channels}"):
+            t(torch.zeros(2, channels, 20, 30))
+    # ops defined per channel still run
+    assert Compose([Resize((8, 8)), ColorJitter(0.5)])(
+        torch.zeros(2, channels, 20, 30)).images.shape == (2, channels, 8, 8)
+
+
+def test_tensor_masks_of_a_complex_dtype_or_another_device_are_refused():
+    torch = pytest.importorskip("torch")
+    from fastaug.transforms import HorizontalFlip
+
+    t = Compose([Resize((8, 8)), HorizontalFlip()])
+    x = torch.zeros(2, 3, 20, 30, dtype=torch.uint8)
+    with pytest.raises(TypeError, match="masks"):
+        t(x, masks=torch.zeros(2, 20, 30, dtype=torch.complex64))
+    with pytest.raises(ValueError, match="masks must be on the images' device"):
+        t(x, masks=torch.zeros(2, 20, 30, device="meta"))
+    assert t(x, masks=torch.zeros(2, 20, 30, dtype=torch.bool)).masks.dtype == torch.bool
+
+
+def test_tensor_inputs_of_bad_dtypes_shapes_are_refused_and_inputs_kept():
+    torch = pytest.importorskip("torch")
+    t = Compose([Resize((8, 8))])
+    for bad in (torch.zeros(2, 3, 20, 30, dtype=torch.float64),
+                torch.zeros(2, 3, 20, 30, dtype=torch.int16),
+                torch.zeros(2, 3, 20, 30, dtype=torch.bool)):
+        with pytest.raises(TypeError, match="dtype"):
+            t(bad)
+    for bad in (torch.zeros(2, 0, 20, 30), torch.zeros(0, 3, 20, 30), torch.zeros(3, 20, 30)):
+        with pytest.raises(ValueError, match="images"):
+            t(bad)
+    x = torch.randint(0, 255, (2, 3, 30, 20), dtype=torch.uint8)
+    view = x.transpose(2, 3)  # non-contiguous
+    keep = x.clone()
+    assert t(view).images.shape == (2, 3, 8, 8)
+    assert torch.equal(x, keep)

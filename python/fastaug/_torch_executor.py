@@ -28,6 +28,8 @@ __all__ = ["is_tensor", "run_plan_torch"]
 _NAMES = {code: name for name, code in COLOR_OPS.items()}
 SUPPORTED_OPS = ("brightness", "channel_add", "solarize", "contrast", "saturation", "hue",
                  "grayscale", "invert", "posterize", "autocontrast", "solarize_fraction")
+# Colour ops defined on gray or RGB images only (the native table's gray_or_rgb).
+_GRAY_OR_RGB = ("contrast", "saturation", "hue", "grayscale", "autocontrast", "sharpness")
 # Which transform emits an op, for the error that refuses it on tensors.
 _OWNERS = {"keras_channel_shift": "Augment's channel shift",
            "keras_brightness": "Augment's brightness",
@@ -198,6 +200,30 @@ def _resample_u8(x, wy: np.ndarray, wx: np.ndarray):
                else torch.matmul(f[:, None], out))
         out = torch.floor((out + torch.floor(s / 2)) / s).clamp(0, 255)
     return out.to(torch.float32)
+
+
+def _banded_matmul(weights, data, left: bool):
+    """weights @ data (``left``) or data @ weights, where only the non-zero weights read a
+    pixel, as the native resampler's taps: a dense product gives 0 * NaN = NaN, so one NaN
+    or inf would fill its whole row or column. Non-finite values go through the support."""
+    torch = _torch()
+
+    def product(w, d):
+        return torch.matmul(w, d) if left else torch.matmul(d, w)
+
+    finite = torch.isfinite(data)
+    if bool(finite.all()):
+        return product(weights, data)
+    out = product(weights, torch.where(finite, data, torch.zeros_like(data)))
+    support = (weights != 0).to(data.dtype)
+
+    def reach(flags):
+        return product(support, flags.to(data.dtype)) > 0
+
+    pos, neg, nan = reach(data == float("inf")), reach(data == float("-inf")), reach(data != data)
+    out = torch.where(pos, torch.full_like(out, float("inf")), out)
+    out = torch.where(neg, torch.full_like(out, float("-inf")), out)
+    return torch.where(nan | (pos & neg), torch.full_like(out, float("nan")), out)
 
 
 def _resample_weights(rows: np.ndarray, size: Tuple[int, int], source: Tuple[int, int]):
@@ -396,13 +422,17 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
     elif not identity and weights is not None:
         wy = torch.as_tensor(weights[0], dtype=torch.float32, device=device)
         wx = torch.as_tensor(weights[1], dtype=torch.float32, device=device)
-        x = torch.matmul(wy[:, None], torch.matmul(x, wx.transpose(1, 2)[:, None]))
+        x = _banded_matmul(wy[:, None], _banded_matmul(wx.transpose(1, 2)[:, None], x, False),
+                           True)
     elif not identity:
         x = _warp(x, rows, plan.size, plan.order, plan.fill_mode, plan.cval)
         if u8:
             x = torch.floor(x + 0.5).clamp(0, 255)  # scipy's cast: half up, saturated
     codes, args = plan.ops()
     slots = codes.shape[1]
+    for code in np.unique(codes).tolist():  # the native pass's check, before any indexing
+        if _NAMES.get(code) in _GRAY_OR_RGB and ch not in (1, 3):
+            raise ValueError(f"{_NAMES[code]} needs 1 or 3 channels, got {ch}")
     regions = plan.region_array(ch)
     ops_codes = torch.as_tensor(codes, device=device)
     for k in range(slots + 1):
@@ -427,14 +457,20 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
     return out if channels_first_out else out.permute(0, 2, 3, 1).contiguous()
 
 
-def warp_masks(plan, masks, image_shape, fill: float):
+def warp_masks(plan, masks, image_shape, fill: float, device=None):
     """Masks (N, H, W) or (N, K, H, W) tensor through the plan's pull maps, nearest
-    neighbour, ``fill`` outside; their region fills applied; dtype kept."""
+    neighbour, ``fill`` outside; their region fills applied; dtype kept. ``device``: the
+    images' device, which the masks must be on."""
     torch = _torch()
     n, _, h, w = image_shape
     if not is_tensor(masks):
         raise TypeError(f"masks must be a torch tensor for tensor images, got "
                         f"{type(masks).__name__}")
+    # as for numpy masks: a complex mask would silently lose its imaginary part
+    if masks.dtype.is_complex:
+        raise TypeError(f"masks must have a bool, integer or float dtype, got {masks.dtype}")
+    if device is not None and masks.device != device:
+        raise ValueError(f"masks must be on the images' device ({device}), got {masks.device}")
     stacked = masks.ndim == 4
     if masks.shape[0] != n or masks.shape[-2:] != (h, w) or masks.ndim not in (3, 4):
         raise ValueError(f"masks must have shape ({n}, {h}, {w}) or ({n}, K, {h}, {w}), got "
