@@ -112,7 +112,7 @@ def test_exif_orientation_values(order, value, expected):
     _app1(_tiff([(0x0112, 3, 6)]), length=1),
     _app1(_tiff([(0x0112, 3, 6)], ifd=0xFFFFFFF0)),  # IFD offset past the end
     _app1(_tiff([(0x0100, 3, 6)], count=65535)),  # more entries than bytes
-    _app1(_tiff([(0x0112, 4, 6)])),  # orientation of the wrong type
+    _app1(_tiff([(0x0112, 5, 6)])),  # orientation of the wrong type (a RATIONAL)
     _app1(b"II*\x00"),  # TIFF header cut short
     _app1(b"XX*\x00\x08\x00\x00\x00"),  # not a byte order
     b"\xff\xd8\xff", b"\xff\xd8", b"", b"\xff\xd8\xff\xe1\x00",
@@ -298,3 +298,32 @@ def test_tensor_inputs_of_bad_dtypes_shapes_are_refused_and_inputs_kept():
     keep = x.clone()
     assert t(view).images.shape == (2, 3, 8, 8)
     assert torch.equal(x, keep)
+
+
+def _jpeg_with_orientation(kind, count, value: bytes):
+    tiff = (b"II" + struct.pack("<HI", 42, 8) + struct.pack("<H", 1)
+            + struct.pack("<HHI", 0x0112, kind, count) + value + b"\0\0\0\0")
+    out = io.BytesIO()
+    Image.fromarray(np.zeros((8, 12, 3), np.uint8)).save(out, "JPEG",
+                                                         exif=b"Exif\x00\x00" + tiff)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind,count,value,expected", [
+    (3, 1, struct.pack("<HH", 6, 0), 6),  # SHORT, the standard form
+    (4, 1, struct.pack("<I", 6), 6),  # LONG: Pillow reads it, so must the JPEG parser
+    (2, 4, b"6\0\0\0", 1),  # ASCII: Pillow's int() of it refused the whole file
+    (3, 1, struct.pack("<HH", 9, 0), 1),
+])
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_both_decoders_agree_on_odd_orientation_tags(monkeypatch, kind, count, value, expected):
+    data = _jpeg_with_orientation(kind, count, value)
+    seen = []
+    for fast in (None, False):  # simplejpeg (when installed) with the hand parser, Pillow
+        if fast is None:
+            pytest.importorskip("simplejpeg")
+        monkeypatch.setattr(_decode, "_simplejpeg", fast)
+        header = _decode.read_header(data, "odd.jpg", True)
+        seen.append(header.orientation)
+        assert _decode.decode(data, "odd.jpg", header=header).shape[:2] == header.shape
+    assert seen == [expected, expected]

@@ -115,8 +115,10 @@ def _exif_orientation(data: bytes) -> int:
                 if entry + 12 > len(tiff):
                     return 1
                 tag, kind = struct.unpack(order + "HH", tiff[entry:entry + 4])
-                if tag == 0x0112 and kind == 3:  # orientation, a SHORT
-                    value = struct.unpack(order + "H", tiff[entry + 8:entry + 10])[0]
+                if tag == 0x0112 and kind in (3, 4):  # orientation: a SHORT (or a LONG,
+                    # which Pillow reads too: both decoders must agree on a file)
+                    fmt = order + ("H" if kind == 3 else "I")
+                    value = struct.unpack(fmt, tiff[entry + 8:entry + 8 + struct.calcsize(fmt)])[0]
                     return value if 1 <= value <= 8 else 1
             return 1
         pos += 2 + length
@@ -145,8 +147,10 @@ def read_header(data: bytes, path: Any, exif: bool) -> FileHeader:
         width, height = img.size
         orientation = 1
         if exif:
-            orientation = int(img.getexif().get(0x0112, 1) or 1)
-            orientation = orientation if 1 <= orientation <= 8 else 1
+            # int() of an odd tag (an ASCII "6\0", a rational) would refuse the whole file,
+            # where the JPEG parser above reads it as upright
+            value = img.getexif().get(0x0112, 1)
+            orientation = value if type(value) is int and 1 <= value <= 8 else 1
         return FileHeader((height, width), orientation, img.format == "JPEG")
 
 
