@@ -327,3 +327,69 @@ def test_both_decoders_agree_on_odd_orientation_tags(monkeypatch, kind, count, v
         seen.append(header.orientation)
         assert _decode.decode(data, "odd.jpg", header=header).shape[:2] == header.shape
     assert seen == [expected, expected]
+
+
+# ---------------------------------------------------------------- loader iteration
+
+
+def _prefetch_threads():
+    return [t for t in threading.enumerate() if t.name == "fastaug-prefetch" and t.is_alive()]
+
+
+@pytest.mark.parametrize("prefetch", [0, 1, 3])
+def test_a_failure_mid_epoch_propagates_and_leaves_no_thread(files, tmp_path, prefetch):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(_jpeg()[:120])
+    paths = files * 3 + [str(broken)] + files * 3
+    loader = ImageFiles(paths, transform=Compose([Resize((8, 8))]), batch_size=2,
+                        shuffle=False, prefetch=prefetch)
+    got = 0
+    with pytest.raises(OSError, match="broken.jpg"):
+        for images, _ in loader:
+            got += len(images)
+    assert got < len(paths)
+    assert loader.epoch == 0  # the failed epoch is not counted
+    for _ in range(100):
+        if not _prefetch_threads():
+            break
+        threading.Event().wait(0.02)
+    assert not _prefetch_threads()
+
+
+def test_breaking_early_then_iterating_again_gives_the_whole_epoch(files):
+    t = Compose([Resize((8, 8))])
+    fresh = [b for b, _ in ImageFiles(files, transform=t, batch_size=2)]
+    loader = ImageFiles(files, transform=t, batch_size=2)
+    for _ in loader:
+        break
+    again = [b for b, _ in loader]
+    assert len(again) == len(fresh) == 3
+    for a, b in zip(again, fresh):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_batch_size_larger_than_the_dataset(files):
+    t = Compose([Resize((8, 8))])
+    batches = list(ImageFiles(files, transform=t, batch_size=1000, labels=range(5)))
+    assert len(batches) == 1 and batches[0][0].shape == (5, 8, 8, 3)
+    dropped = ImageFiles(files, transform=t, batch_size=1000, drop_last=True)
+    assert len(dropped) == 0 and list(dropped) == []
+
+
+def test_two_threads_iterating_one_loader_both_finish(files):
+    loader = ImageFiles(files * 8, transform=Compose([Resize((8, 8))]), batch_size=3)
+    counts, errors = [], []
+
+    def run():
+        try:
+            counts.append(sum(len(b) for b, _ in loader))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads) and not errors
+    assert counts == [40, 40]
