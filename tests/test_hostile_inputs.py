@@ -393,3 +393,21 @@ def test_two_threads_iterating_one_loader_both_finish(files):
         t.join(30)
     assert not any(t.is_alive() for t in threads) and not errors
     assert counts == [40, 40]
+
+
+def test_device_batches_never_wrap_read_only_pixels(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    paths = []
+    for k, ext in enumerate(["png", "jpg"]):
+        paths.append(str(tmp_path / f"g{k}.{ext}"))
+        Image.fromarray(np.full((20, 25), 40 * k, np.uint8)).save(paths[-1])
+    # torch warns once per process about a read-only array (and a CPU tensor shares it),
+    # so the arrays handed to from_numpy are checked directly
+    wrapped = []
+    real = torch.from_numpy
+    monkeypatch.setattr(torch, "from_numpy", lambda a: wrapped.append(a.flags.writeable) or real(a))
+    loader = ImageFiles(paths, transform=Compose([Resize((8, 8))]), device="cpu",
+                        color_mode="grayscale", shuffle=False)
+    images, _ = next(iter(loader))
+    assert tuple(images.shape) == (2, 1, 8, 8)
+    assert wrapped and all(wrapped)

@@ -277,7 +277,9 @@ class ImageFiles:
                     tensors[k] = _orient_tensor(t, read[k][1].orientation) if self.exif else t
         rest = [k for k in range(len(idx)) if tensors[k] is None]
         for k, pixels in zip(rest, self._map(lambda k: self._decoded(read[k], 1), rest)):
-            chw = np.ascontiguousarray(np.moveaxis(pixels, -1, 0))
+            # writable too: Pillow's pixels are read-only, which torch warns about (and a
+            # CPU tensor would share them)
+            chw = np.require(np.moveaxis(pixels, -1, 0), requirements=["C", "W"])
             tensors[k] = torch.from_numpy(chw).to(self.device)
         return self.transform(tensors, indices=idx, epoch=epoch).images
 
