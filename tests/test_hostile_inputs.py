@@ -411,3 +411,86 @@ def test_device_batches_never_wrap_read_only_pixels(tmp_path, monkeypatch):
     images, _ = next(iter(loader))
     assert tuple(images.shape) == (2, 1, 8, 8)
     assert wrapped and all(wrapped)
+
+
+# ---------------------------------------------------------------- lists of images
+
+
+def _list_images(n=6, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 255, (20 + k % 7, 18 + (3 * k) % 5, 3)).astype(np.uint8)
+            for k in range(n)]
+
+
+@pytest.mark.parametrize("bad,error,match", [
+    ([], ValueError, "at least one image"),
+    ([np.zeros((0, 5, 3), np.uint8)], ValueError, r"images\[0\] must be non-empty"),
+    ([np.zeros((4, 5, 0), np.uint8)], ValueError, r"images\[0\] must be non-empty"),
+    ([np.zeros((1, 1, 4, 5, 3), np.uint8)], ValueError, r"images\[0\] must have shape"),
+    ([np.zeros(5, np.uint8)], ValueError, r"images\[0\] must have shape"),
+    ([np.zeros((4, 5, 3), np.uint8), np.zeros((6, 5, 3), np.float32)], ValueError,
+     r"images\[1\] has dtype float32"),
+    ([np.zeros((4, 5, 3), np.uint8), np.zeros((6, 5, 1), np.uint8)], ValueError,
+     r"images\[1\]"),
+    ([np.zeros((4, 5, 3), np.float64)], TypeError, r"images\[0\] must have dtype"),
+    ([np.zeros((4, 5, 3), ">f4")], TypeError, r"images\[0\] must have dtype"),
+    ([np.zeros((4, 5, 3), np.uint8), None], TypeError, r"images\[1\]"),
+    ([[[0, 0, 0]]], TypeError, r"images\[0\]"),
+])
+def test_bad_lists_of_images_name_the_image(bad, error, match):
+    with pytest.raises(error, match=match):
+        Compose([Resize((8, 8))])(bad)
+
+
+def test_read_only_and_negative_stride_images_in_a_list_are_read_not_written():
+    from fastaug.transforms import ColorJitter, RandomErasing
+
+    t = Compose([Resize((8, 8)), ColorJitter(0.5, 0.5, 0.5, 0.1), RandomErasing(p=1.0)], seed=3)
+    images = _list_images()
+    base = [im.copy() for im in images]
+    views = []
+    for k, im in enumerate(images):
+        if k % 3 == 0:
+            im.setflags(write=False)
+            views.append(im)
+        elif k % 3 == 1:
+            views.append(im[::-1, ::-2])  # negative strides
+        else:
+            views.append(np.asfortranarray(im))
+    masks = [np.ascontiguousarray(v[..., 0] > 128) for v in views]
+    for m in masks:
+        m.setflags(write=False)
+    kept = [m.copy() for m in masks]
+    got = t(views, masks=masks)
+    want = t([np.ascontiguousarray(v) for v in views], masks=[m.copy() for m in masks])
+    np.testing.assert_array_equal(got.images, want.images)
+    np.testing.assert_array_equal(got.masks, want.masks)
+    for im, b in zip(images, base):
+        np.testing.assert_array_equal(im, b)
+    for m, k in zip(masks, kept):
+        np.testing.assert_array_equal(m, k)
+
+
+def test_many_sizes_with_region_ops_match_each_image_alone():
+    from fastaug.transforms import ColorJitter, Invert, RandomErasing, RandomResizedCrop, SomeOf
+
+    t = Compose([RandomResizedCrop((10, 10)),
+                 SomeOf([RandomErasing(p=1.0, value=7), RandomErasing(p=1.0, value=200),
+                         ColorJitter(0.4, 0.4, 0.4, 0.1), Invert()], n=3)], seed=5)
+    images = _list_images(60, seed=1)
+    out = t(images).images
+    for k, im in enumerate(images):
+        np.testing.assert_array_equal(out[k], t(im[None], indices=[k]).images[0])
+
+
+def test_list_masks_are_checked():
+    t = Compose([Resize((8, 8))])
+    a, b = _list_images(2)
+    with pytest.raises(TypeError, match="one mask per image"):
+        t([a, b], masks=[np.zeros(a.shape[:2])])
+    with pytest.raises(TypeError, match=r"masks\[0\]"):
+        t([a, b], masks=[np.zeros(a.shape[:2], complex), np.zeros(b.shape[:2], complex)])
+    with pytest.raises(ValueError, match=r"masks\[1\]"):
+        t([a, b], masks=[np.zeros(a.shape[:2]), np.zeros((b.shape[0], b.shape[1] + 1))])
+    with pytest.raises(ValueError, match=r"masks\[1\]"):
+        t([a, b], masks=[np.zeros(a.shape[:2]), np.zeros(b.shape[:2], np.uint8)])
