@@ -494,3 +494,23 @@ def test_list_masks_are_checked():
         t([a, b], masks=[np.zeros(a.shape[:2]), np.zeros((b.shape[0], b.shape[1] + 1))])
     with pytest.raises(ValueError, match=r"masks\[1\]"):
         t([a, b], masks=[np.zeros(a.shape[:2]), np.zeros(b.shape[:2], np.uint8)])
+
+
+@pytest.mark.parametrize("name", ["ColorJitter", "Invert", "Solarize", "HorizontalFlip"])
+def test_tensor_colour_ops_without_a_warp_leave_the_callers_tensor_alone(name):
+    torch = pytest.importorskip("torch")
+    from fastaug import transforms
+
+    op = {"ColorJitter": lambda: transforms.ColorJitter(0.5, 0.5, 0.5, 0.1),
+          "Invert": transforms.Invert, "Solarize": lambda: transforms.Solarize(0.5),
+          "HorizontalFlip": lambda: transforms.HorizontalFlip(p=0.0)}[name]()
+    t = Compose([op], seed=1)
+    for x in (torch.rand(2, 3, 10, 12), torch.randint(0, 255, (2, 3, 10, 12), dtype=torch.uint8)):
+        keep = x.clone()
+        out = t(x).images
+        assert torch.equal(x, keep)  # float32 input was written in place
+        assert out.data_ptr() != x.data_ptr()  # nor aliased by the result
+        native = t(np.ascontiguousarray(x.permute(0, 2, 3, 1).numpy())).images
+        np.testing.assert_allclose(out.permute(0, 2, 3, 1).numpy().astype(np.float64),
+                                   native.astype(np.float64), atol=1.0 if native.dtype == np.uint8
+                                   else 1e-5)  # the executor's documented agreement

@@ -412,11 +412,13 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
     _refuse(plan, device)
     u8 = images.dtype == torch.uint8
     b, ch, h, w = images.shape
-    x = images.to(torch.float32)
     rows = plan.kernel_rows()
     weights = _resample_weights(rows, plan.size, (h, w)) if plan.antialias else None
     identity = np.array_equal(rows, np.tile([1.0, 0, 0, 0, 1.0, 0], (b, 1))) and \
         tuple(plan.size) == (h, w)
+    # Without a warp the colour ops below write into x in place: for float32 input .to()
+    # would return the caller's tensor itself.
+    x = images.to(torch.float32, copy=identity)
     if not identity and weights is not None and u8:
         x = _resample_u8(x, *weights)
     elif not identity and weights is not None:
