@@ -514,3 +514,22 @@ def test_tensor_colour_ops_without_a_warp_leave_the_callers_tensor_alone(name):
         np.testing.assert_allclose(out.permute(0, 2, 3, 1).numpy().astype(np.float64),
                                    native.astype(np.float64), atol=1.0 if native.dtype == np.uint8
                                    else 1e-5)  # the executor's documented agreement
+
+
+@pytest.mark.parametrize("make", [
+    lambda T: T.Affine(translate_px=(3, 3)), lambda T: T.VerticalFlip(p=1.0),
+    lambda T: T.HorizontalFlip(p=1.0), lambda T: T.Pad(3),
+], ids=["shift", "vflip", "hflip", "pad"])
+def test_tensor_whole_pixel_warps_keep_non_finite_pixels_where_they_go(make):
+    torch = pytest.importorskip("torch")
+    from fastaug import transforms
+
+    t = Compose([make(transforms)], seed=2)
+    f = _nonfinite_batch()
+    native = t(f).images
+    got = t(torch.from_numpy(f).permute(0, 3, 1, 2)).images.permute(0, 2, 3, 1).numpy()
+    # bilinear weights of 1 and 0 made inf * 0 = NaN next to each non-finite pixel
+    for test in (np.isnan, np.isposinf, np.isneginf):
+        np.testing.assert_array_equal(test(got), test(native))
+    finite = np.isfinite(native)
+    np.testing.assert_allclose(got[finite], native[finite], atol=1e-5)

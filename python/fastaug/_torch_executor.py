@@ -131,9 +131,14 @@ def _warp(x, rows: np.ndarray, size: Tuple[int, int], order: int, mode: str, cva
         y0, x0 = y0.long(), x0.long()
         xd = x.to(torch.float64)
         flat = xd.reshape(b, ch, h * w)
-        top = gather(y0, x0) * (1 - fx) + gather(y0, x0 + 1) * fx
-        bottom = gather(y0 + 1, x0) * (1 - fx) + gather(y0 + 1, x0 + 1) * fx
-        out = (top * (1 - fy) + bottom * fy).to(x.dtype)
+
+        def tap(v, weight):  # a weight of 0 reads nothing, as in the native pass: a whole-
+            # pixel move must not turn a neighbouring inf into NaN (inf * 0)
+            return torch.where(weight == 0, torch.zeros_like(v), v * weight)
+
+        top = tap(gather(y0, x0), 1 - fx) + tap(gather(y0, x0 + 1), fx)
+        bottom = tap(gather(y0 + 1, x0), 1 - fx) + tap(gather(y0 + 1, x0 + 1), fx)
+        out = (tap(top, 1 - fy) + tap(bottom, fy)).to(x.dtype)
     if outside is not None:
         out = torch.where(outside[:, None], torch.full_like(out, cval), out)
     return out
