@@ -533,3 +533,25 @@ def test_tensor_whole_pixel_warps_keep_non_finite_pixels_where_they_go(make):
         np.testing.assert_array_equal(test(got), test(native))
     finite = np.isfinite(native)
     np.testing.assert_allclose(got[finite], native[finite], atol=1e-5)
+
+
+def test_closing_a_cached_loader_twice_and_exiting_raise_nothing(files, tmp_path):
+    code = f"""
+from fastaug import Compose, ImageFiles, DecodedCache
+from fastaug.transforms import Resize
+t = Compose([Resize((4, 4))])
+closed = ImageFiles({files!r}, transform=t, cache={str(tmp_path / "a")!r})
+list(closed)
+closed.close()
+closed.close()  # raised: the cache was closed
+interrupted = ImageFiles({files!r}, transform=t, cache={str(tmp_path / "b")!r}, batch_size=2,
+                         prefetch=0)
+next(iter(interrupted))  # stored, not committed: committed at exit
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    from fastaug import DecodedCache
+
+    assert len(DecodedCache(tmp_path / "b")) == 2

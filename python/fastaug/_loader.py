@@ -127,7 +127,7 @@ class ImageFiles:
             self.cache = cache if isinstance(cache, DecodedCache) else DecodedCache(cache)
             if not self.cache.readonly:
                 # what an interrupted epoch stored, committed at the latest on exit
-                weakref.finalize(self, self.cache.commit)
+                weakref.finalize(self, _commit_open, self.cache)
         self._variant = (f"{color_mode}|exif={int(self.exif)}|"
                          f"max_side={self.cache_max_side or 'full'}")
         self.device = None
@@ -345,9 +345,15 @@ class ImageFiles:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        if self.cache is not None:
+        if self.cache is not None and not self.cache._closed:  # a second close does nothing
             self.commit_cache()
             self.cache.close()
+
+
+def _commit_open(cache) -> None:
+    """A loader's cache committed when the loader goes (unless closed already)."""
+    if not cache._closed:
+        cache.commit()
 
 
 def _gpu_jpeg():
