@@ -81,6 +81,16 @@ class FileHeader:
         return (w, h) if self.orientation >= 5 else (h, w)
 
 
+def _bomb(pixels: int) -> bool:
+    """Whether Pillow's Image.open refuses this many pixels (DecompressionBombError)."""
+    try:
+        from PIL import Image
+        limit = Image.MAX_IMAGE_PIXELS
+    except ImportError:  # without Pillow, its default limit
+        return pixels > 2 * 89478485
+    return limit is not None and pixels > 2 * limit
+
+
 def _exif_orientation(data: bytes) -> int:
     """The EXIF orientation tag of a JPEG's APP1 segment, 1 when absent or unreadable."""
     pos = 2
@@ -105,8 +115,10 @@ def _exif_orientation(data: bytes) -> int:
                 if entry + 12 > len(tiff):
                     return 1
                 tag, kind = struct.unpack(order + "HH", tiff[entry:entry + 4])
-                if tag == 0x0112 and kind == 3:  # orientation, a SHORT
-                    value = struct.unpack(order + "H", tiff[entry + 8:entry + 10])[0]
+                if tag == 0x0112 and kind in (3, 4):  # orientation: a SHORT (or a LONG,
+                    # which Pillow reads too: both decoders must agree on a file)
+                    fmt = order + ("H" if kind == 3 else "I")
+                    value = struct.unpack(fmt, tiff[entry + 8:entry + 8 + struct.calcsize(fmt)])[0]
                     return value if 1 <= value <= 8 else 1
             return 1
         pos += 2 + length
@@ -120,9 +132,12 @@ def read_header(data: bytes, path: Any, exif: bool) -> FileHeader:
         if fast is not None:
             try:
                 height, width, _, _ = fast.decode_jpeg_header(data)
-                return FileHeader((height, width), _exif_orientation(data) if exif else 1, True)
             except ValueError:
-                pass  # let Pillow say what is wrong (or read what libjpeg-turbo would not)
+                height = width = None  # let Pillow say what is wrong (or read what it would not)
+            # Past Pillow's decompression-bomb limit simplejpeg would allocate the pixels
+            # (gigabytes for a crafted header): Pillow below raises its named error instead.
+            if height is not None and not _bomb(height * width):
+                return FileHeader((height, width), _exif_orientation(data) if exif else 1, True)
     Image = _pil()
     from ._keras.directory import _errors_name_file
 
@@ -132,8 +147,10 @@ def read_header(data: bytes, path: Any, exif: bool) -> FileHeader:
         width, height = img.size
         orientation = 1
         if exif:
-            orientation = int(img.getexif().get(0x0112, 1) or 1)
-            orientation = orientation if 1 <= orientation <= 8 else 1
+            # int() of an odd tag (an ASCII "6\0", a rational) would refuse the whole file,
+            # where the JPEG parser above reads it as upright
+            value = img.getexif().get(0x0112, 1)
+            orientation = value if type(value) is int and 1 <= value <= 8 else 1
         return FileHeader((height, width), orientation, img.format == "JPEG")
 
 
@@ -199,9 +216,21 @@ def _decode_with_pillow(data: bytes, path: Any, mode: str,
 
 def read_file(path: Any) -> bytes:
     """A regular file's bytes (a directory, device or FIFO is refused with its name)."""
-    from ._keras.directory import _read_regular_file
+    import stat
 
-    return _read_regular_file(path)
+    # O_NONBLOCK: a FIFO opens at once instead of waiting for a writer. The check is on the
+    # descriptor before any file object exists: open(fd) of a directory raises without the
+    # path in its message and leaves the descriptor open.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"cannot load image file {os.fspath(path)!r}: not a regular file")
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
+        return f.read()
 
 
 def reduction_for(step: float, header: FileHeader, allowed: bool) -> int:

@@ -51,7 +51,8 @@ class ImageFiles:
         seed: int in [0, 2**64) for the order (the transform has its own seed).
         num_threads: threads for decoding and augmenting (None or 0: every CPU).
         cache: None, a directory path or a ``DecodedCache``: decoded pixels are stored there
-            on first use and read instead of decoding afterwards (see the decoded-cache docs).
+            on first use and read instead of decoding afterwards (see the decoded-cache docs);
+            a ``DecodedCache(..., readonly=True)`` is only read (misses are decoded, not stored).
         cache_max_side: with ``cache``, store a JPEG at the smallest DCT scale whose longer
             side is still at least this (None: full size).
         drop_last: drop a last batch smaller than ``batch_size``.
@@ -79,10 +80,12 @@ class ImageFiles:
                  exif: bool = True, reduced_decode: bool = True, device: Any = None):
         if isinstance(paths, (str, bytes, os.PathLike)) or not hasattr(paths, "__len__"):
             raise TypeError(f"paths must be a sequence of file paths, got {type(paths).__name__}")
-        self.paths = [os.fspath(p) for p in paths]
-        for k, p in enumerate(self.paths):
+        self.paths = []
+        for k, p in enumerate(paths):
+            p = os.fspath(p) if isinstance(p, (str, os.PathLike)) else p
             if not isinstance(p, str):
                 raise TypeError(f"paths[{k}] must be a str or os.PathLike path, got {p!r}")
+            self.paths.append(p)
         if labels is None:
             self.labels: Optional[np.ndarray] = None
         else:
@@ -92,6 +95,10 @@ class ImageFiles:
                                  f"got shape {array.shape}")
             if array.size and (array.dtype == bool or not np.issubdtype(array.dtype, np.integer)):
                 raise TypeError(f"labels must be integers, got dtype {array.dtype}")
+            # astype would wrap a uint64 label past 2**63 to a negative one
+            if array.size and (int(array.min()) < -2 ** 63 or int(array.max()) >= 2 ** 63):
+                raise ValueError(f"labels must fit in int64, got values in "
+                                 f"[{int(array.min())}, {int(array.max())}]")
             self.labels = array.astype(np.int64)
         if transform is None:
             transform = Compose([])
@@ -118,15 +125,20 @@ class ImageFiles:
             from ._cache import DecodedCache
 
             self.cache = cache if isinstance(cache, DecodedCache) else DecodedCache(cache)
-            # what an interrupted epoch stored, committed at the latest on exit
-            weakref.finalize(self, self.cache.commit)
+            if not self.cache.readonly:
+                # what an interrupted epoch stored, committed at the latest on exit
+                weakref.finalize(self, _commit_open, self.cache)
         self._variant = (f"{color_mode}|exif={int(self.exif)}|"
                          f"max_side={self.cache_max_side or 'full'}")
         self.device = None
         if device is not None:
             import torch
 
-            self.device = torch.device(device)  # a bad name raises torch's own error here
+            try:
+                self.device = torch.device(device)
+            except (RuntimeError, TypeError) as exc:
+                raise ValueError(f"device must be a torch device or its name ('cuda', "
+                                 f"'cuda:1', 'cpu'), got {device!r}: {exc}") from None
         self._epoch = 0
         self._pool: Optional[ThreadPoolExecutor] = None
         self._pool_pid = -1
@@ -265,7 +277,9 @@ class ImageFiles:
                     tensors[k] = _orient_tensor(t, read[k][1].orientation) if self.exif else t
         rest = [k for k in range(len(idx)) if tensors[k] is None]
         for k, pixels in zip(rest, self._map(lambda k: self._decoded(read[k], 1), rest)):
-            chw = np.ascontiguousarray(np.moveaxis(pixels, -1, 0))
+            # writable too: Pillow's pixels are read-only, which torch warns about (and a
+            # CPU tensor would share them)
+            chw = np.require(np.moveaxis(pixels, -1, 0), requirements=["C", "W"])
             tensors[k] = torch.from_numpy(chw).to(self.device)
         return self.transform(tensors, indices=idx, epoch=epoch).images
 
@@ -316,13 +330,14 @@ class ImageFiles:
                             if -(-longer // r) >= self.cache_max_side or r == 1)
         pixels = _decode.decode(data, path, self.color_mode, header, reduction, self.exif)
         pixels = np.ascontiguousarray(pixels)
-        self.cache.store(path, self._variant, pixels, stat=stat)
+        if not self.cache.readonly:  # a readonly cache (a shared, prebuilt one) is looked up only
+            self.cache.store(path, self._variant, pixels, stat=stat)
         return pixels
 
     def commit_cache(self) -> None:
         """Make what this loader stored in its cache visible to other processes (also done
         at the end of each epoch)."""
-        if self.cache is not None:
+        if self.cache is not None and not self.cache.readonly:
             self.cache.commit()
 
     def close(self) -> None:
@@ -330,9 +345,15 @@ class ImageFiles:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        if self.cache is not None:
-            self.cache.commit()
+        if self.cache is not None and not self.cache._closed:  # a second close does nothing
+            self.commit_cache()
             self.cache.close()
+
+
+def _commit_open(cache) -> None:
+    """A loader's cache committed when the loader goes (unless closed already)."""
+    if not cache._closed:
+        cache.commit()
 
 
 def _gpu_jpeg():

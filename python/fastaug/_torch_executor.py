@@ -29,6 +29,8 @@ _NAMES = {code: name for name, code in COLOR_OPS.items()}
 SUPPORTED_OPS = ("multiply_add", "brightness", "channel_add", "solarize", "contrast",
                  "saturation", "hue",
                  "grayscale", "invert", "posterize", "autocontrast", "solarize_fraction")
+# Colour ops defined on gray or RGB images only (the native table's gray_or_rgb).
+_GRAY_OR_RGB = ("contrast", "saturation", "hue", "grayscale", "autocontrast", "sharpness")
 # Which transform emits an op, for the error that refuses it on tensors.
 _OWNERS = {"keras_channel_shift": "Augment's channel shift",
            "keras_brightness": "Augment's brightness",
@@ -130,9 +132,14 @@ def _warp(x, rows: np.ndarray, size: Tuple[int, int], order: int, mode: str, cva
         y0, x0 = y0.long(), x0.long()
         xd = x.to(torch.float64)
         flat = xd.reshape(b, ch, h * w)
-        top = gather(y0, x0) * (1 - fx) + gather(y0, x0 + 1) * fx
-        bottom = gather(y0 + 1, x0) * (1 - fx) + gather(y0 + 1, x0 + 1) * fx
-        out = (top * (1 - fy) + bottom * fy).to(x.dtype)
+
+        def tap(v, weight):  # a weight of 0 reads nothing, as in the native pass: a whole-
+            # pixel move must not turn a neighbouring inf into NaN (inf * 0)
+            return torch.where(weight == 0, torch.zeros_like(v), v * weight)
+
+        top = tap(gather(y0, x0), 1 - fx) + tap(gather(y0, x0 + 1), fx)
+        bottom = tap(gather(y0 + 1, x0), 1 - fx) + tap(gather(y0 + 1, x0 + 1), fx)
+        out = (tap(top, 1 - fy) + tap(bottom, fy)).to(x.dtype)
     if outside is not None:
         out = torch.where(outside[:, None], torch.full_like(out, cval), out)
     return out
@@ -199,6 +206,30 @@ def _resample_u8(x, wy: np.ndarray, wx: np.ndarray):
                else torch.matmul(f[:, None], out))
         out = torch.floor((out + torch.floor(s / 2)) / s).clamp(0, 255)
     return out.to(torch.float32)
+
+
+def _banded_matmul(weights, data, left: bool):
+    """weights @ data (``left``) or data @ weights, where only the non-zero weights read a
+    pixel, as the native resampler's taps: a dense product gives 0 * NaN = NaN, so one NaN
+    or inf would fill its whole row or column. Non-finite values go through the support."""
+    torch = _torch()
+
+    def product(w, d):
+        return torch.matmul(w, d) if left else torch.matmul(d, w)
+
+    finite = torch.isfinite(data)
+    if bool(finite.all()):
+        return product(weights, data)
+    out = product(weights, torch.where(finite, data, torch.zeros_like(data)))
+    support = (weights != 0).to(data.dtype)
+
+    def reach(flags):
+        return product(support, flags.to(data.dtype)) > 0
+
+    pos, neg, nan = reach(data == float("inf")), reach(data == float("-inf")), reach(data != data)
+    out = torch.where(pos, torch.full_like(out, float("inf")), out)
+    out = torch.where(neg, torch.full_like(out, float("-inf")), out)
+    return torch.where(nan | (pos & neg), torch.full_like(out, float("nan")), out)
 
 
 def _resample_weights(rows: np.ndarray, size: Tuple[int, int], source: Tuple[int, int]):
@@ -389,7 +420,6 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
     _refuse(plan, device)
     u8 = images.dtype == torch.uint8
     b, ch, h, w = images.shape
-    x = images.to(torch.float32)
     rows = plan.kernel_rows()
     codes, args = plan.ops()
     regions = plan.region_array(ch)
@@ -403,17 +433,24 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
     weights = _resample_weights(rows, plan.size, (h, w)) if plan.antialias else None
     identity = np.array_equal(rows, np.tile([1.0, 0, 0, 0, 1.0, 0], (b, 1))) and \
         tuple(plan.size) == (h, w)
+    # Without a warp the colour ops below write into x in place: for float32 input .to()
+    # would return the caller's tensor itself.
+    x = images.to(torch.float32, copy=identity)
     if not identity and weights is not None and u8:
         x = _resample_u8(x, *weights)
     elif not identity and weights is not None:
         wy = torch.as_tensor(weights[0], dtype=torch.float32, device=device)
         wx = torch.as_tensor(weights[1], dtype=torch.float32, device=device)
-        x = torch.matmul(wy[:, None], torch.matmul(x, wx.transpose(1, 2)[:, None]))
+        x = _banded_matmul(wy[:, None], _banded_matmul(wx.transpose(1, 2)[:, None], x, False),
+                           True)
     elif not identity:
         x = _warp(x, rows, plan.size, plan.order, plan.fill_mode, plan.cval)
         if round_warp:
             x = torch.floor(x + 0.5).clamp(0, 255)  # scipy's cast: half up, saturated
     slots = codes.shape[1]
+    for code in np.unique(codes).tolist():  # the native pass's check, before any indexing
+        if _NAMES.get(code) in _GRAY_OR_RGB and ch not in (1, 3):
+            raise ValueError(f"{_NAMES[code]} needs 1 or 3 channels, got {ch}")
     ops_codes = torch.as_tensor(codes, device=device)
     for k in range(slots + 1):
         # A region op runs after the number of op slots it names, as in the native pass.
@@ -441,14 +478,20 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
     return out if channels_first_out else out.permute(0, 2, 3, 1).contiguous()
 
 
-def warp_masks(plan, masks, image_shape, fill: float):
+def warp_masks(plan, masks, image_shape, fill: float, device=None):
     """Masks (N, H, W) or (N, K, H, W) tensor through the plan's pull maps, nearest
-    neighbour, ``fill`` outside; their region fills applied; dtype kept."""
+    neighbour, ``fill`` outside; their region fills applied; dtype kept. ``device``: the
+    images' device, which the masks must be on."""
     torch = _torch()
     n, _, h, w = image_shape
     if not is_tensor(masks):
         raise TypeError(f"masks must be a torch tensor for tensor images, got "
                         f"{type(masks).__name__}")
+    # as for numpy masks: a complex mask would silently lose its imaginary part
+    if masks.dtype.is_complex:
+        raise TypeError(f"masks must have a bool, integer or float dtype, got {masks.dtype}")
+    if device is not None and masks.device != device:
+        raise ValueError(f"masks must be on the images' device ({device}), got {masks.device}")
     stacked = masks.ndim == 4
     if masks.shape[0] != n or masks.shape[-2:] != (h, w) or masks.ndim not in (3, 4):
         raise ValueError(f"masks must have shape ({n}, {h}, {w}) or ({n}, K, {h}, {w}), got "

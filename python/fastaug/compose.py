@@ -633,7 +633,8 @@ class Compose:
         out = _torch_executor.run_plan_torch(plan, images, normalize, out_dtype)
         out_masks = None
         if masks is not None:
-            out_masks = _torch_executor.warp_masks(plan, masks, images.shape, self.mask_fill)
+            out_masks = _torch_executor.warp_masks(plan, masks, images.shape, self.mask_fill,
+                                                   images.device)
         return self._result(out, out_masks, plan, params, keypoints, boxes, False)
 
     def _image_list(self, images) -> List[np.ndarray]:
