@@ -482,3 +482,25 @@ def test_whole_pixel_shifts_and_flips_are_exact_index_maps(simd_level, rng, dtyp
                     got = kernels.warp_affine(img, m, order=order, fill_mode=mode, cval=9.0,
                                               output_shape=(h + 2, w + 3))
                     check_against_scipy(got, img, m, 0, mode, 9.0, (h + 2, w + 3))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("mode", ["constant", "nearest", "reflect", "mirror", "wrap"])
+def test_quarter_turns_and_transposes_are_exact_index_maps(simd_level, rng, dtype, mode):
+    for shape in [(7, 5, 3), (1, 9, 1), (30, 41, 3)]:
+        img = random_image(rng, shape, dtype)
+        h, w = shape[:2]
+        for a, b in [(1, 1), (-1, 1), (1, -1), (-1, -1)]:
+            for dy, dx in [(0, 0), (2, -3), (h - 1, w - 1), (-h - 2, 2 * w)]:
+                m = np.array([[0.0, a, float(dy)], [b, 0.0, float(dx)]])
+                for order in (0, 1):
+                    got = kernels.warp_affine(img, m, order=order, fill_mode=mode, cval=9.0,
+                                              output_shape=(w + 1, h + 2))
+                    check_against_scipy(got, img, m, 0, mode, 9.0, (w + 1, h + 2))
+        # Four quarter turns about the centre of a square image give the image back.
+        sq = random_image(rng, (9, 9, shape[2]), dtype)
+        turn = np.array([[0.0, -1.0, 8.0], [1.0, 0.0, 0.0]])
+        x = sq
+        for _ in range(4):
+            x = kernels.warp_affine(x, turn, order=1, fill_mode=mode)
+        np.testing.assert_array_equal(x, sq)
