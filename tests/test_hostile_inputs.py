@@ -555,3 +555,18 @@ next(iter(interrupted))  # stored, not committed: committed at exit
     from fastaug import DecodedCache
 
     assert len(DecodedCache(tmp_path / "b")) == 2
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow itself
+def test_an_overflowing_transform_matrix_is_a_value_error_everywhere(files):
+    from fastaug.transforms import Affine
+
+    t = Compose([Affine(scale=(1e-300, 1e-300)), Affine(scale=(1e-300, 1e-300)),
+                 Resize((8, 8))])
+    with pytest.raises(ValueError, match="finite"):  # was LinAlgError from the svd
+        ImageFiles(files, transform=t, prefetch=0).batch([0, 1])
+    with pytest.raises(ValueError, match="finite"):
+        t([np.zeros((20, 20, 3), np.uint8), np.zeros((21, 20, 3), np.uint8)])
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="finite"):  # was run on inf coordinates
+        t(torch.zeros(2, 3, 20, 20))

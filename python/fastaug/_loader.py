@@ -297,7 +297,12 @@ class ImageFiles:
         plan = Plan.gather([t._plan(g) for g in params.groups], params.positions, len(idx))
         reductions = [1] * len(idx)
         if self.reduced_decode and any(h.jpeg for h in headers):
-            steps = np.linalg.svd(plan.pull[:, :2, :2], compute_uv=False)[:, -1]
+            linear = plan.pull[:, :2, :2]
+            finite = np.isfinite(linear).all(axis=(1, 2))
+            # svd raises LinAlgError on inf/NaN: such a plan decodes in full, and the native
+            # run refuses it with a ValueError
+            steps = np.zeros(len(idx))
+            steps[finite] = np.linalg.svd(linear[finite], compute_uv=False)[:, -1]
             reductions = [_decode.reduction_for(float(s), h, True)
                           for s, h in zip(steps, headers)]
         views = self._map(lambda k: self._decoded(read[k], reductions[k]), range(len(idx)))

@@ -418,6 +418,10 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
     u8 = images.dtype == torch.uint8
     b, ch, h, w = images.shape
     rows = plan.kernel_rows()
+    bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
+    if bad.size:  # as the native pass refuses it: a warp of inf/NaN coordinates is garbage
+        raise ValueError(f"image {int(bad[0])}'s transform matrix is not finite (an extreme "
+                         f"scale, such as Affine's, overflowed)")
     weights = _resample_weights(rows, plan.size, (h, w)) if plan.antialias else None
     identity = np.array_equal(rows, np.tile([1.0, 0, 0, 0, 1.0, 0], (b, 1))) and \
         tuple(plan.size) == (h, w)
