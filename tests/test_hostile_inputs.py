@@ -570,3 +570,13 @@ def test_an_overflowing_transform_matrix_is_a_value_error_everywhere(files):
     torch = pytest.importorskip("torch")
     with pytest.raises(ValueError, match="finite"):  # was run on inf coordinates
         t(torch.zeros(2, 3, 20, 20))
+
+
+def test_fill_bytes_before_the_exif_marker_are_skipped(monkeypatch):
+    data = _jpeg_with_orientation(3, 1, struct.pack("<HH", 6, 0))
+    i = data.find(b"\xff\xe1")
+    padded = data[:i] + b"\xff\xff\xff" + data[i:]  # fill bytes, which Pillow skips
+    assert _decode._exif_orientation(padded) == 6
+    assert _decode._exif_orientation(b"\xff\xd8" + b"\xff" * 5000) == 1  # and it still ends
+    monkeypatch.setattr(_decode, "_simplejpeg", False)
+    assert _decode.read_header(padded, "padded.jpg", True).orientation == 6
