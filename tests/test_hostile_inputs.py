@@ -580,3 +580,17 @@ def test_fill_bytes_before_the_exif_marker_are_skipped(monkeypatch):
     assert _decode._exif_orientation(b"\xff\xd8" + b"\xff" * 5000) == 1  # and it still ends
     monkeypatch.setattr(_decode, "_simplejpeg", False)
     assert _decode.read_header(padded, "padded.jpg", True).orientation == 6
+
+
+def test_files_nvjpeg_refuses_go_to_the_cpu_decoders_not_fail_the_batch():
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision")
+    from fastaug import _loader
+
+    good = _jpeg(8, 12, 100)
+    broken = good[:len(good) // 3]
+    # torchvision's batched decode raises for the whole list when one file is refused (on
+    # CUDA: CMYK and some progressive JPEGs); the CPU device runs the same code path
+    out = _loader._device_jpegs([good, broken, good], torch.device("cpu"))
+    assert [None if t is None else tuple(t.shape) for t in out] == [(3, 8, 12), None, (3, 8, 12)]
+    assert _loader._device_jpegs([], torch.device("cpu")) == []

@@ -269,11 +269,9 @@ class ImageFiles:
         read = self._map(self._read, idx.tolist())
         tensors: List[Any] = [None] * len(idx)
         if self.device.type == "cuda" and self.color_mode == "rgb" and _gpu_jpeg() is not None:
-            decode_jpeg, rgb = _gpu_jpeg()
             jpegs = [k for k, (_, header, _) in enumerate(read) if header.jpeg]
-            if jpegs:
-                data = [torch.frombuffer(bytearray(read[k][0]), dtype=torch.uint8) for k in jpegs]
-                for k, t in zip(jpegs, decode_jpeg(data, mode=rgb, device=self.device)):
+            for k, t in zip(jpegs, _device_jpegs([read[k][0] for k in jpegs], self.device)):
+                if t is not None:
                     tensors[k] = _orient_tensor(t, read[k][1].orientation) if self.exif else t
         rest = [k for k in range(len(idx)) if tensors[k] is None]
         for k, pixels in zip(rest, self._map(lambda k: self._decoded(read[k], 1), rest)):
@@ -368,6 +366,29 @@ def _gpu_jpeg():
     except ImportError:
         return None
     return decode_jpeg, ImageReadMode.RGB
+
+
+def _device_jpegs(files: List[bytes], device) -> list:
+    """The JPEG files decoded on ``device`` by nvJPEG, None for each it refuses: nvJPEG
+    rejects files Pillow reads (CMYK, some progressive ones), and one of them fails the
+    whole batched call. Those go to the CPU decoders, which decode them or name the file."""
+    if not files:
+        return []
+    import torch
+
+    decode_jpeg, rgb = _gpu_jpeg()
+    data = [torch.frombuffer(bytearray(f), dtype=torch.uint8) for f in files]
+    try:
+        return list(decode_jpeg(data, mode=rgb, device=device))
+    except RuntimeError:
+        pass
+    out = []
+    for d in data:  # which ones: one at a time
+        try:
+            out.append(decode_jpeg(d, mode=rgb, device=device))
+        except RuntimeError:
+            out.append(None)
+    return out
 
 
 def _orient_tensor(t, orientation: int):
