@@ -582,6 +582,7 @@ def test_fill_bytes_before_the_exif_marker_are_skipped(monkeypatch):
     assert _decode.read_header(padded, "padded.jpg", True).orientation == 6
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torchvision.io's notice
 def test_files_nvjpeg_refuses_go_to_the_cpu_decoders_not_fail_the_batch():
     torch = pytest.importorskip("torch")
     pytest.importorskip("torchvision")
@@ -594,3 +595,18 @@ def test_files_nvjpeg_refuses_go_to_the_cpu_decoders_not_fail_the_batch():
     out = _loader._device_jpegs([good, broken, good], torch.device("cpu"))
     assert [None if t is None else tuple(t.shape) for t in out] == [(3, 8, 12), None, (3, 8, 12)]
     assert _loader._device_jpegs([], torch.device("cpu")) == []
+
+
+def test_device_batches_use_the_cache(files, tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    t = Compose([Resize((8, 8))])
+    loader = ImageFiles(files, transform=t, shuffle=False, device="cpu", cache=tmp_path / "c")
+    first = torch.cat([b for b, _ in loader])
+    assert len(loader.cache) == len(files)  # was ignored with a device
+    monkeypatch.setattr(_decode, "decode", lambda *a, **k: pytest.fail("decoded again"))
+    loader.set_epoch(0)
+    again = torch.cat([b for b, _ in loader])
+    assert torch.equal(first, again)
+    monkeypatch.undo()
+    numpy = np.concatenate([b for b, _ in ImageFiles(files, transform=t, shuffle=False)])
+    np.testing.assert_array_equal(first.permute(0, 2, 3, 1).numpy(), numpy)

@@ -266,6 +266,10 @@ class ImageFiles:
         """The batch as a tensor on ``self.device``: files decoded there where it can."""
         import torch
 
+        if self.cache is not None:  # the cached pixels, moved (the cache was ignored here)
+            return self.transform([torch.from_numpy(_chw(v)).to(self.device) for v in
+                                   self._map(self._cached_pixels, idx.tolist())],
+                                  indices=idx, epoch=epoch).images
         read = self._map(self._read, idx.tolist())
         tensors: List[Any] = [None] * len(idx)
         if self.device.type == "cuda" and self.color_mode == "rgb" and _gpu_jpeg() is not None:
@@ -275,10 +279,7 @@ class ImageFiles:
                     tensors[k] = _orient_tensor(t, read[k][1].orientation) if self.exif else t
         rest = [k for k in range(len(idx)) if tensors[k] is None]
         for k, pixels in zip(rest, self._map(lambda k: self._decoded(read[k], 1), rest)):
-            # writable too: Pillow's pixels are read-only, which torch warns about (and a
-            # CPU tensor would share them)
-            chw = np.require(np.moveaxis(pixels, -1, 0), requirements=["C", "W"])
-            tensors[k] = torch.from_numpy(chw).to(self.device)
+            tensors[k] = torch.from_numpy(_chw(pixels)).to(self.device)
         return self.transform(tensors, indices=idx, epoch=epoch).images
 
     def _images(self, idx: np.ndarray, epoch: int) -> np.ndarray:
@@ -366,6 +367,13 @@ def _gpu_jpeg():
     except ImportError:
         return None
     return decode_jpeg, ImageReadMode.RGB
+
+
+def _chw(pixels: np.ndarray) -> np.ndarray:
+    """(H, W, C) pixels as a C-contiguous, writable (C, H, W) array for torch.from_numpy:
+    Pillow's pixels and the cache's memory map are read-only, which torch warns about (and
+    a CPU tensor would share them)."""
+    return np.require(np.moveaxis(pixels, -1, 0), requirements=["C", "W"])
 
 
 def _device_jpegs(files: List[bytes], device) -> list:
