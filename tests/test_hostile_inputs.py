@@ -610,3 +610,15 @@ def test_device_batches_use_the_cache(files, tmp_path, monkeypatch):
     monkeypatch.undo()
     numpy = np.concatenate([b for b, _ in ImageFiles(files, transform=t, shuffle=False)])
     np.testing.assert_array_equal(first.permute(0, 2, 3, 1).numpy(), numpy)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 4, 5])
+def test_tensor_region_fills_with_the_wrong_number_of_values_are_refused(channels):
+    torch = pytest.importorskip("torch")
+    from fastaug.transforms import RandomErasing
+
+    t = Compose([RandomErasing(p=1.0, value=(10, 20, 30))], seed=1)
+    x = torch.zeros(2, channels, 12, 14, dtype=torch.uint8)
+    with pytest.raises(ValueError, match="its fill has 3 values"):  # as numpy input
+        t(x)
+    assert Compose([RandomErasing(p=1.0, value=5)], seed=1)(x).images.shape == x.shape

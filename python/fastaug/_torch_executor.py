@@ -441,6 +441,11 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
             x = torch.floor(x + 0.5).clamp(0, 255)  # scipy's cast: half up, saturated
     codes, args = plan.ops()
     slots = codes.shape[1]
+    for region in plan.regions:  # the native run's check (a broadcast error, or none, here)
+        if region.values.shape[1] not in (1, ch):
+            name = type(region.owner).__name__ if region.owner is not None else "a region op"
+            raise ValueError(f"{name}: its fill has {region.values.shape[1]} values; the "
+                             f"images have {ch} channels (give 1 or {ch})")
     for code in np.unique(codes).tolist():  # the native pass's check, before any indexing
         if _NAMES.get(code) in _GRAY_OR_RGB and ch not in (1, 3):
             raise ValueError(f"{_NAMES[code]} needs 1 or 3 channels, got {ch}")
