@@ -622,3 +622,34 @@ def test_tensor_region_fills_with_the_wrong_number_of_values_are_refused(channel
     with pytest.raises(ValueError, match="its fill has 3 values"):  # as numpy input
         t(x)
     assert Compose([RandomErasing(p=1.0, value=5)], seed=1)(x).images.shape == x.shape
+
+
+def test_odd_characters_in_paths_load_and_cache(tmp_path):
+    t = Compose([Resize((4, 4))])
+    root = os.fsencode(tmp_path)
+    paths = []
+    for k, name in enumerate([b"a\xff\xfe.jpg", "é 漢 \n\t.jpg".encode(), b"-rf .jpg",
+                              "x\u202e.jpg".encode()]):
+        raw = os.path.join(root, name)
+        with open(raw, "wb") as f:
+            f.write(_jpeg(9, 9, 30 * k))
+        paths.append(os.fsdecode(raw))  # undecodable bytes become surrogates
+    fresh = np.concatenate([b for b, _ in ImageFiles(paths, transform=t, shuffle=False)])
+    for _ in range(2):  # stored, then read back from a reopened cache
+        loader = ImageFiles(paths, transform=t, shuffle=False, cache=tmp_path / "cache")
+        np.testing.assert_array_equal(np.concatenate([b for b, _ in loader]), fresh)
+        loader.close()
+    assert len(loader.cache) == len(paths)
+
+
+@pytest.mark.parametrize("num_threads", [0, 1, 1024])
+def test_thread_count_extremes_give_the_same_batches(files, num_threads):
+    t = Compose([Resize((8, 8))])
+    want = np.concatenate([b for b, _ in ImageFiles(files, transform=t, shuffle=False,
+                                                    num_threads=2)])
+    got = ImageFiles(files, transform=t, shuffle=False, num_threads=num_threads)
+    np.testing.assert_array_equal(np.concatenate([b for b, _ in got]), want)
+    got.close()
+    for bad in (-1, 1025, 1.5, "4", True):
+        with pytest.raises((TypeError, ValueError), match="num_threads"):
+            ImageFiles(files, num_threads=bad)
