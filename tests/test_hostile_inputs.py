@@ -653,3 +653,14 @@ def test_thread_count_extremes_give_the_same_batches(files, num_threads):
     for bad in (-1, 1025, 1.5, "4", True):
         with pytest.raises((TypeError, ValueError), match="num_threads"):
             ImageFiles(files, num_threads=bad)
+
+
+def test_cache_membership_with_a_malformed_key_names_the_key(files, tmp_path):
+    from fastaug import DecodedCache
+
+    with DecodedCache(tmp_path / "c") as cache:
+        cache.store(files[0], "v", np.zeros((2, 2), np.uint8))
+        assert (files[0], "v") in cache and (files[0], "w") not in cache
+        for bad in ("x", (files[0],), (files[0], "v", 1), [files[0], "v"]):
+            with pytest.raises(TypeError, match="key must be a"):
+                bad in cache  # noqa: B015 - the membership test is what raises
