@@ -664,3 +664,24 @@ def test_cache_membership_with_a_malformed_key_names_the_key(files, tmp_path):
         for bad in ("x", (files[0],), (files[0], "v", 1), [files[0], "v"]):
             with pytest.raises(TypeError, match="key must be a"):
                 bad in cache  # noqa: B015 - the membership test is what raises
+
+
+@pytest.mark.parametrize("cached", [False, True])
+@pytest.mark.parametrize("color_mode", ["rgb", "grayscale"])
+def test_a_channels_first_compose_reads_the_decoded_files_right(files, tmp_path, cached,
+                                                               color_mode):
+    # layout="NCHW" made the loader's (H, W, C) pixels read as (C, H, W): an error, or
+    # garbage where the files share one size
+    same = []
+    for k in range(3):
+        same.append(str(tmp_path / f"s{k}.jpg"))
+        with open(same[-1], "wb") as f:
+            f.write(_jpeg(30, 40, 50 * k))
+    for paths in (files, same):
+        kwargs = dict(shuffle=False, color_mode=color_mode, prefetch=0,
+                      cache=tmp_path / "c" if cached else None)
+        want = np.concatenate([b for b, _ in ImageFiles(paths, transform=Compose(
+            [Resize((8, 8))]), **kwargs)])
+        got = np.concatenate([b for b, _ in ImageFiles(paths, transform=Compose(
+            [Resize((8, 8))], layout="NCHW", out_layout="NHWC"), **kwargs)])
+        np.testing.assert_array_equal(got, want)

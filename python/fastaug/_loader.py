@@ -289,7 +289,7 @@ class ImageFiles:
             shapes = [v.shape[:2] for v in views]
             params = t._sample_list(idx, epoch, shapes)
             plan = Plan.gather([t._plan(g) for g in params.groups], params.positions, len(idx))
-            return t._run_list(t._image_list(views), plan, self.num_threads)
+            return t._run_list(_as_listed(t, views), plan, self.num_threads)
         read = self._map(self._read, idx.tolist())
         headers = [h for _, h, _ in read]
         params = t._sample_list(idx, epoch, [h.shape for h in headers])
@@ -309,7 +309,7 @@ class ImageFiles:
                   for v, h in zip(views, headers)]
         if any(s != (1.0, 1.0) for s in scales):
             plan = _fold_source_scale(plan, scales)
-        return t._run_list(t._image_list(views), plan, self.num_threads)
+        return t._run_list(_as_listed(t, views), plan, self.num_threads)
 
     def _read(self, k: int):
         path = self.paths[k]
@@ -367,6 +367,14 @@ def _gpu_jpeg():
     except ImportError:
         return None
     return decode_jpeg, ImageReadMode.RGB
+
+
+def _as_listed(t: Compose, views: List[np.ndarray]) -> List[np.ndarray]:
+    """``t._image_list`` of decoded (H, W, C) pixels: a Compose with layout="NCHW" reads a
+    list as (C, H, W) arrays, so they are handed over as such (views, no copy)."""
+    if t.layout == "NCHW":
+        views = [np.moveaxis(v, -1, 0) for v in views]
+    return t._image_list(views)
 
 
 def _chw(pixels: np.ndarray) -> np.ndarray:
