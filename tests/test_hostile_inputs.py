@@ -685,3 +685,17 @@ def test_a_channels_first_compose_reads_the_decoded_files_right(files, tmp_path,
         got = np.concatenate([b for b, _ in ImageFiles(paths, transform=Compose(
             [Resize((8, 8))], layout="NCHW", out_layout="NHWC"), **kwargs)])
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "uint8"])
+def test_meta_tensors_give_shapes_or_a_value_error(dtype):
+    torch = pytest.importorskip("torch")
+    from fastaug.transforms import Affine, ColorJitter, RandomErasing
+
+    x = torch.empty(2, 3, 20, 30, device="meta", dtype=getattr(torch, dtype))
+    for op, shape in ((Resize((8, 8)), (2, 3, 8, 8)), (Affine(rotate=(10, 10)), (2, 3, 20, 30)),
+                      (RandomErasing(p=1.0), (2, 3, 20, 30))):
+        out = Compose([op])(x).images  # the non-finite check must not read meta values
+        assert out.device.type == "meta" and tuple(out.shape) == shape
+    with pytest.raises(ValueError, match="meta"):  # was NotImplementedError (torch.nonzero)
+        Compose([ColorJitter(0.3, 0.3, 0.3, 0.1)])(x)

@@ -217,7 +217,7 @@ def _banded_matmul(weights, data, left: bool):
         return torch.matmul(w, d) if left else torch.matmul(d, w)
 
     finite = torch.isfinite(data)
-    if bool(finite.all()):
+    if data.device.type == "meta" or bool(finite.all()):  # meta: shapes only, no values
         return product(weights, data)
     out = product(weights, torch.where(finite, data, torch.zeros_like(data)))
     support = (weights != 0).to(data.dtype)
@@ -441,6 +441,8 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
             x = torch.floor(x + 0.5).clamp(0, 255)  # scipy's cast: half up, saturated
     codes, args = plan.ops()
     slots = codes.shape[1]
+    if device.type == "meta" and codes.any():  # torch.nonzero below has no meta kernel
+        raise ValueError("colour ops need pixel values: images on the meta device have none")
     for region in plan.regions:  # the native run's check (a broadcast error, or none, here)
         if region.values.shape[1] not in (1, ch):
             name = type(region.owner).__name__ if region.owner is not None else "a region op"
