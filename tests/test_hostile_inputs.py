@@ -555,3 +555,147 @@ next(iter(interrupted))  # stored, not committed: committed at exit
     from fastaug import DecodedCache
 
     assert len(DecodedCache(tmp_path / "b")) == 2
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow itself
+def test_an_overflowing_transform_matrix_is_a_value_error_everywhere(files):
+    from fastaug.transforms import Affine
+
+    t = Compose([Affine(scale=(1e-300, 1e-300)), Affine(scale=(1e-300, 1e-300)),
+                 Resize((8, 8))])
+    with pytest.raises(ValueError, match="finite"):  # was LinAlgError from the svd
+        ImageFiles(files, transform=t, prefetch=0).batch([0, 1])
+    with pytest.raises(ValueError, match="finite"):
+        t([np.zeros((20, 20, 3), np.uint8), np.zeros((21, 20, 3), np.uint8)])
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="finite"):  # was run on inf coordinates
+        t(torch.zeros(2, 3, 20, 20))
+
+
+def test_fill_bytes_before_the_exif_marker_are_skipped(monkeypatch):
+    data = _jpeg_with_orientation(3, 1, struct.pack("<HH", 6, 0))
+    i = data.find(b"\xff\xe1")
+    padded = data[:i] + b"\xff\xff\xff" + data[i:]  # fill bytes, which Pillow skips
+    assert _decode._exif_orientation(padded) == 6
+    assert _decode._exif_orientation(b"\xff\xd8" + b"\xff" * 5000) == 1  # and it still ends
+    monkeypatch.setattr(_decode, "_simplejpeg", False)
+    assert _decode.read_header(padded, "padded.jpg", True).orientation == 6
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torchvision.io's notice
+def test_files_nvjpeg_refuses_go_to_the_cpu_decoders_not_fail_the_batch():
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torchvision")
+    from fastaug import _loader
+
+    good = _jpeg(8, 12, 100)
+    broken = good[:len(good) // 3]
+    # torchvision's batched decode raises for the whole list when one file is refused (on
+    # CUDA: CMYK and some progressive JPEGs); the CPU device runs the same code path
+    out = _loader._device_jpegs([good, broken, good], torch.device("cpu"))
+    assert [None if t is None else tuple(t.shape) for t in out] == [(3, 8, 12), None, (3, 8, 12)]
+    assert _loader._device_jpegs([], torch.device("cpu")) == []
+
+
+def test_device_batches_use_the_cache(files, tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    t = Compose([Resize((8, 8))])
+    loader = ImageFiles(files, transform=t, shuffle=False, device="cpu", cache=tmp_path / "c")
+    first = torch.cat([b for b, _ in loader])
+    assert len(loader.cache) == len(files)  # was ignored with a device
+    monkeypatch.setattr(_decode, "decode", lambda *a, **k: pytest.fail("decoded again"))
+    loader.set_epoch(0)
+    again = torch.cat([b for b, _ in loader])
+    assert torch.equal(first, again)
+    monkeypatch.undo()
+    numpy = np.concatenate([b for b, _ in ImageFiles(files, transform=t, shuffle=False)])
+    np.testing.assert_array_equal(first.permute(0, 2, 3, 1).numpy(), numpy)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 4, 5])
+def test_tensor_region_fills_with_the_wrong_number_of_values_are_refused(channels):
+    torch = pytest.importorskip("torch")
+    from fastaug.transforms import RandomErasing
+
+    t = Compose([RandomErasing(p=1.0, value=(10, 20, 30))], seed=1)
+    x = torch.zeros(2, channels, 12, 14, dtype=torch.uint8)
+    with pytest.raises(ValueError, match="its fill has 3 values"):  # as numpy input
+        t(x)
+    assert Compose([RandomErasing(p=1.0, value=5)], seed=1)(x).images.shape == x.shape
+
+
+def test_odd_characters_in_paths_load_and_cache(tmp_path):
+    t = Compose([Resize((4, 4))])
+    root = os.fsencode(tmp_path)
+    paths = []
+    for k, name in enumerate([b"a\xff\xfe.jpg", "é 漢 \n\t.jpg".encode(), b"-rf .jpg",
+                              "x\u202e.jpg".encode()]):
+        raw = os.path.join(root, name)
+        with open(raw, "wb") as f:
+            f.write(_jpeg(9, 9, 30 * k))
+        paths.append(os.fsdecode(raw))  # undecodable bytes become surrogates
+    fresh = np.concatenate([b for b, _ in ImageFiles(paths, transform=t, shuffle=False)])
+    for _ in range(2):  # stored, then read back from a reopened cache
+        loader = ImageFiles(paths, transform=t, shuffle=False, cache=tmp_path / "cache")
+        np.testing.assert_array_equal(np.concatenate([b for b, _ in loader]), fresh)
+        loader.close()
+    assert len(loader.cache) == len(paths)
+
+
+@pytest.mark.parametrize("num_threads", [0, 1, 1024])
+def test_thread_count_extremes_give_the_same_batches(files, num_threads):
+    t = Compose([Resize((8, 8))])
+    want = np.concatenate([b for b, _ in ImageFiles(files, transform=t, shuffle=False,
+                                                    num_threads=2)])
+    got = ImageFiles(files, transform=t, shuffle=False, num_threads=num_threads)
+    np.testing.assert_array_equal(np.concatenate([b for b, _ in got]), want)
+    got.close()
+    for bad in (-1, 1025, 1.5, "4", True):
+        with pytest.raises((TypeError, ValueError), match="num_threads"):
+            ImageFiles(files, num_threads=bad)
+
+
+def test_cache_membership_with_a_malformed_key_names_the_key(files, tmp_path):
+    from fastaug import DecodedCache
+
+    with DecodedCache(tmp_path / "c") as cache:
+        cache.store(files[0], "v", np.zeros((2, 2), np.uint8))
+        assert (files[0], "v") in cache and (files[0], "w") not in cache
+        for bad in ("x", (files[0],), (files[0], "v", 1), [files[0], "v"]):
+            with pytest.raises(TypeError, match="key must be a"):
+                bad in cache  # noqa: B015 - the membership test is what raises
+
+
+@pytest.mark.parametrize("cached", [False, True])
+@pytest.mark.parametrize("color_mode", ["rgb", "grayscale"])
+def test_a_channels_first_compose_reads_the_decoded_files_right(files, tmp_path, cached,
+                                                               color_mode):
+    # layout="NCHW" made the loader's (H, W, C) pixels read as (C, H, W): an error, or
+    # garbage where the files share one size
+    same = []
+    for k in range(3):
+        same.append(str(tmp_path / f"s{k}.jpg"))
+        with open(same[-1], "wb") as f:
+            f.write(_jpeg(30, 40, 50 * k))
+    for paths in (files, same):
+        kwargs = dict(shuffle=False, color_mode=color_mode, prefetch=0,
+                      cache=tmp_path / "c" if cached else None)
+        want = np.concatenate([b for b, _ in ImageFiles(paths, transform=Compose(
+            [Resize((8, 8))]), **kwargs)])
+        got = np.concatenate([b for b, _ in ImageFiles(paths, transform=Compose(
+            [Resize((8, 8))], layout="NCHW", out_layout="NHWC"), **kwargs)])
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "uint8"])
+def test_meta_tensors_give_shapes_or_a_value_error(dtype):
+    torch = pytest.importorskip("torch")
+    from fastaug.transforms import Affine, ColorJitter, RandomErasing
+
+    x = torch.empty(2, 3, 20, 30, device="meta", dtype=getattr(torch, dtype))
+    for op, shape in ((Resize((8, 8)), (2, 3, 8, 8)), (Affine(rotate=(10, 10)), (2, 3, 20, 30)),
+                      (RandomErasing(p=1.0), (2, 3, 20, 30))):
+        out = Compose([op])(x).images  # the non-finite check must not read meta values
+        assert out.device.type == "meta" and tuple(out.shape) == shape
+    with pytest.raises(ValueError, match="meta"):  # was NotImplementedError (torch.nonzero)
+        Compose([ColorJitter(0.3, 0.3, 0.3, 0.1)])(x)

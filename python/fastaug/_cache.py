@@ -284,6 +284,8 @@ class DecodedCache:
         return len(committed) + sum(1 for key in self._pending if key not in committed)
 
     def __contains__(self, key) -> bool:
+        if not isinstance(key, tuple) or len(key) != 2:  # not an unpacking error
+            raise TypeError(f"a cache key must be a (source, variant) tuple, got {key!r}")
         source, variant = key
         return self.lookup(source, variant) is not None
 

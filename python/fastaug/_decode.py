@@ -96,6 +96,9 @@ def _exif_orientation(data: bytes) -> int:
     pos = 2
     end = len(data)
     while pos + 4 <= end and data[pos] == 0xFF:
+        if data[pos + 1] == 0xFF:  # fill bytes before a marker (allowed, and Pillow skips them)
+            pos += 1
+            continue
         marker = data[pos + 1]
         if marker in (0xD9, 0xDA):  # end of image, start of scan: no EXIF before the pixels
             return 1

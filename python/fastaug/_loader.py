@@ -266,21 +266,20 @@ class ImageFiles:
         """The batch as a tensor on ``self.device``: files decoded there where it can."""
         import torch
 
+        if self.cache is not None:  # the cached pixels, moved (the cache was ignored here)
+            return self.transform([torch.from_numpy(_chw(v)).to(self.device) for v in
+                                   self._map(self._cached_pixels, idx.tolist())],
+                                  indices=idx, epoch=epoch).images
         read = self._map(self._read, idx.tolist())
         tensors: List[Any] = [None] * len(idx)
         if self.device.type == "cuda" and self.color_mode == "rgb" and _gpu_jpeg() is not None:
-            decode_jpeg, rgb = _gpu_jpeg()
             jpegs = [k for k, (_, header, _) in enumerate(read) if header.jpeg]
-            if jpegs:
-                data = [torch.frombuffer(bytearray(read[k][0]), dtype=torch.uint8) for k in jpegs]
-                for k, t in zip(jpegs, decode_jpeg(data, mode=rgb, device=self.device)):
+            for k, t in zip(jpegs, _device_jpegs([read[k][0] for k in jpegs], self.device)):
+                if t is not None:
                     tensors[k] = _orient_tensor(t, read[k][1].orientation) if self.exif else t
         rest = [k for k in range(len(idx)) if tensors[k] is None]
         for k, pixels in zip(rest, self._map(lambda k: self._decoded(read[k], 1), rest)):
-            # writable too: Pillow's pixels are read-only, which torch warns about (and a
-            # CPU tensor would share them)
-            chw = np.require(np.moveaxis(pixels, -1, 0), requirements=["C", "W"])
-            tensors[k] = torch.from_numpy(chw).to(self.device)
+            tensors[k] = torch.from_numpy(_chw(pixels)).to(self.device)
         return self.transform(tensors, indices=idx, epoch=epoch).images
 
     def _images(self, idx: np.ndarray, epoch: int) -> np.ndarray:
@@ -290,14 +289,19 @@ class ImageFiles:
             shapes = [v.shape[:2] for v in views]
             params = t._sample_list(idx, epoch, shapes)
             plan = Plan.gather([t._plan(g) for g in params.groups], params.positions, len(idx))
-            return t._run_list(t._image_list(views), plan, self.num_threads)
+            return t._run_list(_as_listed(t, views), plan, self.num_threads)
         read = self._map(self._read, idx.tolist())
         headers = [h for _, h, _ in read]
         params = t._sample_list(idx, epoch, [h.shape for h in headers])
         plan = Plan.gather([t._plan(g) for g in params.groups], params.positions, len(idx))
         reductions = [1] * len(idx)
         if self.reduced_decode and any(h.jpeg for h in headers):
-            steps = np.linalg.svd(plan.pull[:, :2, :2], compute_uv=False)[:, -1]
+            linear = plan.pull[:, :2, :2]
+            finite = np.isfinite(linear).all(axis=(1, 2))
+            # svd raises LinAlgError on inf/NaN: such a plan decodes in full, and the native
+            # run refuses it with a ValueError
+            steps = np.zeros(len(idx))
+            steps[finite] = np.linalg.svd(linear[finite], compute_uv=False)[:, -1]
             reductions = [_decode.reduction_for(float(s), h, True)
                           for s, h in zip(steps, headers)]
         views = self._map(lambda k: self._decoded(read[k], reductions[k]), range(len(idx)))
@@ -305,7 +309,7 @@ class ImageFiles:
                   for v, h in zip(views, headers)]
         if any(s != (1.0, 1.0) for s in scales):
             plan = _fold_source_scale(plan, scales)
-        return t._run_list(t._image_list(views), plan, self.num_threads)
+        return t._run_list(_as_listed(t, views), plan, self.num_threads)
 
     def _read(self, k: int):
         path = self.paths[k]
@@ -363,6 +367,44 @@ def _gpu_jpeg():
     except ImportError:
         return None
     return decode_jpeg, ImageReadMode.RGB
+
+
+def _as_listed(t: Compose, views: List[np.ndarray]) -> List[np.ndarray]:
+    """``t._image_list`` of decoded (H, W, C) pixels: a Compose with layout="NCHW" reads a
+    list as (C, H, W) arrays, so they are handed over as such (views, no copy)."""
+    if t.layout == "NCHW":
+        views = [np.moveaxis(v, -1, 0) for v in views]
+    return t._image_list(views)
+
+
+def _chw(pixels: np.ndarray) -> np.ndarray:
+    """(H, W, C) pixels as a C-contiguous, writable (C, H, W) array for torch.from_numpy:
+    Pillow's pixels and the cache's memory map are read-only, which torch warns about (and
+    a CPU tensor would share them)."""
+    return np.require(np.moveaxis(pixels, -1, 0), requirements=["C", "W"])
+
+
+def _device_jpegs(files: List[bytes], device) -> list:
+    """The JPEG files decoded on ``device`` by nvJPEG, None for each it refuses: nvJPEG
+    rejects files Pillow reads (CMYK, some progressive ones), and one of them fails the
+    whole batched call. Those go to the CPU decoders, which decode them or name the file."""
+    if not files:
+        return []
+    import torch
+
+    decode_jpeg, rgb = _gpu_jpeg()
+    data = [torch.frombuffer(bytearray(f), dtype=torch.uint8) for f in files]
+    try:
+        return list(decode_jpeg(data, mode=rgb, device=device))
+    except RuntimeError:
+        pass
+    out = []
+    for d in data:  # which ones: one at a time
+        try:
+            out.append(decode_jpeg(d, mode=rgb, device=device))
+        except RuntimeError:
+            out.append(None)
+    return out
 
 
 def _orient_tensor(t, orientation: int):

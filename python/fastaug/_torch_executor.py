@@ -218,7 +218,7 @@ def _banded_matmul(weights, data, left: bool):
         return torch.matmul(w, d) if left else torch.matmul(d, w)
 
     finite = torch.isfinite(data)
-    if bool(finite.all()):
+    if data.device.type == "meta" or bool(finite.all()):  # meta: shapes only, no values
         return product(weights, data)
     out = product(weights, torch.where(finite, data, torch.zeros_like(data)))
     support = (weights != 0).to(data.dtype)
@@ -421,6 +421,10 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
     u8 = images.dtype == torch.uint8
     b, ch, h, w = images.shape
     rows = plan.kernel_rows()
+    bad = np.flatnonzero(~np.isfinite(rows).all(axis=1))
+    if bad.size:  # as the native pass refuses it: a warp of inf/NaN coordinates is garbage
+        raise ValueError(f"image {int(bad[0])}'s transform matrix is not finite (an extreme "
+                         f"scale, such as Affine's, overflowed)")
     codes, args = plan.ops()
     regions = plan.region_array(ch)
     # Augment's multiply_add acts on the unrounded warp and rounds once, half to even, at
@@ -448,6 +452,13 @@ def run_plan_torch(plan, images, normalize: Optional[Tuple[List[float], List[flo
         if round_warp:
             x = torch.floor(x + 0.5).clamp(0, 255)  # scipy's cast: half up, saturated
     slots = codes.shape[1]
+    if device.type == "meta" and codes.any():  # torch.nonzero below has no meta kernel
+        raise ValueError("colour ops need pixel values: images on the meta device have none")
+    for region in plan.regions:  # the native run's check (a broadcast error, or none, here)
+        if region.values.shape[1] not in (1, ch):
+            name = type(region.owner).__name__ if region.owner is not None else "a region op"
+            raise ValueError(f"{name}: its fill has {region.values.shape[1]} values; the "
+                             f"images have {ch} channels (give 1 or {ch})")
     for code in np.unique(codes).tolist():  # the native pass's check, before any indexing
         if _NAMES.get(code) in _GRAY_OR_RGB and ch not in (1, 3):
             raise ValueError(f"{_NAMES[code]} needs 1 or 3 channels, got {ch}")
