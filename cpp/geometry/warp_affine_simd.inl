@@ -1390,6 +1390,8 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
                                       s.last_col);
 #if defined(__AVX2__)
     plan_window<Tin, C>(&w.cols[b], s, src.width);
+#else
+    (void)src;  // only the AVX2 and AVX-512 column windows need the source width
 #endif
   }
   for (int64_t r = 0; r < dst.height; r += kLanes) {
