@@ -7,15 +7,17 @@
 # - Root: Debian bookworm's arm64 python3.11 and the libraries it needs, resolved by apt
 #   with a private state directory (the host's dpkg architectures and package lists are
 #   left alone), fetched with `apt-get download` and unpacked with `dpkg-deb -x`.
-# - numpy, scipy and Pillow (the tests' references) are PyPI's manylinux aarch64 wheels,
-#   installed with `pip --platform`: Debian's python3-numpy is 1.24, below fastaug's floor,
-#   and its python3-scipy would pull in a compiler toolchain through pythran. pytest and
-#   hypothesis are pure Python.
-# - Tests: test_simd, test_flip, test_warp_affine, test_photometric (kernels), test_pipeline
-#   (the fused batch pass), test_augment (the facade) -- about 7x slower under qemu than
-#   natively, so the suite's other files (integrations, CLI, Keras parity) are left to the
-#   native runs. Tests that spawn a Python subprocess are skipped under emulation (marker
-#   `spawns_python`, tests/conftest.py); FASTAUG_SIMD is checked here in fresh processes.
+# - numpy, scipy, Pillow and keras-preprocessing (the tests' references) come from PyPI's
+#   manylinux aarch64 wheels, installed with `pip --platform`: Debian's python3-numpy is 1.24,
+#   below fastaug's floor, and its python3-scipy pulls in a compiler toolchain (pythran).
+#   pytest and hypothesis are pure Python.
+# - Tests: test_simd, test_flip, test_warp_affine, test_photometric and test_levels_agree
+#   (kernels; the last covers the colour and resize families, whose own tests need torch),
+#   test_pipeline (the fused batch pass), test_augment (the facade). qemu is several times
+#   slower than native, so the suite's other files (integrations, CLI, Keras parity) are
+#   left to the native runs. Tests that spawn a Python subprocess are skipped under
+#   emulation (marker `spawns_python`, tests/conftest.py); FASTAUG_SIMD is checked here in
+#   fresh processes instead.
 #
 # Everything downloaded and the build tree are cached under
 # ${XDG_CACHE_HOME:-~/.cache}/fastaug-arm64; a second run rebuilds only what changed.
@@ -106,7 +108,9 @@ cmake -S "$SRC" -B "$BUILD" ${GEN[@]+"${GEN[@]}"} -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_FLAGS="-isystem $CACHE/pyinc" \
   -Dpybind11_DIR="$("$HOSTPY" -c "import sys; sys.path.insert(0, '$HOST'); import pybind11; print(pybind11.get_cmake_dir())")" \
   >/dev/null
-"${LOCK[@]}" cmake --build "$BUILD" -j "$(nproc)"
+# The compiler's output goes to a log, shown when the build fails.
+"${LOCK[@]}" cmake --build "$BUILD" -j "$(nproc)" > "$BUILD/build.log" 2>&1 \
+  || { tail -n 60 "$BUILD/build.log"; echo "arm64.sh: cross build failed ($BUILD/build.log)" >&2; exit 1; }
 grep -qs "FASTAUG_NEON=1" "$BUILD/build.ninja" "$BUILD/CMakeFiles/fastaug_kernels.dir/flags.make" \
   || { echo "arm64.sh: the aarch64 build did not define FASTAUG_NEON" >&2; exit 1; }
 # Every family's NEON unit is in (the module itself is stripped: look in the kernels archive).
@@ -143,7 +147,7 @@ if FASTAUG_SIMD=avx2 "${PYARM[@]}" -c "import fastaug" 2>/dev/null; then
 fi
 log "simd_info: cpu neon; FASTAUG_SIMD forces scalar and neon, rejects avx2"
 TESTS=(tests/test_simd.py tests/test_flip.py tests/test_warp_affine.py tests/test_photometric.py
-       tests/test_pipeline.py tests/test_augment.py)
+       tests/test_levels_agree.py tests/test_pipeline.py tests/test_augment.py)
 for level in scalar neon; do
   # Each pass runs the kernel tests at its own level only (FASTAUG_TEST_LEVELS, conftest.py).
   FASTAUG_SIMD=$level FASTAUG_TEST_LEVELS=active "${PYARM[@]}" -m pytest -q -p no:cacheprovider -x "${TESTS[@]}"

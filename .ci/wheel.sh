@@ -110,6 +110,6 @@ assert info["active"] == expected, info
 PY
 # The core tests: kernels, the fused pipeline, the augmentation facade (no integrations).
 "$WORK/venv/bin/python" -m pytest -q -p no:cacheprovider tests/test_simd.py tests/test_flip.py \
-  tests/test_warp_affine.py tests/test_photometric.py tests/test_pipeline.py \
+  tests/test_warp_affine.py tests/test_photometric.py tests/test_levels_agree.py tests/test_pipeline.py \
   tests/test_random.py tests/test_augment.py tests/test_nonfinite.py tests/test_out_layout.py
 echo "wheel.sh: ok in $(( $(date +%s) - start ))s"
