@@ -78,7 +78,7 @@ ln -sfn "$ROOT/usr/include/aarch64-linux-gnu/python$PYV" "$CACHE/pyinc/aarch64-l
 
 # Python packages: target wheels for the emulated interpreter, pybind11 for the host build.
 SITE=$CACHE/site
-REQS=("numpy>=1.25" "scipy>=1.10" "pillow>=9" "pytest>=7" "hypothesis>=6" "keras-preprocessing==1.1.2" six)
+REQS=("numpy>=1.25" "scipy>=1.16" "pillow>=9" "pytest>=7" "hypothesis>=6" "keras-preprocessing==1.1.2" six)
 if [ "$(cat "$SITE/.complete" 2>/dev/null)" != "${REQS[*]}" ]; then  # reinstalled when the list changes
   rm -rf "$SITE"
   "$HOSTPY" -m pip install -q --target "$SITE" --only-binary=:all: --python-version "$PYV" \
