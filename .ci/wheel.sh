@@ -43,7 +43,18 @@ export ZIG_GLOBAL_CACHE_DIR="$CACHE/zig" ZIG_LOCAL_CACHE_DIR="$WORK/zig-local"
 
 rm -f dist/fastaug-*-linux_x86_64.whl dist/fastaug-*manylinux*x86_64.whl
 start=$(date +%s)
-CC="$WORK/zig-cc" CXX="$WORK/zig-c++" "${LOCK[@]}" "$TOOLS/pip" wheel -q --no-deps \
+# A version script keeps the statically linked libc++ and libc++abi (operator new, std::__1,
+# the exception runtime) private to the module, so they never meet another library's
+# libstdc++ in the same process (zig's linker has no --exclude-libs). A pattern, not a
+# name: CMake's test programs link with it too and have no PyInit.
+cat > "$WORK/exports.map" <<'EOF'
+{
+  global: PyInit_*;
+  local: *;
+};
+EOF
+CC="$WORK/zig-cc" CXX="$WORK/zig-c++" LDFLAGS="-Wl,--version-script=$WORK/exports.map" \
+  "${LOCK[@]}" "$TOOLS/pip" wheel -q --no-deps \
   --cache-dir "$CACHE/pip" -w "$WORK/raw" -Cbuild-dir="$WORK/build" .
 echo "wheel.sh: built in $(( $(date +%s) - start ))s"
 raw=$(ls "$WORK"/raw/fastaug-*.whl)
@@ -72,6 +83,14 @@ needed = {t.needed for s in elf.iter_sections() if isinstance(s, DynamicSection)
 print(f"wheel.sh: {mods[0]} needs {sorted(needed)}")
 if needed - allowed:
     sys.exit(f"wheel.sh: the module needs {sorted(needed - allowed)}: not self-contained")
+# And it exports nothing but its init function (no C++ runtime symbols).
+dynsym = elf.get_section_by_name(".dynsym")
+exported = sorted(sym.name for sym in dynsym.iter_symbols()
+                  if sym["st_shndx"] != "SHN_UNDEF" and sym.name
+                  and sym["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK"))
+print(f"wheel.sh: the module exports {exported}")
+if exported != ["PyInit__core"]:
+    sys.exit("wheel.sh: the module exports more than PyInit__core")
 PY
 # Nothing to bundle or patch (auditwheel repair would only rename it): retag it.
 "$TOOLS/python" -m wheel tags --remove --platform-tag manylinux_2_17_x86_64.manylinux2014_x86_64 "$raw" >/dev/null
