@@ -23,7 +23,7 @@ fi
 
 [[ -x "$work/venv/bin/python" ]] || "$python" -m venv --system-site-packages "$work/venv"
 # --no-build-isolation below: the build requirements must be in the venv itself.
-"$work/venv/bin/pip" install -q "scikit-build-core>=0.10" "pybind11>=2.12"
+"$work/venv/bin/pip" install -q "scikit-build-core>=0.10" "pybind11>=2.13"
 echo "sanitize: building (ASan+UBSan) in $work/build"
 "$work/venv/bin/pip" install -q --no-build-isolation --no-deps \
   -Cbuild-dir="$work/build" -Ccmake.define.FASTAUG_SANITIZE=ON "$root"

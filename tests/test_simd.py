@@ -1,4 +1,5 @@
 import os
+import platform
 import subprocess
 import sys
 
@@ -38,6 +39,7 @@ def _import_with_env(value):
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
 
 
+@pytest.mark.spawns_python
 @pytest.mark.parametrize("level", fastaug.simd_info()["available"])
 def test_env_var_forces_each_available_level(level):
     proc = _import_with_env(level)
@@ -45,6 +47,7 @@ def test_env_var_forces_each_available_level(level):
     assert proc.stdout.strip() == level
 
 
+@pytest.mark.spawns_python
 def test_env_var_rejects_unknown_level():
     proc = _import_with_env("avx9000")
     assert proc.returncode != 0
@@ -130,8 +133,13 @@ def _proc_cpuinfo_flags():
     return None
 
 
-# Linux on x86 only (elsewhere there is no /proc/cpuinfo "flags" line to compare with).
-if _proc_cpuinfo_flags() is not None:
+_MACHINE = platform.machine().lower()
+_X86 = _MACHINE in ("x86_64", "amd64", "i386", "i686")
+
+
+# Linux on x86 only (elsewhere there is no /proc/cpuinfo "flags" line to compare with; under
+# qemu-user an aarch64 process reads the x86 host's).
+if _X86 and _proc_cpuinfo_flags() is not None:
     def test_detected_level_matches_proc_cpuinfo():
         # Linux lists a flag only if the kernel enables the state it needs (XSAVE for AVX).
         flags = _proc_cpuinfo_flags()
@@ -144,3 +152,11 @@ if _proc_cpuinfo_flags() is not None:
                     want = "avx512"
         assert _core.cpu_simd_level() == want
         assert _core._testing.avx512vbmi() == (want == "avx512" and "avx512vbmi" in flags)
+
+
+# Advanced SIMD is part of the AArch64 baseline: every aarch64 CPU runs the neon level.
+if _MACHINE in ("aarch64", "arm64"):
+    def test_aarch64_detects_neon():
+        assert _core.cpu_simd_level() == "neon"
+        assert fastaug.simd_info()["available"] == ["scalar", "neon"]
+        assert not _core._testing.avx512vbmi()

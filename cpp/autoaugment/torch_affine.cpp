@@ -122,7 +122,9 @@ void grid_nearest(const ImageView<T>& x, const double m[6], float fill) {
 
 template <typename T>
 void torch_affine_op(const ImageView<T>& x, TorchAffineOp op, double magnitude, float fill) {
-  double m[6];
+  // Every op sets m; zeros keep GCC (aarch64) from warning that a value outside the enum
+  // would leave it unset.
+  double m[6] = {};
   const double w = static_cast<double>(x.width), h = static_cast<double>(x.height);
   switch (op) {
     case TorchAffineOp::shear_x:

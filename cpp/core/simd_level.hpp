@@ -51,9 +51,9 @@ X86Features x86_features_from_cpuid(const X86CpuidWords& w);
 
 }  // namespace fastaug
 
-// Calls ns::fn(args...) for the active level's namespace (scalar, sse4, avx2, avx512).
-// Every kernel family defines its per-ISA entry points with identical signatures in
-// those namespaces; builds without x86 variants only have `scalar`.
+// Calls ns::fn(args...) for the active level's namespace (scalar, sse4, avx2, avx512 on
+// x86; scalar, neon on aarch64). Every kernel family defines its per-ISA entry points with
+// identical signatures in those namespaces; other builds only have `scalar`.
 #if defined(FASTAUG_X86)
 #define FASTAUG_DISPATCH(fn, ...)                                      \
   do {                                                                 \
@@ -64,20 +64,13 @@ X86Features x86_features_from_cpuid(const X86CpuidWords& w);
       default: return scalar::fn(__VA_ARGS__);                         \
     }                                                                  \
   } while (0)
-#else
-#define FASTAUG_DISPATCH(fn, ...) return scalar::fn(__VA_ARGS__)
-#endif
-
-// For entry points that also have a NEON version (declared with
-// FASTAUG_DECLARE_PER_ISA_NEON): on aarch64 builds, `neon` or `scalar`; elsewhere the
-// same as FASTAUG_DISPATCH. Entry points without one run `scalar` at the neon level.
-#if defined(FASTAUG_NEON)
-#define FASTAUG_DISPATCH_NEON(fn, ...)                                    \
-  do {                                                                    \
-    if (::fastaug::active_simd_level() == ::fastaug::SimdLevel::neon)     \
-      return neon::fn(__VA_ARGS__);                                       \
-    return scalar::fn(__VA_ARGS__);                                       \
+#elif defined(FASTAUG_NEON)
+#define FASTAUG_DISPATCH(fn, ...)                                      \
+  do {                                                                 \
+    if (::fastaug::active_simd_level() == ::fastaug::SimdLevel::neon)  \
+      return neon::fn(__VA_ARGS__);                                    \
+    return scalar::fn(__VA_ARGS__);                                    \
   } while (0)
 #else
-#define FASTAUG_DISPATCH_NEON(fn, ...) FASTAUG_DISPATCH(fn, __VA_ARGS__)
+#define FASTAUG_DISPATCH(fn, ...) return scalar::fn(__VA_ARGS__)
 #endif

@@ -9,10 +9,7 @@
 // rows whose pixels are not packed, take the pixel-by-pixel loop.
 #include <cstring>
 
-#if defined(__SSE4_1__)
-#include <immintrin.h>
-#endif
-
+#include "core/simd.hpp"  // B16: 16-byte shuffles on every architecture
 #include "core/simd_level.hpp"
 #include "geometry/flip.hpp"
 
@@ -57,9 +54,9 @@ static_assert(mirror48_skips_are_empty(3) && mirror48_skips_are_empty(6) &&
                   mirror48_skips_are_empty(12),
               "48-byte mirror needs only 7 shuffles");
 
-inline __m128i load16(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
-inline void store16(uint8_t* p, __m128i v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
-inline __m128i mask16(const Shuffle16& m) { return load16(m.b); }
+inline B16 load16(const uint8_t* p) { return b16_load(p); }
+inline void store16(uint8_t* p, B16 v) { b16_store(p, v); }
+inline B16 mask16(const Shuffle16& m) { return load16(m.b); }
 
 // Widest vector: V bytes of whole pixels, reversed.
 #if defined(__AVX512BW__)
@@ -81,21 +78,19 @@ inline void reverse_vector(const uint8_t* s, uint8_t* d) {
       P == 16 ? v : _mm256_shuffle_epi8(v, _mm256_broadcastsi128_si256(mask16(m)));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm256_permute4x64_epi64(in_lanes, 0x4E));
 }
-#elif defined(__SSE4_1__)
+#else  // SSE4.1, NEON
 constexpr int kVector = 16;
 template <int P>
 inline void reverse_vector(const uint8_t* s, uint8_t* d) {
   static constexpr Shuffle16 m = reverse_pixels_mask(P);
-  store16(d, _mm_shuffle_epi8(load16(s), mask16(m)));
+  store16(d, b16_shuffle(load16(s), mask16(m)));
 }
-#else
-#error "flip_simd.inl needs SSE4.1 or better"
 #endif
 
 template <int P>
 inline void reverse16(const uint8_t* s, uint8_t* d) {
   static constexpr Shuffle16 m = reverse_pixels_mask(P);
-  store16(d, _mm_shuffle_epi8(load16(s), mask16(m)));
+  store16(d, b16_shuffle(load16(s), mask16(m)));
 }
 
 void flip_row_pixels(const uint8_t* s, uint8_t* d, int64_t width, int64_t p) {
@@ -127,12 +122,12 @@ void flip_row_pow2(const uint8_t* s, uint8_t* d, int64_t n) {
 template <int P>
 inline void mirror48(const uint8_t* s, uint8_t* d) {
   static constexpr Mirror48 m = mirror48_masks(P);
-  const __m128i c0 = load16(s), c1 = load16(s + 16), c2 = load16(s + 32);
-  auto shuf = [](__m128i v, const Shuffle16& mk) { return _mm_shuffle_epi8(v, mask16(mk)); };
-  store16(d, _mm_or_si128(shuf(c1, m.mask[0][1]), shuf(c2, m.mask[0][2])));
-  store16(d + 16, _mm_or_si128(_mm_or_si128(shuf(c0, m.mask[1][0]), shuf(c1, m.mask[1][1])),
-                               shuf(c2, m.mask[1][2])));
-  store16(d + 32, _mm_or_si128(shuf(c0, m.mask[2][0]), shuf(c1, m.mask[2][1])));
+  const B16 c0 = load16(s), c1 = load16(s + 16), c2 = load16(s + 32);
+  auto shuf = [](B16 v, const Shuffle16& mk) { return b16_shuffle(v, mask16(mk)); };
+  store16(d, b16_or(shuf(c1, m.mask[0][1]), shuf(c2, m.mask[0][2])));
+  store16(d + 16, b16_or(b16_or(shuf(c0, m.mask[1][0]), shuf(c1, m.mask[1][1])),
+                         shuf(c2, m.mask[1][2])));
+  store16(d + 32, b16_or(shuf(c0, m.mask[2][0]), shuf(c1, m.mask[2][1])));
 }
 
 #if defined(__AVX2__) && !defined(__AVX512BW__)

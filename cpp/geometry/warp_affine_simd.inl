@@ -10,7 +10,6 @@
 // through the scalar reference. Axis-aligned matrices (shift, zoom, flips) take a separable
 // path with the same arithmetic and results (see warp_axis_aligned). Packed uint8-to-uint8
 // warps step coordinates in fixed point inside the image (see FixedSteps).
-#include <immintrin.h>
 
 // GCC 12's AVX-512 headers build their "undefined" vectors from self-initialised locals,
 // which -Wmaybe-uninitialized reports once inlined here; the values are never read.
@@ -42,6 +41,14 @@ namespace {
 // store. On Zen 4 this beats vpgatherdq on AVX2 and AVX-512; storing the offsets to memory
 // and reloading them, or inserting from memory with vpinsrq, measured no faster than the
 // gathers (docs/performance.md, "Affine warps").
+#if defined(FASTAUG_ISA_NEON)
+inline void split_offsets4(VI offsets, int64_t o[4]) {
+  o[0] = vgetq_lane_s32(offsets, 0);
+  o[1] = vgetq_lane_s32(offsets, 1);
+  o[2] = vgetq_lane_s32(offsets, 2);
+  o[3] = vgetq_lane_s32(offsets, 3);
+}
+#else
 inline void split_offsets4(__m128i offsets, int64_t o[4]) {
   const int64_t pair01 = _mm_cvtsi128_si64(offsets), pair23 = _mm_extract_epi64(offsets, 1);
   o[0] = static_cast<int32_t>(pair01);
@@ -49,6 +56,7 @@ inline void split_offsets4(__m128i offsets, int64_t o[4]) {
   o[2] = static_cast<int32_t>(pair23);
   o[3] = pair23 >> 32;
 }
+#endif
 template <typename T>
 inline T read_at(const uint8_t* p) {
   T v;
@@ -59,12 +67,23 @@ inline T read_at(const uint8_t* p) {
 // Four 4-byte reads at base + offsets: SSE4's and AVX2's 4-byte gathers, faster than
 // offsets stored and reloaded (SSE4) or vpgatherdd (AVX2). AVX-512 keeps vpgatherdd:
 // sixteen loads per block made its uint8 order-0 border blocks slower.
+#if defined(FASTAUG_ISA_NEON)
+inline VI load_dwords4(const uint8_t* base, VI offsets) {
+  int64_t o[4];
+  split_offsets4(offsets, o);
+  VI v = vdupq_n_s32(read_at<int32_t>(base + o[0]));
+  v = vsetq_lane_s32(read_at<int32_t>(base + o[1]), v, 1);
+  v = vsetq_lane_s32(read_at<int32_t>(base + o[2]), v, 2);
+  return vsetq_lane_s32(read_at<int32_t>(base + o[3]), v, 3);
+}
+#else
 inline __m128i load_dwords4(const uint8_t* base, __m128i offsets) {
   int64_t o[4];
   split_offsets4(offsets, o);
   return _mm_setr_epi32(read_at<int32_t>(base + o[0]), read_at<int32_t>(base + o[1]),
                         read_at<int32_t>(base + o[2]), read_at<int32_t>(base + o[3]));
 }
+#endif
 
 #if defined(__AVX2__)
 // Four 8-byte reads at base + offsets, as one vector of qwords.
@@ -76,7 +95,49 @@ inline __m256i load_qwords4(const uint8_t* base, __m128i offsets) {
 }
 #endif
 
-#if defined(__AVX512BW__)
+#if defined(FASTAUG_ISA_NEON)
+
+// As SSE4.1's below: no gather instruction, four scalar loads; stores through byte tables.
+inline VI i_gather(const void* base, VI byte_offsets) {
+  return load_dwords4(static_cast<const uint8_t*>(base), byte_offsets);
+}
+inline VF f_gather(const void* base, VI byte_offsets) { return vreinterpretq_f32_s32(i_gather(base, byte_offsets)); }
+inline VI u8_round(VF t) {
+  const VF v = f_min(f_max(t, f_set1(0.0f)), f_set1(255.0f));
+  const VI i = i_trunc_f(v);
+  const FM up = f_ge(f_sub(v, f_from_i(i)), f_set1(0.5f));
+  return vsubq_s32(i, vreinterpretq_s32_u32(up));
+}
+inline void store_packed_c1(uint8_t* p, VI v) {
+  static const int8_t kLow[16] = {0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+  const int32_t bytes = vgetq_lane_s32(vreinterpretq_s32_u8(b16_shuffle(vreinterpretq_u8_s32(v), b16_load(kLow))), 0);
+  std::memcpy(p, &bytes, 4);
+}
+inline void store_packed_c3(uint8_t* p, VI v) {
+  static const int8_t kDrop4th[16] = {0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1};
+  alignas(16) uint8_t packed[16];
+  b16_store(packed, b16_shuffle(vreinterpretq_u8_s32(v), b16_load(kDrop4th)));
+  std::memcpy(p, packed, 12);
+}
+inline void store_packed_c4(uint8_t* p, VI v) { vst1q_s32(reinterpret_cast<int32_t*>(p), v); }
+template <int C>
+inline void gather_pairs(const uint8_t* base, VI start, VI shift, VI* first, VI* second) {
+  alignas(16) int32_t st[4], sh[4];
+  alignas(16) uint32_t a[4], b[4];
+  vst1q_s32(st, start);
+  vst1q_s32(sh, shift);
+  for (int l = 0; l < 4; ++l) {
+    uint64_t q;
+    std::memcpy(&q, base + st[l], 8);
+    q >>= sh[l];
+    a[l] = static_cast<uint32_t>(q);
+    b[l] = static_cast<uint32_t>(q >> (8 * C));
+  }
+  *first = vreinterpretq_s32_u32(vld1q_u32(a));
+  *second = vreinterpretq_s32_u32(vld1q_u32(b));
+}
+
+#elif defined(__AVX512BW__)
 
 inline VI i_gather(const void* base, VI byte_offsets) {
   return _mm512_i32gather_epi32(byte_offsets, base, 1);
@@ -693,7 +754,7 @@ struct FixedSteps {
   int64_t block_step_y = 0, block_step_x = 0;  // round(kLanes * m1 * 2^32), same for m4
   int64_t bias = 0;                            // one half for order 0 (rounding is then truncation)
   int64_t fixed32(double coordinate) const {
-    return _mm_cvtsd_si64(_mm_set_sd(coordinate * kFixedOne32)) + bias;
+    return round_even_i64(coordinate * kFixedOne32) + bias;
   }
 };
 
@@ -713,13 +774,13 @@ bool prepare_fixed_steps(const ImageView<const Tin>& src, const ImageView<Tout>&
     return false;
   alignas(64) int32_t ly[kLanes], lx[kLanes];
   for (int l = 0; l < kLanes; ++l) {
-    ly[l] = _mm_cvtsd_si32(_mm_set_sd(static_cast<double>(l) * m[1] * kFixedOne));
-    lx[l] = _mm_cvtsd_si32(_mm_set_sd(static_cast<double>(l) * m[4] * kFixedOne));
+    ly[l] = round_even_i32(static_cast<double>(l) * m[1] * kFixedOne);
+    lx[l] = round_even_i32(static_cast<double>(l) * m[4] * kFixedOne);
   }
   fs->lane_y = i_load(ly);
   fs->lane_x = i_load(lx);
-  fs->block_step_y = _mm_cvtsd_si64(_mm_set_sd(kLanes * m[1] * kFixedOne32));
-  fs->block_step_x = _mm_cvtsd_si64(_mm_set_sd(kLanes * m[4] * kFixedOne32));
+  fs->block_step_y = round_even_i64(kLanes * m[1] * kFixedOne32);
+  fs->block_step_x = round_even_i64(kLanes * m[4] * kFixedOne32);
   fs->bias = kBilinear ? 0 : int64_t{1} << 31;
   return true;
 }
@@ -1329,6 +1390,8 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
                                       s.last_col);
 #if defined(__AVX2__)
     plan_window<Tin, C>(&w.cols[b], s, src.width);
+#else
+    (void)src;  // only the AVX2 and AVX-512 column windows need the source width
 #endif
   }
   for (int64_t r = 0; r < dst.height; r += kLanes) {

@@ -6,7 +6,8 @@
 // values.
 #include <cstdint>
 
-#if defined(__SSE4_1__)
+#include "core/isa_namespaces.hpp"  // FASTAUG_VECTOR_UNIT
+#if defined(FASTAUG_VECTOR_UNIT)
 #include "core/simd.hpp"
 #endif
 #include "pipeline/torchvision_color.hpp"
@@ -31,12 +32,12 @@ constexpr float bound() { return sizeof(T) == 1 ? 255.0f : 1.0f; }
 inline float floor_luma(float l, const uint8_t*) { return static_cast<float>(static_cast<int32_t>(l)); }
 inline float floor_luma(float l, const float*) { return l; }
 
-#if defined(__SSE4_1__)
-// fused() on lanes. AVX2 and AVX-512 have FMA: the exact a * b + c rounded once, as
+#if defined(FASTAUG_VECTOR_UNIT)
+// fused() on lanes. AVX2, AVX-512 and NEON have FMA: the exact a * b + c rounded once, as
 // torchvision's kernel computes it. SSE4.1 has none: the product, exact in double, plus c
 // in double, then rounded to float, which is the same value unless the double sum was
 // itself rounded and then lands on a float rounding tie (the scalar reference does so too).
-#if defined(__AVX2__)
+#if defined(__AVX2__) || defined(FASTAUG_ISA_NEON)
 inline VF vfused(VF a, VF b, VF c) { return f_fma(a, b, c); }
 #else
 inline VF vfused(VF a, VF b, VF c) {
@@ -71,7 +72,7 @@ inline void store_pixels(float* p, const VF v[3]) {
 // uint8: the floored lumas are integers, summed exactly in integers; float32: in double.
 double luma_sum_impl(const uint8_t* p, int64_t pixels) {
   int64_t total = 0, i = 0;
-#if defined(__SSE4_1__)
+#if defined(FASTAUG_VECTOR_UNIT)
   // int32 lanes gain at most 255 a block: flushed to int64 well before they could overflow.
   constexpr int64_t kFlush = int64_t{1} << 20;
   while (i + kLanes <= pixels) {
@@ -98,7 +99,7 @@ double luma_sum_impl(const float* p, int64_t pixels) {
 template <typename T>
 void blend_constant_impl(T* p, int64_t n, float other, float ratio, float rest) {
   int64_t e = 0;
-#if defined(__SSE4_1__)
+#if defined(FASTAUG_VECTOR_UNIT)
   for (; e + kBlock <= n; e += kBlock) {
     VF v[4];
     load_block(p + e, v);
@@ -116,7 +117,7 @@ void blend_constant_impl(T* p, int64_t n, float other, float ratio, float rest) 
 template <typename T>
 void blend_luma_impl(T* p, int64_t pixels, float ratio, float rest) {
   int64_t i = 0;
-#if defined(__SSE4_1__)
+#if defined(FASTAUG_VECTOR_UNIT)
   for (; i + kLanes <= pixels; i += kLanes) {
     VF v[3];
     load_pixels(p + 3 * i, v);
@@ -138,7 +139,7 @@ void blend_luma_impl(T* p, int64_t pixels, float ratio, float rest) {
 template <typename T>
 void to_luma_impl(T* p, int64_t pixels) {
   int64_t i = 0;
-#if defined(__SSE4_1__)
+#if defined(FASTAUG_VECTOR_UNIT)
   for (; i + kLanes <= pixels; i += kLanes) {
     VF v[3];
     load_pixels(p + 3 * i, v);
@@ -193,7 +194,7 @@ inline void shift_hue_pixel(float& r, float& g, float& b, float shift) {
   b = ((k == 3) | (k == 4)) ? v : (k == 2 ? t : (k == 5 ? q : pv));
 }
 
-#if defined(__SSE4_1__)
+#if defined(FASTAUG_VECTOR_UNIT)
 inline VF clamp_unit(VF x) {
   return f_select(f_lt(x, f_set1(0.0f)), f_set1(0.0f), f_select(f_gt(x, f_set1(1.0f)), f_set1(1.0f), x));
 }
@@ -241,7 +242,7 @@ template <typename T>
 void shift_hue_impl(T* p, int64_t pixels, float shift) {
   constexpr bool u8 = sizeof(T) == 1;
   int64_t i = 0;
-#if defined(__SSE4_1__)
+#if defined(FASTAUG_VECTOR_UNIT)
   if constexpr (u8) {
     for (; i + kLanes <= pixels; i += kLanes) {
       VF rgb[3];

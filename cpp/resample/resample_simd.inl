@@ -5,8 +5,9 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__SSE4_1__)
-#include <immintrin.h>
+#include "core/isa_namespaces.hpp"  // FASTAUG_VECTOR_UNIT
+#if defined(FASTAUG_VECTOR_UNIT)
+#include "core/simd.hpp"  // B16: pmaddwd and packs on every architecture
 #endif
 
 #include "resample/resample_passes.hpp"
@@ -29,16 +30,15 @@ inline void x_pixel_scalar(const uint8_t* p, int64_t step, int64_t channels, con
   }
 }
 
-#if defined(__SSE4_1__)
+#if defined(FASTAUG_VECTOR_UNIT)
 // (w0, w1) as two int16 in every int32 lane.
-inline __m128i weight_pair(int32_t w0, int32_t w1) {
-  return _mm_set1_epi32(static_cast<int32_t>((static_cast<uint32_t>(w1) << 16) | (static_cast<uint32_t>(w0) & 0xFFFFu)));
+inline B16 weight_pair(int32_t w0, int32_t w1) {
+  return b16_set1_i32(static_cast<int32_t>((static_cast<uint32_t>(w1) << 16) | (static_cast<uint32_t>(w0) & 0xFFFFu)));
 }
 // Four int32 sums to bytes 0..3 of a lane: >> precision, clamped to [0, 255].
-inline __m128i sums_to_u8(__m128i s, int precision) {
-  const __m128i shifted = _mm_sra_epi32(s, _mm_cvtsi32_si128(precision));
-  const __m128i words = _mm_packs_epi32(shifted, shifted);
-  return _mm_packus_epi16(words, words);
+inline B16 sums_to_u8(B16 s, int precision) {
+  const B16 shifted = b16_sra_i32(s, precision);
+  return b16_pack_i32_u8(shifted, shifted);
 }
 
 // x pass, 3 channels with contiguous pixels: four taps per step from one 16-byte load
@@ -49,25 +49,26 @@ inline __m128i sums_to_u8(__m128i s, int precision) {
 template <bool kCheckEnd>
 void x_row_rgb(const uint8_t* row, const uint8_t* image_end, const FixedTaps& t, int64_t out_width,
                uint8_t* out) {
-  const __m128i pairs01 = _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1);
-  const __m128i pairs23 = _mm_setr_epi8(6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
-  const __m128i half = _mm_set1_epi32(half_of(t.precision));
+  static const int8_t kPairs01[16] = {0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1};
+  static const int8_t kPairs23[16] = {6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1};
+  const B16 pairs01 = b16_load(kPairs01), pairs23 = b16_load(kPairs23);
+  const B16 half = b16_set1_i32(half_of(t.precision));
   const int64_t half_width = t.width / 2;
   // Four taps of output pixel c from j on, added to s.
-  auto step = [&](int64_t c, int64_t j, __m128i s) {
-    const __m128i px = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 3 * (t.first[c] + j)));
+  auto step = [&](int64_t c, int64_t j, B16 s) {
+    const B16 px = b16_load(row + 3 * (t.first[c] + j));
     const int32_t* wp = t.pairs + c * half_width + j / 2;
-    s = _mm_add_epi32(s, _mm_madd_epi16(_mm_shuffle_epi8(px, pairs01), _mm_set1_epi32(wp[0])));
-    return _mm_add_epi32(s, _mm_madd_epi16(_mm_shuffle_epi8(px, pairs23), _mm_set1_epi32(wp[1])));
+    s = b16_add_i32(s, b16_madd_i16(b16_shuffle(px, pairs01), b16_set1_i32(wp[0])));
+    return b16_add_i32(s, b16_madd_i16(b16_shuffle(px, pairs23), b16_set1_i32(wp[1])));
   };
   // Whether four taps from j on may be read with one 16-byte load.
   auto wide = [&](int64_t c, int64_t j) {
     return !kCheckEnd || row + 3 * (t.first[c] + j) + 16 <= image_end;
   };
   // Output pixel c from its sums over taps [0, j), finishing the rest one tap at a time.
-  auto finish = [&](int64_t c, int64_t j, __m128i s) {
+  auto finish = [&](int64_t c, int64_t j, B16 s) {
     alignas(16) int32_t lanes[4];
-    _mm_store_si128(reinterpret_cast<__m128i*>(lanes), s);
+    b16_store(lanes, s);
     const int32_t* w = t.fixed + c * t.width;
     for (; j < t.count[c]; ++j) {
       const uint8_t* q = row + 3 * (t.first[c] + j);
@@ -82,7 +83,7 @@ void x_row_rgb(const uint8_t* row, const uint8_t* image_end, const FixedTaps& t,
   // with 4 bytes whose last is rewritten by the next pixel.
   for (; c + 2 < out_width; c += 2) {
     const int64_t taps = t.count[c] > t.count[c + 1] ? t.count[c] : t.count[c + 1];
-    __m128i s0 = half, s1 = half;
+    B16 s0 = half, s1 = half;
     int64_t j = 0;
     for (; j < taps && wide(c, j) && wide(c + 1, j); j += 4) {
       s0 = step(c, j, s0);
@@ -93,13 +94,13 @@ void x_row_rgb(const uint8_t* row, const uint8_t* image_end, const FixedTaps& t,
       finish(c + 1, j, s1);
       continue;
     }
-    const int32_t b0 = _mm_cvtsi128_si32(sums_to_u8(s0, t.precision));
-    const int32_t b1 = _mm_cvtsi128_si32(sums_to_u8(s1, t.precision));
+    const int32_t b0 = b16_low_i32(sums_to_u8(s0, t.precision));
+    const int32_t b1 = b16_low_i32(sums_to_u8(s1, t.precision));
     std::memcpy(out + 3 * c, &b0, 4);
     std::memcpy(out + 3 * c + 3, &b1, 4);
   }
   for (; c < out_width; ++c) {
-    __m128i s = half;
+    B16 s = half;
     int64_t j = 0;
     for (; j < t.count[c] && wide(c, j); j += 4) s = step(c, j, s);
     finish(c, j, s);
@@ -110,27 +111,25 @@ void x_row_rgb(const uint8_t* row, const uint8_t* image_end, const FixedTaps& t,
 // step (exact 8-byte reads).
 void y_row(const uint8_t* const* rows, const int32_t* w, int64_t taps, int precision, int64_t n,
            uint8_t* out) {
-  const __m128i half = _mm_set1_epi32(half_of(precision));
+  const B16 half = b16_set1_i32(half_of(precision));
   int64_t e = 0;
   for (; e + 8 <= n; e += 8) {
-    __m128i lo = half, hi = half;
+    B16 lo = half, hi = half;
     int64_t j = 0;
     for (; j + 2 <= taps; j += 2) {
-      const __m128i a = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[j] + e)));
-      const __m128i b = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[j + 1] + e)));
-      const __m128i wab = weight_pair(w[j], w[j + 1]);
-      lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(a, b), wab));
-      hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_unpackhi_epi16(a, b), wab));
+      const B16 a = b16_load8_u16(rows[j] + e);
+      const B16 b = b16_load8_u16(rows[j + 1] + e);
+      const B16 wab = weight_pair(w[j], w[j + 1]);
+      lo = b16_add_i32(lo, b16_madd_i16(b16_unpacklo_i16(a, b), wab));
+      hi = b16_add_i32(hi, b16_madd_i16(b16_unpackhi_i16(a, b), wab));
     }
     if (j < taps) {
-      const __m128i a = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(rows[j] + e)));
-      const __m128i wa = weight_pair(w[j], 0);
-      lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(a, _mm_setzero_si128()), wa));
-      hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_unpackhi_epi16(a, _mm_setzero_si128()), wa));
+      const B16 a = b16_load8_u16(rows[j] + e);
+      const B16 wa = weight_pair(w[j], 0);
+      lo = b16_add_i32(lo, b16_madd_i16(b16_unpacklo_i16(a, b16_zero()), wa));
+      hi = b16_add_i32(hi, b16_madd_i16(b16_unpackhi_i16(a, b16_zero()), wa));
     }
-    const __m128i count = _mm_cvtsi32_si128(precision);
-    const __m128i words = _mm_packs_epi32(_mm_sra_epi32(lo, count), _mm_sra_epi32(hi, count));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + e), _mm_packus_epi16(words, words));
+    b16_store8(out + e, b16_pack_i32_u8(b16_sra_i32(lo, precision), b16_sra_i32(hi, precision)));
   }
   for (; e < n; ++e) {
     int32_t s = half_of(precision);
@@ -144,7 +143,7 @@ void y_row(const uint8_t* const* rows, const int32_t* w, int64_t taps, int preci
 
 void resample_x_u8(const ConstImageU8& src, int64_t row0, const ImageU8& mid, const FixedTaps& t) {
   const int64_t channels = mid.channels;
-#if defined(__SSE4_1__)
+#if defined(FASTAUG_VECTOR_UNIT)
   if (channels == 3 && src.col_stride == 3 && mid.col_stride == 3) {
     const uint8_t* image_end = src.pixel(src.height - 1, src.width - 1) + 3;
     // Past the furthest pixel a row's loads reach: steps stay within a weight row's padded
@@ -169,7 +168,7 @@ void resample_x_u8(const ConstImageU8& src, int64_t row0, const ImageU8& mid, co
 }
 
 void resample_y_u8(const ConstImageU8& mid, int64_t row0, const ImageU8& dst, const FixedTaps& t) {
-#if defined(__SSE4_1__)
+#if defined(FASTAUG_VECTOR_UNIT)
   constexpr int64_t kMaxTaps = 64;
   const uint8_t* rows[kMaxTaps];
 #endif
@@ -177,7 +176,7 @@ void resample_y_u8(const ConstImageU8& mid, int64_t row0, const ImageU8& dst, co
     const int32_t* w = t.fixed + r * t.width;
     const int64_t taps = t.count[r];
     const int64_t first = t.first[r] - row0;
-#if defined(__SSE4_1__)
+#if defined(FASTAUG_VECTOR_UNIT)
     if (taps <= kMaxTaps && dst.dense_rows()) {
       for (int64_t j = 0; j < taps; ++j) rows[j] = mid.row(first + j);
       y_row(rows, w, taps, t.precision, dst.width * dst.channels, dst.row(r));

@@ -1,0 +1,3 @@
+#define FASTAUG_ISA_NS neon
+#define FASTAUG_ISA_NEON 1  // see core/simd.hpp
+#include "geometry/flip_simd.inl"
