@@ -765,7 +765,7 @@ void normalize_channels_kernel(const ConstImageF32& src, const ImageF32& dst, co
 void normalize_rgb_planes_kernel(const uint8_t* x, int64_t pixels, const float* scale,
                                  const float* offset, float* planes, int64_t plane) {
   int64_t i = 0;
-#if defined(__SSE4_1__)
+#if defined(FASTAUG_VECTOR_UNIT)
   const VF s[3] = {f_set1(scale[0]), f_set1(scale[1]), f_set1(scale[2])};
   const VF o[3] = {f_set1(offset[0]), f_set1(offset[1]), f_set1(offset[2])};
   for (; i + kLanes <= pixels; i += kLanes) {
