@@ -9,6 +9,7 @@ import pytest
 
 import fastaug
 from fastaug import Compose
+from conftest import NO_CUDA_REASON
 from fastaug.transforms import (Affine, AutoContrast, CenterCrop, ChannelShift, ColorJitter,
                                 CoarseDropout, Equalize, GaussianBlur, Grayscale,
                                 HorizontalFlip, Invert, Normalize, Pad, Posterize,
@@ -134,7 +135,7 @@ def test_tensor_inputs_are_checked():
         compose(torch.zeros(2, 3, 8, 8, dtype=torch.uint8), masks=np.zeros((2, 8, 8)))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_CUDA_REASON)
 def test_cuda_tensors_stay_on_the_device():
     images = _images()
     compose = Compose(SUPPORTED["imagenet recipe"], seed=0)
