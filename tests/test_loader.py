@@ -336,3 +336,16 @@ def test_flow_from_directory_cache_gives_bit_identical_batches(folder, tmp_path,
                                          shuffle=False)
     np.random.seed(0)
     np.testing.assert_array_equal(got, uncached[0][0])
+
+
+def test_a_directory_is_refused_by_name_and_leaks_no_descriptor(tmp_path):
+    from fastaug._keras.directory import load_img
+
+    where = tmp_path / "not-an-image.png"
+    where.mkdir()
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    for _ in range(20):
+        with pytest.raises(OSError, match="not-an-image.png"):
+            load_img(where)
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) <= before

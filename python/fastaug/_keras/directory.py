@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import stat
 import threading
 import time
 import warnings
@@ -94,12 +93,9 @@ def _errors_name_file(path):
 def _read_regular_file(path) -> bytes:
     """The bytes of ``path``, refusing anything but a regular file: a FIFO named ``x.png``
     would block forever, a link to a device such as /dev/zero would never end."""
-    # O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer.
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    with open(os.open(path, flags), "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            raise OSError("cannot load image file {!r}: not a regular file".format(os.fspath(path)))
-        return f.read()
+    from .._decode import read_file
+
+    return read_file(path)
 
 
 def load_img(path: Any, grayscale: bool = False, color_mode: str = "rgb",
