@@ -142,15 +142,8 @@ def _torchvision_folder(case):
                             v2.RandomHorizontalFlip(), v2.ColorJitter(0.4, 0.4, 0.4, 0.1),
                             v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)])
     dataset = datasets.ImageFolder(case["root"], transform=transform)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH, shuffle=True,
-                                         num_workers=2, persistent_workers=True)
-
-    def run():
-        last = None
-        for images, _ in loader:
-            last = images
-        return last
-    return run
+    return _epochs(torch.utils.data.DataLoader(dataset, batch_size=BATCH, shuffle=True,
+                                               num_workers=2, persistent_workers=True))
 
 
 FOLDER_IMPLS = [

@@ -223,6 +223,17 @@ def _kernel_source(images: np.ndarray) -> np.ndarray:
     return images
 
 
+def _batch_indices(indices, n: int) -> np.ndarray:
+    """(n,) int64 sample indices for a batch of n images: ``arange(n)`` for None, else a
+    sequence with one entry per image."""
+    if indices is None:
+        return np.arange(n, dtype=np.int64)
+    idx, single = _checks.indices_arg(indices)
+    if single or idx.shape[0] != n:
+        raise ValueError(f"indices must be a sequence with one entry per image ({n})")
+    return idx
+
+
 # ---------------------------------------------------------------- the pipeline
 
 class Compose:
@@ -471,13 +482,7 @@ class Compose:
             return self._call_tensor_list(images, indices, epoch, masks, keypoints, boxes)
         if isinstance(images, (list, tuple)):
             views = self._image_list(images)
-            if indices is None:
-                idx = np.arange(len(views), dtype=np.int64)
-            else:
-                idx, single = _checks.indices_arg(indices)
-                if single or idx.shape[0] != len(views):
-                    raise ValueError(f"indices must be a sequence with one entry per image "
-                                     f"({len(views)}) for a list of images")
+            idx = _batch_indices(indices, len(views))
             params = self._sample_list(idx, epoch, [v.shape[:2] for v in views])
             return self.apply(images, params, masks=masks, keypoints=keypoints, boxes=boxes)
         images = _checks.array_arg(images, "images")
@@ -564,12 +569,7 @@ class Compose:
                 raise ValueError(f"images[{i}] must have the dtype, channels and device of "
                                  f"images[0] ({first.dtype}, {first.shape[0]}, {first.device})")
         n = len(images)
-        if indices is None:
-            idx = np.arange(n, dtype=np.int64)
-        else:
-            idx, single = _checks.indices_arg(indices)
-            if single or idx.shape[0] != n:
-                raise ValueError(f"indices must be a sequence with one entry per image ({n})")
+        idx = _batch_indices(indices, n)
         groups: Dict[Tuple[int, int], List[int]] = {}
         for i, t in enumerate(images):
             groups.setdefault((int(t.shape[1]), int(t.shape[2])), []).append(i)
@@ -609,12 +609,7 @@ class Compose:
         n, channels, height, width = images.shape
         if 0 in images.shape:
             raise ValueError(f"images must be non-empty, got shape {tuple(images.shape)}")
-        if indices is None:
-            idx = np.arange(n, dtype=np.int64)
-        else:
-            idx, single = _checks.indices_arg(indices)
-            if single or idx.shape[0] != n:
-                raise ValueError(f"indices must be a sequence with one entry per image ({n})")
+        idx = _batch_indices(indices, n)
         params = self._sample(idx, False, epoch, (int(height), int(width)))
         plan = self._plan(params)
         if plan.refuses_targets and not (masks is None and keypoints is None and boxes is None):
