@@ -116,7 +116,7 @@ torchvision_v2 = optional_module("torchvision.transforms.v2")
 
 PEER_PACKAGES = {
     "cv2": ("opencv-python-headless", cv2),
-    "albumentations": ("albumentations", albumentations),
+    "albumentations": ("albumentationsx", albumentations),
     "albucore": ("albucore", albucore),
     "PIL": ("pillow", PIL_Image),
     "scipy": ("scipy", ndimage),

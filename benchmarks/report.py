@@ -49,7 +49,7 @@ WORKLOAD_ORDER = [
 ]
 # The recipes' targets: (workload, peer family, required speed-up per image).
 RECIPE_TARGETS = [
-    ("ImageNet train recipe", "albumentations", 5.0), ("ImageNet train recipe", "torchvision", 20.0),
+    ("ImageNet train recipe", "AlbumentationsX", 5.0), ("ImageNet train recipe", "torchvision", 20.0),
     ("ImageNet validation recipe", "torchvision", 5.0), ("CIFAR train recipe", "torchvision", 10.0),
 ]
 # From files, on all cores: (workload, baseline family, how many times faster fastaug must be;
@@ -63,7 +63,7 @@ FILE_TARGETS = [
     ("files: 4000x3000 photos, RandomResizedCrop(224)", "decode", 3.0),
 ]
 FILE_SCALING_WORKLOADS = ("files: ImageNet recipe", "files: flow_from_directory")
-PACKAGES = ["fastaug", "numpy", "scipy", "opencv-python-headless", "pillow", "albumentations",
+PACKAGES = ["fastaug", "numpy", "scipy", "opencv-python-headless", "pillow", "albumentationsx",
             "albucore", "keras-preprocessing", "torch", "torchvision", "pytest-benchmark",
             "matplotlib"]
 
@@ -251,8 +251,8 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
                                       "<= 1.5x memcpy", ratio, ratio <= 1.5))
     flow = "ImageDataGenerator.flow"
     for size, members in cases("generator, uint8 out"):
-        out.append(_speedup_case("generator uint8 out vs albumentations Compose", size,
-                                 members, "albumentations", 3.0, fastaug_variant=flow))
+        out.append(_speedup_case("generator uint8 out vs AlbumentationsX Compose", size,
+                                 members, "AlbumentationsX", 3.0, fastaug_variant=flow))
         out.append(_speedup_case("generator uint8 out vs Keras, per core", size, members,
                                  "scipy", 50.0, fastaug_variant=flow))
         for variant in ("Compose", "Augment"):

@@ -81,9 +81,9 @@ def _albumentations(case):
     geo = case["geometry"]
     interp, border = _cv2_flags(case)
     transform = albumentations.Affine(
-        scale=geo.scale, rotate=(geo.rotate_deg, geo.rotate_deg),
+        scale=(geo.scale, geo.scale), rotate=(geo.rotate_deg, geo.rotate_deg),
         translate_px={"x": (geo.shift_px, geo.shift_px), "y": (0, 0)},
-        shear=0.0, interpolation=interp, border_mode=border, fill=0, p=1.0,
+        shear=(0.0, 0.0), interpolation=interp, border_mode=border, fill=0, p=1.0,
     )
     img = case["image"]
     return lambda: transform(image=img)["image"]
@@ -94,7 +94,7 @@ IMPLS = [
     Impl("scipy.ndimage", "per channel", "scipy", _scipy, needs_peers=("scipy",)),
     Impl("OpenCV", "warpAffine", "opencv", _opencv, needs_peers=("cv2",)),
     Impl("Pillow", "transform", "pillow", _pillow, needs_peers=("PIL",)),
-    Impl("albumentations", "Affine", "albumentations", _albumentations,
+    Impl("AlbumentationsX", "Affine", "albumentations", _albumentations,
          needs_peers=("albumentations", "cv2")),
 ]
 

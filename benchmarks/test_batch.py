@@ -202,7 +202,7 @@ GENERATOR_IMPLS = [
     Impl("fastaug", "Augment", "fastaug", _fastaug_augment),
     Impl("Keras", "keras_preprocessing flow", "scipy", _keras_flow,
          needs_peers=("keras_preprocessing", "scipy")),
-    Impl("albumentations", "Compose per image", "albumentations", _albumentations_compose,
+    Impl("AlbumentationsX", "Compose per image", "albumentations", _albumentations_compose,
          needs_peers=("albumentations", "cv2")),
     Impl("OpenCV", "hand-fused per image", "opencv", _opencv_fused, needs_peers=("cv2",)),
 ]

@@ -83,7 +83,7 @@ def _flip_impls(spec) -> list:
         Impl("numpy", "copy of flipped view", "numpy", numpy_copy),
         Impl("OpenCV", "flip", "opencv", opencv, needs_peers=("cv2",)),
         Impl("Pillow", "transpose", "pillow", pillow, needs_peers=("PIL",)),
-        Impl("albumentations", spec["albu"], "albumentations", albu,
+        Impl("AlbumentationsX", spec["albu"], "albumentations", albu,
              needs_peers=("albumentations", "cv2")),
     ] + memcpy_impls()
 

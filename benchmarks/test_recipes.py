@@ -50,7 +50,8 @@ def _albumentations(case):
     recipe = case["recipe"]
     if recipe == "ImageNet train recipe":
         ops = [A.RandomResizedCrop(size=(224, 224)), A.HorizontalFlip(),
-               A.ColorJitter(0.4, 0.4, 0.4, 0.1, p=1.0)]
+               A.ColorJitter(brightness_range=(0.6, 1.4), contrast_range=(0.6, 1.4),
+                             saturation_range=(0.6, 1.4), hue_range=(-0.1, 0.1), p=1.0)]
     elif recipe == "ImageNet validation recipe":
         ops = [A.SmallestMaxSize(max_size=256), A.CenterCrop(224, 224)]
     else:
@@ -78,7 +79,7 @@ def _torchvision(case):
 
 RECIPE_IMPLS = [
     Impl("fastaug", "Compose", "fastaug", _fastaug),
-    Impl("albumentations", "Compose per image", "albumentations", _albumentations,
+    Impl("AlbumentationsX", "Compose per image", "albumentations", _albumentations,
          needs_peers=("albumentations", "cv2")),
     Impl("torchvision", "v2 per image", "torchvision", _torchvision,
          needs_peers=("torchvision",)),
@@ -90,7 +91,7 @@ RECIPE_IMPLS = [
 def test_recipe(benchmark, threads, impl, recipe):
     if impl.library == "torchvision":
         torch.set_num_threads(threads.count)
-    if impl.library == "albumentations":
+    if impl.library == "AlbumentationsX":
         cv2.setNumThreads(threads.count)
     shape, side = RECIPES[recipe]
     case = {"batch": make_batch(shape), "threads": threads, "recipe": recipe}
