@@ -322,6 +322,30 @@ def test_fixed_point_inlier_blocks_match_scipy(simd_level, rng, channels, order)
         check_against_scipy(got, img, m, order, "nearest", 0.0, (64, 520))
 
 
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_order0_rows_leaving_the_image_match_scipy(simd_level, rng, channels):
+    """Order 0 rows that leave the image: fill "nearest" clamps the fixed-point coordinates
+    into it, fill "constant" fills cval outside each row's inlier span. Zoom-outs and
+    rotations put most of each row outside; offsets of k + 0.5 put lanes exactly on the
+    rounding tie at the edges (-0.5 and last + 0.5) and a hair either side of it."""
+    img = random_image(rng, (61, 83, channels), np.uint8)
+    for eps in (0.0, 1e-12, -1e-12, 2.0**-17):
+        for lin in ([[1.5, 0.0], [0.0, 1.5]], [[1.25, 0.5], [-0.5, 1.25]],
+                    [[0.5, -1.75], [1.75, 0.5]], [[-2.0, 0.25], [0.125, 2.5]]):
+            m = np.hstack([np.array(lin), [[-30.5 + eps], [-40.5 - eps]]])
+            for mode in ("nearest", "constant"):
+                got = kernels.warp_affine(img, m, order=0, fill_mode=mode, cval=200.0,
+                                          output_shape=(90, 130))
+                check_against_scipy(got, img, m, 0, mode, 200.0, (90, 130))
+    for _ in range(6):
+        m = random_matrix(rng, max_shift=120.0)
+        m[:, :2] *= rng.uniform(1.2, 2.5)
+        for mode in ("nearest", "constant"):
+            got = kernels.warp_affine(img, m, order=0, fill_mode=mode, cval=9.0,
+                                      output_shape=(70, 140))
+            check_against_scipy(got, img, m, 0, mode, 9.0, (70, 140))
+
+
 @pytest.mark.parametrize("order", [0, 1])
 def test_axis_aligned_path_with_strides_and_repeated_rows(simd_level, rng, order):
     """Negative and padded strides on both sides, and magnifications where many output rows

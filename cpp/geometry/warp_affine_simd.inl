@@ -17,6 +17,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -800,10 +801,13 @@ inline VI column_bytes(VI column) {
 
 // The source byte offsets of an order-0 block whose first column's coordinates are y and x
 // (FixedSteps::fixed32), stored to `offsets`; false where warp_block must do the block.
+// The lane coordinates are first clamped to [lo, hi]: for fill "nearest", the image's range
+// (that fill's rule for order 0), where they then hold exact halves, never near a tie.
 template <int C>
-bool nearest_copy_offsets(const Setup& s, const FixedSteps& fs, int64_t y, int64_t x,
-                          int32_t* offsets) {
-  const VI yl = lane_coords(y, fs.lane_y), xl = lane_coords(x, fs.lane_x);
+bool nearest_copy_offsets(const Setup& s, const FixedSteps& fs, VI lo, VI hi_y, VI hi_x,
+                          int64_t y, int64_t x, int32_t* offsets) {
+  const VI yl = i_min(i_max(lane_coords(y, fs.lane_y), lo), hi_y);
+  const VI xl = i_min(i_max(lane_coords(x, fs.lane_x), lo), hi_x);
   const VI fraction = i_set1(0xFFFF), margin = i_set1(kTieMargin);
   const VI tie_distance = i_min(i_and(i_add(yl, margin), fraction), i_and(i_add(xl, margin), fraction));
   if (i_any_lt(tie_distance, i_add(margin, margin))) return false;
@@ -1043,6 +1047,22 @@ void bilinear_fixed_row(const Setup& s, const FixedSteps& fs, int64_t y, int64_t
   }
 }
 
+// Output columns [c0, c1) of row r set to cval.
+template <typename Tout, int C>
+void fill_cval(const Setup& s, const ImageView<Tout>& dst, int64_t r, int64_t c0, int64_t c1) {
+  if (c0 >= c1) return;
+  Tout value;
+  if constexpr (std::is_same<Tout, uint8_t>::value) value = static_cast<uint8_t>(s.cval_packed & 0xFF);
+  else value = s.cval_f;
+  Tout* out = dst.pixel(r, c0);
+  if (dst.col_stride == C) {
+    std::fill_n(out, (c1 - c0) * C, value);
+    return;
+  }
+  for (int64_t c = c0; c < c1; ++c, out += dst.col_stride)
+    for (int k = 0; k < C; ++k) out[k] = value;
+}
+
 template <typename Tin, typename Tout, int C, bool kBilinear>
 void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& p,
                const Setup& s) {
@@ -1071,7 +1091,10 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
   // Fill "nearest", bilinear: a row (of a strip) with border columns is done in fixed-point
   // blocks throughout, where its coordinates fit them (FixedTaps clamps as the fill rule
   // does), instead of the slower border blocks in double.
-  const bool clamped_rows = fixed && kBilinear && p.fill == FillMode::nearest;
+  const bool clamped_rows = fixed && p.fill == FillMode::nearest;
+  // Order 0, fill "constant": a pixel takes cval exactly where its coordinates leave the
+  // image, which is outside the row's inlier span.
+  const bool cval_outside = !kBilinear && p.fill == FillMode::constant;
   auto fixed_range = [&](double rd, int64_t c) {
     constexpr double kLimit = 32000.0;  // 16.16 in int32, with room for the steps' rounding
     const double y = (m[2] + rd * m[0]) + products.m1(c), x = (m[5] + rd * m[3]) + products.m4(c);
@@ -1098,12 +1121,18 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
     auto clip = [&](int64_t v) { return v < strip_begin ? strip_begin : v > strip_end ? strip_end : v; };
     for (int64_t r = 0; r < dst.height; ++r) {
       const double rd = static_cast<double>(r);
-      int64_t begin = strip_begin, end = strip_end;  // FixedTaps clamps as fill "nearest" does
-      if (!(clamped_rows && fixed_range(rd, strip_begin) && fixed_range(rd, strip_end - 1))) {
+      int64_t begin = strip_begin, end = strip_end;  // the fixed point clamps as fill "nearest" does
+      const bool clamped = clamped_rows && fixed_range(rd, strip_begin) && fixed_range(rd, strip_end - 1);
+      if (!clamped) {
         inlier_span(r, &begin, &end);
         begin = clip(begin);
         end = clip(end);
       }
+      // Order-0 coordinates carry the +0.5 of FixedSteps::bias.
+      const int32_t no_clamp = std::numeric_limits<int32_t>::max();
+      const VI clamp_lo = i_set1(clamped ? 0x8000 : -no_clamp - 1);
+      const VI clamp_y = i_set1(clamped ? (s.last_row << 16) + 0x8000 : no_clamp);
+      const VI clamp_x = i_set1(clamped ? (s.last_col << 16) + 0x8000 : no_clamp);
       rc.y_base = d_set1(m[2] + rd * m[0]);
       rc.x_base = d_set1(m[5] + rd * m[3]);
       int64_t c = begin;
@@ -1127,7 +1156,8 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
       }
       for (; c + kLanes <= end; c += kLanes, y_fixed += fs.block_step_y, x_fixed += fs.block_step_x) {
         if constexpr (std::is_same<Tout, uint8_t>::value) {
-          if (fixed && nearest_copy_offsets<C>(s, fs, y_fixed, x_fixed, run_offsets + run_length)) {
+          if (fixed && nearest_copy_offsets<C>(s, fs, clamp_lo, clamp_y, clamp_x, y_fixed, x_fixed,
+                                               run_offsets + run_length)) {
             if (run_length == 0) run_begin = c;
             run_length += kLanes;
             continue;
@@ -1137,6 +1167,12 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
         warp_block<Tin, Tout, C, kBilinear, false>(s, rc, products.at(c), dst, r, c);
       }
       flush_run();
+      if (cval_outside) {
+        border_columns(r, c, end);
+        fill_cval<Tout, C>(s, dst, r, strip_begin, begin);
+        fill_cval<Tout, C>(s, dst, r, end, strip_end);
+        continue;
+      }
       border_columns(r, strip_begin, begin);
       border_columns(r, c, strip_end);
     }
