@@ -310,8 +310,14 @@ bool maps_whole_pixels(const AffineMatrix& matrix) {
 std::vector<int64_t> axis_index_map(double scale, double offset, int64_t out_len, int64_t in_len,
                                     FillMode mode) {
   std::vector<int64_t> map(static_cast<size_t>(out_len));
+  const double last = static_cast<double>(in_len - 1);
   for (int64_t i = 0; i < out_len; ++i) {
-    double cc = map_coordinate(offset + static_cast<double>(i) * scale, in_len, mode);
+    const double in = offset + static_cast<double>(i) * scale;
+    if (in >= 0.0 && in <= last) {  // a whole index inside the axis: itself, in every mode
+      map[static_cast<size_t>(i)] = static_cast<int64_t>(in);
+      continue;
+    }
+    double cc = map_coordinate(in, in_len, mode);
     if (!(cc > -1.0)) {
       map[static_cast<size_t>(i)] = -1;
       continue;
@@ -320,6 +326,23 @@ std::vector<int64_t> axis_index_map(double scale, double offset, int64_t out_len
     map[static_cast<size_t>(i)] = map_tap(static_cast<int64_t>(std::floor(cc + 0.5)), in_len, mode);
   }
   return map;
+}
+
+// n copies of the pixel at `in` (channels values) to out. uint8 RGB, the usual case, is
+// stored four pixels at a time from a 12-byte pattern, in fixed-size copies the compiler
+// turns into plain stores.
+template <typename T>
+void repeat_pixel(const T* in, int64_t channels, int64_t n, T* out) {
+  int64_t j = 0;
+  if constexpr (sizeof(T) == 1) {
+    if (channels == 3 && n >= 4) {
+      unsigned char pattern[12];
+      for (int i = 0; i < 12; ++i) pattern[i] = static_cast<unsigned char>(in[i % 3]);
+      for (; j + 4 <= n; j += 4) std::memcpy(out + 3 * j, pattern, 12);
+    }
+  }
+  for (; j < n; ++j)
+    for (int64_t k = 0; k < channels; ++k) out[j * channels + k] = in[k];
 }
 
 // dst[r, c] = src[rows[r], cols[c]] (cval where either is -1), rows copied as runs: a run
@@ -355,9 +378,32 @@ void warp_index_maps(const ImageView<const Tin>& src, const ImageView<Tout>& dst
   }
   const bool same = std::is_same<Tin, Tout>::value;
   const bool dense = src.col_stride == channels && dst.col_stride == channels;
+  // Where the output rows have no gaps between them and the source rows lie as far apart,
+  // the longest ascending run is copied over each stretch of consecutive source rows as one
+  // block. The block also writes the other runs' columns of those rows (in-between bytes of
+  // the output, read from inside the source), which the row loop below then writes over.
+  const Run* block = nullptr;
+  std::vector<unsigned char> block_rows(static_cast<size_t>(dst.height), 0);
+  if (same && dense && dst.row_stride == width * channels && src.row_stride == dst.row_stride) {
+    for (const Run& run : runs)
+      if (run.source >= 0 && run.step == 1 && (!block || run.length > block->length)) block = &run;
+  }
+  for (int64_t r = 0; block && r < dst.height;) {
+    const int64_t first = rows[static_cast<size_t>(r)];
+    int64_t end = r + 1;
+    while (first >= 0 && end < dst.height && rows[static_cast<size_t>(end)] == first + (end - r)) ++end;
+    if (first >= 0 && end - r > 1) {
+      const size_t elements = static_cast<size_t>((end - r - 1) * dst.row_stride + block->length * channels);
+      std::memcpy(static_cast<void*>(dst.pixel(r, block->start)),
+                  static_cast<const void*>(src.pixel(first, block->source)), elements * sizeof(Tin));
+      std::fill(block_rows.begin() + r, block_rows.begin() + end, 1);
+    }
+    r = end;
+  }
   for (int64_t r = 0; r < dst.height; ++r) {
     const int64_t sr = rows[static_cast<size_t>(r)];
     for (const Run& run : runs) {
+      if (&run == block && block_rows[static_cast<size_t>(r)]) continue;
       Tout* out = dst.pixel(r, run.start);
       if (sr < 0 || run.source < 0) {
         if (dst.col_stride == channels) {  // one fill of the whole run
@@ -383,13 +429,8 @@ void warp_index_maps(const ImageView<const Tin>& src, const ImageView<Tout>& dst
           continue;
         }
       }
-      if (same && dense && channels == 3) {  // a repeated edge pixel, RGB
-        const int64_t step = run.step * 3;
-        for (int64_t j = 0; j < run.length; ++j, out += 3, in += step) {
-          out[0] = static_cast<Tout>(in[0]);
-          out[1] = static_cast<Tout>(in[1]);
-          out[2] = static_cast<Tout>(in[2]);
-        }
+      if (same && dense && run.step == 0) {  // a repeated edge pixel
+        repeat_pixel(reinterpret_cast<const Tout*>(in), channels, run.length, out);
         continue;
       }
       const int64_t step = run.step * src.col_stride;
