@@ -225,6 +225,15 @@ def test_coarse_dropout_random_fills():
     assert abs(values.mean() - 128) < 3
 
 
+def _reference_holes(reference, shape):
+    """The holes albumentations' CoarseDropout draws for an image of `shape`."""
+    image = np.zeros(shape + (3,), np.uint8)
+    if hasattr(reference, "get_params_dependent_on_data"):  # albumentations 2.0
+        return reference.get_params_dependent_on_data({"shape": image.shape}, {})["holes"]
+    reference(image=image)  # AlbumentationsX records what it drew
+    return reference.get_applied_params()["params"]["holes"]
+
+
 def test_coarse_dropout_sizes_follow_albumentations_rules():
     A = pytest.importorskip("albumentations")
     n, shape = 3000, (30, 41)
@@ -234,8 +243,7 @@ def test_coarse_dropout_sizes_follow_albumentations_rules():
         reference = A.CoarseDropout(num_holes_range=(1, 4), hole_height_range=ranges[0],
                                     hole_width_range=ranges[1], p=1.0)
         reference.set_random_seed(0)
-        theirs = [reference.get_params_dependent_on_data({"shape": shape + (3,)}, {})["holes"]
-                  for _ in range(n)]
+        theirs = [_reference_holes(reference, shape) for _ in range(n)]
         assert _ks(ours["count"], np.array([len(h) for h in theirs])) < 0.05
         first = ours["holes"][:, 0]
         mine = {"top": first[:, 0], "left": first[:, 1], "height": first[:, 2],

@@ -378,32 +378,9 @@ void warp_index_maps(const ImageView<const Tin>& src, const ImageView<Tout>& dst
   }
   const bool same = std::is_same<Tin, Tout>::value;
   const bool dense = src.col_stride == channels && dst.col_stride == channels;
-  // Where the output rows have no gaps between them and the source rows lie as far apart,
-  // the longest ascending run is copied over each stretch of consecutive source rows as one
-  // block. The block also writes the other runs' columns of those rows (in-between bytes of
-  // the output, read from inside the source), which the row loop below then writes over.
-  const Run* block = nullptr;
-  std::vector<unsigned char> block_rows(static_cast<size_t>(dst.height), 0);
-  if (same && dense && dst.row_stride == width * channels && src.row_stride == dst.row_stride) {
-    for (const Run& run : runs)
-      if (run.source >= 0 && run.step == 1 && (!block || run.length > block->length)) block = &run;
-  }
-  for (int64_t r = 0; block && r < dst.height;) {
-    const int64_t first = rows[static_cast<size_t>(r)];
-    int64_t end = r + 1;
-    while (first >= 0 && end < dst.height && rows[static_cast<size_t>(end)] == first + (end - r)) ++end;
-    if (first >= 0 && end - r > 1) {
-      const size_t elements = static_cast<size_t>((end - r - 1) * dst.row_stride + block->length * channels);
-      std::memcpy(static_cast<void*>(dst.pixel(r, block->start)),
-                  static_cast<const void*>(src.pixel(first, block->source)), elements * sizeof(Tin));
-      std::fill(block_rows.begin() + r, block_rows.begin() + end, 1);
-    }
-    r = end;
-  }
   for (int64_t r = 0; r < dst.height; ++r) {
     const int64_t sr = rows[static_cast<size_t>(r)];
     for (const Run& run : runs) {
-      if (&run == block && block_rows[static_cast<size_t>(r)]) continue;
       Tout* out = dst.pixel(r, run.start);
       if (sr < 0 || run.source < 0) {
         if (dst.col_stride == channels) {  // one fill of the whole run
