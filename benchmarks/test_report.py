@@ -131,3 +131,26 @@ def test_compose_is_judged_against_the_generator_row():
              if "vs ImageDataGenerator.flow" in c.target}
     assert cases["Compose"].measured == pytest.approx(1.1) and cases["Compose"].passed is True
     assert cases["Augment"].measured == pytest.approx(1.2) and cases["Augment"].passed is False
+
+
+def test_albumentationsx_rows_are_judged_under_their_family():
+    """The AlbumentationsX rows (library "AlbumentationsX", family "albumentations") give the
+    recipe and generator targets their measured ratios."""
+    def row(workload, size, library, variant, family, median_s, images):
+        return Row(workload, size, "1 thread", 1, library, variant, family, median_s, 0.0, 10,
+                   images)
+    recipe, generator = "16x375x500x3 uint8 -> 16x3x224x224 float32", "32x224x224x3"
+    groups = group_rows([
+        row("ImageNet train recipe", recipe, "fastaug", "Compose", "fastaug", 1.0, 16),
+        row("ImageNet train recipe", recipe, "AlbumentationsX", "Compose per image",
+            "albumentations", 6.0, 16),
+        row("generator, uint8 out", generator, "fastaug", "ImageDataGenerator.flow", "fastaug",
+            1.0, 32),
+        row("generator, uint8 out", generator, "AlbumentationsX", "Compose per image",
+            "albumentations", 2.0, 32),
+    ])
+    cases = {c.target: c for c in evaluate_targets(groups) if "AlbumentationsX" in c.target}
+    assert cases["ImageNet train recipe vs AlbumentationsX"].measured == pytest.approx(6.0)
+    assert cases["ImageNet train recipe vs AlbumentationsX"].passed is True
+    assert cases["generator uint8 out vs AlbumentationsX Compose"].measured == pytest.approx(2.0)
+    assert cases["generator uint8 out vs AlbumentationsX Compose"].passed is False
