@@ -1088,9 +1088,9 @@ void warp_rows(const ImageView<const Tin>& src, const ImageView<Tout>& dst, cons
   };
   FixedSteps fs;
   const bool fixed = prepare_fixed_steps<Tin, Tout, C, kBilinear>(src, dst, p, s, &fs);
-  // Fill "nearest", bilinear: a row (of a strip) with border columns is done in fixed-point
-  // blocks throughout, where its coordinates fit them (FixedTaps clamps as the fill rule
-  // does), instead of the slower border blocks in double.
+  // Fill "nearest": a row (of a strip) with border columns is done in fixed-point blocks
+  // throughout, where its coordinates fit them (FixedTaps and the order-0 copies clamp as
+  // the fill rule does), instead of the slower border blocks in double.
   const bool clamped_rows = fixed && p.fill == FillMode::nearest;
   // Order 0, fill "constant": a pixel takes cval exactly where its coordinates leave the
   // image, which is outside the row's inlier span.
