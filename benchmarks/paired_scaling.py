@@ -111,14 +111,21 @@ def measure(pairs: int = PAIRS) -> List[PairedScaling]:
             for (workload, _), measured in zip(workloads, paired_ratios(sides, pairs=pairs))]
 
 
-def measure_in_subprocess(env_overrides: Dict[str, str], cwd: str) -> List[PairedScaling]:
-    """measure() in a fresh interpreter with ``env_overrides``: the report holds the BLAS and
-    OpenMP pools to one thread there (fastaug uses neither), since their idle threads spin
-    for a while after start-up or a call and take turns on the cores fastaug is timed on."""
+def json_from_module(module: str, env_overrides: Dict[str, str], cwd: str):
+    """What ``python -m module`` prints, read as JSON, run in a fresh interpreter with
+    ``env_overrides``: the report holds the BLAS and OpenMP pools to one thread there (fastaug
+    uses neither), since their idle threads spin for a while after start-up or a call and take
+    turns on the cores fastaug is timed on."""
     env = dict(os.environ, **env_overrides)
-    out = subprocess.run([sys.executable, "-m", "benchmarks.paired_scaling"], cwd=cwd, env=env,
+    out = subprocess.run([sys.executable, "-m", module], cwd=cwd, env=env,
                          check=True, stdout=subprocess.PIPE, text=True).stdout
-    return [PairedScaling(**fields) for fields in json.loads(out)]
+    return json.loads(out)
+
+
+def measure_in_subprocess(env_overrides: Dict[str, str], cwd: str) -> List[PairedScaling]:
+    """measure() in a fresh interpreter (see json_from_module)."""
+    return [PairedScaling(**fields)
+            for fields in json_from_module("benchmarks.paired_scaling", env_overrides, cwd)]
 
 
 def markdown(results: Sequence[PairedScaling]) -> List[str]:

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from benchmarks._common import BATCH_LABEL, usable_cores
-from benchmarks import paired_scaling
+from benchmarks import paired_scaling, paired_sweep
 from benchmarks.paired_scaling import PairedScaling
+from benchmarks.paired_sweep import PairedSweepCase
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -210,10 +211,11 @@ def _relative_case(target, case, members, variant, baseline_variant, limit):
 
 
 def evaluate_targets(groups: Dict[Group, List[Row]],
-                     paired: Sequence[PairedScaling] = ()) -> List[TargetCase]:
+                     paired: Sequence[PairedScaling] = (),
+                     sweep: Sequence[PairedSweepCase] = ()) -> List[TargetCase]:
     """Every target's verdict from the pytest rows; the thread-scaling ones from ``paired``
-    (benchmarks/paired_scaling.py) when it was measured, the unpaired rows then shown
-    without a verdict."""
+    (benchmarks/paired_scaling.py) and the sweep's from ``sweep`` (benchmarks/paired_sweep.py)
+    when they were measured, the unpaired rows then shown without a verdict."""
     one = "1 thread"
     by_workload: Dict[str, List[Tuple[str, List[Row]]]] = defaultdict(list)
     for (workload, size, threads), members in sorted(groups.items(), key=lambda g: g[0]):
@@ -281,7 +283,7 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
     for workload in FILE_SCALING_WORKLOADS:  # not in the paired measurement
         out.extend(_scaling_cases(groups, workload))
     out.extend(_device_cases(groups))
-    out.extend(_sweep_cases(groups))
+    out.extend(_sweep_cases(groups, sweep))
     out.extend(_paired_scaling_cases(paired))
     target_16 = "threads: batch throughput from 1 core to 16"
     if not any(c.target == target_16 for c in out):
@@ -297,38 +299,50 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
 # against a copy of the image.
 SWEEP_MEANS = {("avx512", "bilinear"): 2.0, ("avx512", "nearest"): 1.5,
                ("avx2", "bilinear"): 1.5, ("avx2", "nearest"): 1.2}
+JUDGED_LEVELS = ("avx2", "avx512")  # the worst-case and translation targets' levels
 
 
-def _sweep_cases(groups) -> List[TargetCase]:
+def _sweep_cases(groups, paired: Sequence[PairedSweepCase] = ()) -> List[TargetCase]:
+    """The sweep's verdicts from ``paired`` (benchmarks/paired_sweep.py) when it was measured,
+    the pytest rows then shown without a verdict; from the pytest rows otherwise."""
     from benchmarks.test_sweep import summarise
 
     rows = [r for members in groups.values() for r in members]
-    summary, translation = summarise(rows)
-    if not summary:
+    out = _sweep_verdicts(*summarise(rows), judged=not paired)
+    if paired:
+        out.extend(_sweep_verdicts(*paired_sweep.summary(paired), judged=True, tag=", paired"))
+    if not out:
         return [TargetCase("sweep: warp vs OpenCV over the geometry sweep", "(not run)", "-",
                            None, None, "no sweep rows")]
+    return out
+
+
+def _sweep_verdicts(summary, translation, judged: bool, tag: str = "") -> List[TargetCase]:
+    def verdict(level, need, value, passes):
+        if need is None or level not in JUDGED_LEVELS:
+            return None, "no target at this level"
+        if not judged:
+            return None, UNPAIRED_NOTE
+        return passes(value), ""
+
     out = []
     for (level, order), (mean, worst, where, n) in sorted(summary.items()):
+        case = f"{level}, {order}, {n} cases{tag}"
         need = SWEEP_MEANS.get((level, order))
-        case = f"{level}, {order}, {n} cases"
+        passed, note = verdict(level, need, mean, lambda v: v >= need)
         out.append(TargetCase("sweep: geometric mean vs cv2.warpAffine", case,
-                              f">= {need}x" if need else "-", mean,
-                              None if need is None else mean >= need,
-                              "" if need else "no target at this level"))
-        judged = level in ("avx2", "avx512")
+                              f">= {need}x" if need else "-", mean, passed, note))
+        passed, note = verdict(level, 1.0, worst, lambda v: v >= 1.0)
         out.append(TargetCase("sweep: worst case vs cv2.warpAffine",
                               f"{case}; worst: {where.split(': ', 1)[1]}, "
                               f"{where.split(',')[1].strip().split(':')[0]}",
-                              ">= 1.0x" if judged else "-", worst,
-                              worst >= 1.0 if judged else None,
-                              "" if judged else "no target at this level"))
+                              ">= 1.0x" if level in JUDGED_LEVELS else "-", worst, passed, note))
     for (level, workload), ratio in sorted(translation.items()):
-        judged = level in ("avx2", "avx512")
+        passed, note = verdict(level, 1.5, ratio, lambda v: v <= 1.5)
         out.append(TargetCase("sweep: whole-pixel translation within 1.5x of memcpy",
-                              f"{level}, {workload.split(':')[0][len('sweep '):]}",
-                              "<= 1.5x memcpy" if judged else "-", ratio,
-                              ratio <= 1.5 if judged else None,
-                              "" if judged else "no target at this level"))
+                              f"{level}, {workload.split(':')[0][len('sweep '):]}{tag}",
+                              "<= 1.5x memcpy" if level in JUDGED_LEVELS else "-", ratio,
+                              passed, note))
     return out
 
 
@@ -639,8 +653,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("measuring paired thread scaling (fastaug)", flush=True)
         measured_pairs = paired_scaling.measure_in_subprocess(
             {var: "1" for var in THREAD_ENV}, cwd=str(REPO_ROOT))
-    targets = evaluate_targets(groups, measured_pairs)
-    paired = paired_scaling.markdown(measured_pairs)
+    measured_sweep: List[PairedSweepCase] = []
+    if "1" in modes and mode == "full":
+        print("measuring the paired geometry sweep (fastaug against OpenCV)", flush=True)
+        measured_sweep = paired_sweep.measure_in_subprocess(
+            {var: "1" for var in THREAD_ENV}, cwd=str(REPO_ROOT))
+    targets = evaluate_targets(groups, measured_pairs, measured_sweep)
+    paired = paired_scaling.markdown(measured_pairs) + paired_sweep.markdown(measured_sweep)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     chart_note = ""
     if args.chart:

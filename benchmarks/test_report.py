@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.paired_scaling import PairedScaling, paired_ratios
+from benchmarks.paired_sweep import PairedSweepCase
 from benchmarks.report import UNPAIRED_NOTE, Row, _scaling_cases, evaluate_targets, group_rows
 
 WORKLOAD = "batch affine bilinear, fill nearest"
@@ -154,3 +155,57 @@ def test_albumentationsx_rows_are_judged_under_their_family():
     assert cases["ImageNet train recipe vs AlbumentationsX"].passed is True
     assert cases["generator uint8 out vs AlbumentationsX Compose"].measured == pytest.approx(2.0)
     assert cases["generator uint8 out vs AlbumentationsX Compose"].passed is False
+
+
+def _sweep_rows(ours_s: float, cv_s: float):
+    workload = "sweep bilinear, fill constant: generator draw 0"
+
+    def row(library, variant, family, median_s):
+        return Row(workload, "224x224x3", "1 thread", 1, library, variant, family, median_s,
+                   0.0, 10, 1)
+    return [row("fastaug", "avx2", "fastaug", ours_s), row("OpenCV", "warpAffine", "opencv", cv_s)]
+
+
+def _sweep_case(ratio: float, geometry: str = "generator draw 0", peer: str = "opencv"):
+    return PairedSweepCase("avx2", "bilinear", "constant", geometry, peer, 1.0, ratio, ratio,
+                           ratio, ratio)
+
+
+def _sweep_targets(targets):
+    return [t for t in targets if t.target.startswith("sweep") and t.measured is not None]
+
+
+def test_paired_sweep_decides_the_sweep_verdicts():
+    groups = group_rows(_sweep_rows(1.0, 0.9))  # unpaired 0.9x: would fail
+    paired = [_sweep_case(1.7), _sweep_case(1.6, "identity"),
+              _sweep_case(1 / 1.2, "whole-pixel translation", "memcpy")]
+    mean, worst, mean_p, worst_p, copy_p = _sweep_targets(evaluate_targets(groups, sweep=paired))
+    assert mean.measured == pytest.approx(0.9) and worst.measured == pytest.approx(0.9)
+    assert mean.passed is None and worst.passed is None and mean.missing == UNPAIRED_NOTE
+    assert mean_p.case == "avx2, bilinear, 2 cases, paired"
+    assert mean_p.measured == pytest.approx((1.7 * 1.6) ** 0.5) and mean_p.passed is True
+    assert worst_p.measured == pytest.approx(1.6) and "identity" in worst_p.case
+    assert worst_p.passed is True
+    assert copy_p.measured == pytest.approx(1.2) and copy_p.passed is True
+
+
+def test_without_a_paired_sweep_the_sweep_rows_decide():
+    mean, worst = _sweep_targets(evaluate_targets(group_rows(_sweep_rows(1.0, 0.9))))
+    assert mean.passed is False and worst.passed is False
+
+
+def test_paired_sweep_pairs_every_case_with_opencv_and_the_translation_with_a_copy():
+    from benchmarks import paired_sweep
+    from benchmarks.test_sweep import FILLS, GEOMETRIES, ORDERS
+    from fastaug import _core
+
+    level = _core.active_simd_level()
+    got = paired_sweep.measure(pairs=2, calls=1, levels=[level])
+    cases = len(ORDERS) * len(FILLS)
+    opencv = [r for r in got if r.peer == "opencv"]
+    copies = [r for r in got if r.peer == "memcpy"]
+    assert len(opencv) == cases * len(GEOMETRIES) and len(copies) == cases
+    assert {r.geometry for r in copies} == {paired_sweep.TRANSLATION}
+    assert all(r.level == level and r.ratio > 0 and r.ours_s > 0 and r.peer_s > 0 for r in got)
+    assert _core.active_simd_level() == level
+    assert paired_sweep.markdown(got)[0] == "## Geometry sweep, paired"

@@ -119,7 +119,7 @@ def test_sweep(benchmark, simd_level_of, impl, order, fill, geometry):
     case = {"image": make_image((SIZE, SIZE, 3)), "matrix": GEOMETRIES[geometry],
             "order": order, "fill": fill}
     benchmark.group = f"sweep | {geometry} | {ORDERS[order]} | fill {fill}"
-    label(benchmark, workload=f"sweep {ORDERS[order]}, fill {fill}: {geometry}", impl=impl,
+    label(benchmark, workload=workload_name(order, fill, geometry), impl=impl,
           size=f"{SIZE}x{SIZE}x3", threads=_ONE, images=1, nbytes=case["image"].nbytes)
     out = benchmark(impl.make(case))
     assert out.shape == (SIZE, SIZE, 3)
@@ -133,15 +133,32 @@ class _One:
 _ONE = _One()
 
 
+def workload_name(order: int, fill: str, geometry: str) -> str:
+    return f"sweep {ORDERS[order]}, fill {fill}: {geometry}"
+
+
+def summarise_ratios(entries):
+    """{(level, order name): (geometric mean, worst speed-up, its workload, case count)} of
+    ``entries``: (level, order name, speed-up over OpenCV, workload) tuples."""
+    by_key = {}
+    for level, order, ratio, workload in entries:
+        by_key.setdefault((level, order), []).append((ratio, workload))
+    summary = {}
+    for key, ratios in by_key.items():
+        worst = min(ratios)
+        summary[key] = (math.exp(sum(math.log(v) for v, _ in ratios) / len(ratios)), worst[0],
+                        worst[1], len(ratios))
+    return summary
+
+
 def summarise(rows):
-    """Per (level, order): geometric mean and worst speed-up over OpenCV, from report rows
-    (benchmarks.report.Row) of the sweep; and the translation's ratio to the copy."""
+    """summarise_ratios of the sweep's report rows (benchmarks.report.Row), and
+    {(level, workload): time over the copy's} of the whole-pixel translation."""
     by_case = {}
     for r in rows:
-        if not r.workload.startswith("sweep "):
-            continue
-        by_case.setdefault(r.workload, []).append(r)
-    out = {}
+        if r.workload.startswith("sweep "):
+            by_case.setdefault(r.workload, []).append(r)
+    entries = []
     copy = None
     for workload, members in by_case.items():
         order = workload.split()[1].rstrip(",")
@@ -149,16 +166,8 @@ def summarise(rows):
         for r in members:
             if r.family == "memcpy":
                 copy = r
-            if r.family != "fastaug" or not cv:
-                continue
-            ratio = cv[0].median_s / r.median_s
-            out.setdefault((r.variant, order), []).append((ratio, workload))
-    summary = {}
-    for key, ratios in out.items():
-        values = [v for v, _ in ratios]
-        worst = min(ratios)
-        summary[key] = (math.exp(sum(math.log(v) for v in values) / len(values)), worst[0],
-                        worst[1], len(values))
+            if r.family == "fastaug" and cv:
+                entries.append((r.variant, order, cv[0].median_s / r.median_s, workload))
     translation = {}
     if copy is not None:
         for workload, members in by_case.items():
@@ -166,4 +175,4 @@ def summarise(rows):
                 for r in members:
                     if r.family == "fastaug":
                         translation[(r.variant, workload)] = r.median_s / copy.median_s
-    return summary, translation
+    return summarise_ratios(entries), translation
