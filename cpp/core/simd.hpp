@@ -200,6 +200,12 @@ inline VI u8_widen_hi(VI a) { return from_u16(vmovl_high_u8(as_u8(a))); }
 // packuswb: signed words to unsigned bytes, saturating.
 inline VI u16_packus(VI a, VI b) { return from_u8(vqmovun_high_s16(vqmovun_s16(as_i16(a)), as_i16(b))); }
 inline VI i16_add(VI a, VI b) { return from_i16(vaddq_s16(as_i16(a), as_i16(b))); }
+inline VI i16_sub(VI a, VI b) { return from_i16(vsubq_s16(as_i16(a), as_i16(b))); }
+template <int n> inline VI i16_slli(VI a) { return from_i16(vshlq_n_s16(as_i16(a), n)); }
+// The sizeof(VI) / 2 bytes at p, zero-extended to 16-bit words in order.
+inline VI u16_load_u8(const uint8_t* p) { return from_u16(vmovl_u8(vld1_u8(p))); }
+// Two vectors of 16-bit words to sizeof(VI) bytes at p, saturated, in order.
+inline void u16_store_u8(uint8_t* p, VI a, VI b) { vst1q_u8(p, as_u8(u16_packus(a, b))); }
 // pshufb: a set high bit gives 0, otherwise the low four bits pick (TBL gives 0 for >= 16).
 inline uint8x16_t pshufb(uint8x16_t table, uint8x16_t index) {
   return vqtbl1q_u8(table, vandq_u8(index, vdupq_n_u8(0x8F)));
@@ -347,6 +353,15 @@ inline VI u8_widen_lo(VI a) { return _mm512_unpacklo_epi8(a, _mm512_setzero_si51
 inline VI u8_widen_hi(VI a) { return _mm512_unpackhi_epi8(a, _mm512_setzero_si512()); }
 inline VI u16_packus(VI a, VI b) { return _mm512_packus_epi16(a, b); }
 inline VI i16_add(VI a, VI b) { return _mm512_add_epi16(a, b); }
+inline VI i16_sub(VI a, VI b) { return _mm512_sub_epi16(a, b); }
+template <int n> inline VI i16_slli(VI a) { return _mm512_slli_epi16(a, n); }
+inline VI u16_load_u8(const uint8_t* p) {
+  return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+inline void u16_store_u8(uint8_t* p, VI a, VI b) {  // packus works per 128-bit lane
+  _mm512_storeu_si512(p, _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7),
+                                                  _mm512_packus_epi16(a, b)));
+}
 inline VI u8_sub(VI a, VI b) { return _mm512_sub_epi8(a, b); }
 // pshufb within each 16-byte lane, the 16-byte table repeated in every lane.
 inline VI u8_lookup16(const uint8_t* table, VI index) {
@@ -492,6 +507,15 @@ inline VI u8_widen_lo(VI a) { return _mm256_unpacklo_epi8(a, _mm256_setzero_si25
 inline VI u8_widen_hi(VI a) { return _mm256_unpackhi_epi8(a, _mm256_setzero_si256()); }
 inline VI u16_packus(VI a, VI b) { return _mm256_packus_epi16(a, b); }
 inline VI i16_add(VI a, VI b) { return _mm256_add_epi16(a, b); }
+inline VI i16_sub(VI a, VI b) { return _mm256_sub_epi16(a, b); }
+template <int n> inline VI i16_slli(VI a) { return _mm256_slli_epi16(a, n); }
+inline VI u16_load_u8(const uint8_t* p) {
+  return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline void u16_store_u8(uint8_t* p, VI a, VI b) {  // packus works per 128-bit lane
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                      _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8));
+}
 inline VI u8_sub(VI a, VI b) { return _mm256_sub_epi8(a, b); }
 inline VI u8_lookup16(const uint8_t* table, VI index) {
   return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))), index);
@@ -636,6 +660,14 @@ inline VI u8_widen_lo(VI a) { return _mm_unpacklo_epi8(a, _mm_setzero_si128()); 
 inline VI u8_widen_hi(VI a) { return _mm_unpackhi_epi8(a, _mm_setzero_si128()); }
 inline VI u16_packus(VI a, VI b) { return _mm_packus_epi16(a, b); }
 inline VI i16_add(VI a, VI b) { return _mm_add_epi16(a, b); }
+inline VI i16_sub(VI a, VI b) { return _mm_sub_epi16(a, b); }
+template <int n> inline VI i16_slli(VI a) { return _mm_slli_epi16(a, n); }
+inline VI u16_load_u8(const uint8_t* p) {
+  return _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+inline void u16_store_u8(uint8_t* p, VI a, VI b) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_packus_epi16(a, b));
+}
 inline VI u8_sub(VI a, VI b) { return _mm_sub_epi8(a, b); }
 inline VI u8_lookup16(const uint8_t* table, VI index) {
   return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table)), index);

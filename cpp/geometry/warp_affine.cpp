@@ -241,6 +241,24 @@ void inlier_columns(const WarpParams& p, int64_t height, int64_t width, int64_t 
   if (*end < *begin) *end = *begin;
 }
 
+void axis_lerp_taps(double scale, double offset, int64_t out_len, int64_t in_len, FillMode fill,
+                    LerpTap* taps) {
+  WarpParams p;
+  p.fill = fill;
+  for (int64_t i = 0; i < out_len; ++i) {
+    AxisTaps t;
+    LerpTap& out = taps[i];
+    if (!axis_taps(offset + static_cast<double>(i) * scale, in_len, p, &t)) {
+      out = {-1, -1, 0};
+      continue;
+    }
+    // Q15 cannot hold 1.0: a weight within 2^-16 of it is 32767/32768.
+    const double w = std::floor(t.w1 * 32768.0 + 0.5);
+    out = {static_cast<int32_t>(t.i0), static_cast<int32_t>(t.i1),
+           static_cast<int16_t>(w > 32767.0 ? 32767.0 : w)};
+  }
+}
+
 }  // namespace warp_detail
 
 namespace scalar {
@@ -304,26 +322,24 @@ bool maps_whole_pixels(const AffineMatrix& matrix) {
   return whole(m[2]) && whole(m[5]) && one_axis(m[0], m[1]) && one_axis(m[3], m[4]);
 }
 
-// For an axis-aligned whole-pixel map (identity, flips, whole-pixel shifts): the input
-// index each output index of one axis reads, or -1 where the pixel takes cval, by scipy's
-// rules as the nearest-neighbour kernel applies them (the coordinate mapped, then the tap).
+// For an axis-aligned map that reads whole pixels (identity, flips, whole-pixel shifts, and
+// any shift in nearest neighbour): the input index each output index of one axis reads, or
+// -1 where the pixel takes cval, by scipy's rules as the nearest-neighbour kernel applies them.
 std::vector<int64_t> axis_index_map(double scale, double offset, int64_t out_len, int64_t in_len,
                                     FillMode mode) {
   std::vector<int64_t> map(static_cast<size_t>(out_len));
   const double last = static_cast<double>(in_len - 1);
+  WarpParams p;
+  p.interp = Interp::nearest;
+  p.fill = mode;
   for (int64_t i = 0; i < out_len; ++i) {
     const double in = offset + static_cast<double>(i) * scale;
-    if (in >= 0.0 && in <= last) {  // a whole index inside the axis: itself, in every mode
+    if (in >= 0.0 && in <= last && in == std::floor(in)) {  // a whole index inside: itself
       map[static_cast<size_t>(i)] = static_cast<int64_t>(in);
       continue;
     }
-    double cc = map_coordinate(in, in_len, mode);
-    if (!(cc > -1.0)) {
-      map[static_cast<size_t>(i)] = -1;
-      continue;
-    }
-    if (cc > static_cast<double>(in_len)) cc = static_cast<double>(in_len - 1);
-    map[static_cast<size_t>(i)] = map_tap(static_cast<int64_t>(std::floor(cc + 0.5)), in_len, mode);
+    AxisTaps t;
+    map[static_cast<size_t>(i)] = axis_taps(in, in_len, p, &t) ? t.i0 : -1;
   }
   return map;
 }
@@ -424,9 +440,12 @@ template <typename Tin, typename Tout>
 void warp_affine(const ImageView<const Tin>& src, const ImageView<Tout>& dst, const WarpParams& p) {
   if (dst.height <= 0 || dst.width <= 0 || src.height <= 0 || src.width <= 0) return;
   const double* m = p.matrix.m;
-  if (maps_whole_pixels(p.matrix) && m[1] == 0.0 && m[3] == 0.0) {
-    // Whole-pixel axis-aligned maps read whole pixels (bilinear weights 1 and 0, taken as
-    // nearest neighbour below): exact index maps, copied row by row.
+  const bool unit_axes = std::fabs(m[0]) == 1.0 && std::fabs(m[4]) == 1.0;
+  if ((maps_whole_pixels(p.matrix) || (p.interp == Interp::nearest && unit_axes)) &&
+      m[1] == 0.0 && m[3] == 0.0) {
+    // Axis-aligned maps that read whole pixels (bilinear weights 1 and 0, taken as nearest
+    // neighbour below) and nearest-neighbour shifts by any amount: exact index maps, each
+    // output row a few runs of copied input columns.
     warp_index_maps<Tin, Tout>(src, dst, axis_index_map(m[0], m[2], dst.height, src.height, p.fill),
                                axis_index_map(m[4], m[5], dst.width, src.width, p.fill), p.cval);
     return;

@@ -53,6 +53,17 @@ void reference_row(const ConstImageF32& src, const ImageU8& dst, const WarpParam
 void inlier_columns(const WarpParams& p, int64_t height, int64_t width, int64_t out_width,
                     int64_t r, int64_t* begin, int64_t* end);
 
+// One output index of one axis of an axis-aligned bilinear map: its two input taps and the
+// second tap's weight in Q15 (the first's is 1 minus it), with scipy's fill-mode mapping;
+// i0 = -1 where the pixel takes cval.
+struct LerpTap {
+  int32_t i0, i1;
+  int16_t w15;
+};
+// The taps of output indices [0, out_len) of an axis whose coordinate is offset + i * scale
+// (as the kernels compute it), over an input axis of in_len (at most INT32_MAX).
+void axis_lerp_taps(double scale, double offset, int64_t out_len, int64_t in_len, FillMode fill,
+                    LerpTap* taps);
 }  // namespace warp_detail
 
 }  // namespace fastaug

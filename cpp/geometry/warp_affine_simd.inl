@@ -22,6 +22,8 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "core/simd.hpp"
 #include "core/simd_level.hpp"
@@ -1533,6 +1535,136 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
   }
 }
 
+// ------------------------------------------------------------------ fractional translations
+// A translation (uint8 to uint8, packed pixels, bilinear) weighs the two taps of every inside
+// column alike, and those of every inside row. Each source row is interpolated along x once,
+// the channels left interleaved (a pixel's right neighbour is C bytes on), into 16-bit words
+// with 6 fractional bits, and each output row is the lerp of two such rows by that row's
+// weight, rounded. Weights are Q15 (pmulhrsw), so the result stays within 1 of exact
+// bilinear, the uint8 path's contract. Border columns, whose taps the fill mode maps, take
+// their own taps and weights in the same arithmetic; cval columns and rows are filled last.
+
+// x * w15 / 2^15, rounded half up: pmulhrsw on one word.
+inline int32_t mulhrs_q15(int32_t x, int32_t w15) { return (x * w15 + 16384) >> 15; }
+inline int16_t lerp_q6(int32_t a, int32_t b, int32_t w15) {
+  return static_cast<int16_t>((a << 6) + mulhrs_q15((b - a) * 64, w15));
+}
+inline uint8_t round_q6(int32_t top, int32_t bottom, int32_t w15) {
+  return static_cast<uint8_t>((top + mulhrs_q15(bottom - top, w15) + 32) >> 6);
+}
+
+// out[j] = lerp_q6(a[j], a[j + step], w15) for j in [0, n).
+void lerp_row_q6(const uint8_t* a, int64_t step, int64_t n, int16_t w15, int16_t* out) {
+  constexpr int64_t kWords = sizeof(VI) / 2;
+  const VI w = u16_set1(static_cast<uint16_t>(w15));
+  int64_t j = 0;
+  for (; j + kWords <= n; j += kWords) {
+    const VI left = i16_slli<6>(u16_load_u8(a + j));
+    const VI right = i16_slli<6>(u16_load_u8(a + j + step));
+    i_store(out + j, i16_add(left, i16_mulhrs(i16_sub(right, left), w)));
+  }
+  for (; j < n; ++j) out[j] = lerp_q6(a[j], a[j + step], w15);
+}
+
+// out[j] = round_q6(top[j], bottom[j], w15) for j in [0, n).
+void lerp_rows_q6(const int16_t* top, const int16_t* bottom, int64_t n, int16_t w15, uint8_t* out) {
+  constexpr int64_t kWords = sizeof(VI) / 2;
+  const VI w = u16_set1(static_cast<uint16_t>(w15)), half = u16_set1(32);
+  auto words = [&](int64_t j) {
+    const VI t = i_load(top + j);
+    return u16_srli(i16_add(i16_add(t, i16_mulhrs(i16_sub(i_load(bottom + j), t), w)), half), 6);
+  };
+  int64_t j = 0;
+  for (; j + 2 * kWords <= n; j += 2 * kWords) u16_store_u8(out + j, words(j), words(j + kWords));
+  for (; j < n; ++j) out[j] = round_q6(top[j], bottom[j], w15);
+}
+
+void warp_translation(const ConstImageU8& src, const ImageU8& dst, const WarpParams& p) {
+  using warp_detail::LerpTap;
+  const double* m = p.matrix.m;
+  const int64_t channels = src.channels, width = dst.width, height = dst.height;
+  const int64_t row_values = width * channels;
+  std::vector<LerpTap> cols(static_cast<size_t>(width)), rows(static_cast<size_t>(height));
+  warp_detail::axis_lerp_taps(m[4], m[5], width, src.width, p.fill, cols.data());
+  warp_detail::axis_lerp_taps(m[0], m[2], height, src.height, p.fill, rows.data());
+  auto col = [&](int64_t c) -> const LerpTap& { return cols[static_cast<size_t>(c)]; };
+  // The longest run of columns reading consecutive pixel pairs with one weight: the vector part.
+  int64_t run_lo = 0, run_hi = 0;
+  for (int64_t c = 0; c < width;) {
+    if (col(c).i0 < 0 || col(c).i1 != col(c).i0 + 1) {
+      ++c;
+      continue;
+    }
+    int64_t e = c + 1;
+    while (e < width && col(e).i0 == col(e - 1).i0 + 1 && col(e).i1 == col(e).i0 + 1 &&
+           col(e).w15 == col(c).w15)
+      ++e;
+    if (e - c > run_hi - run_lo) run_lo = c, run_hi = e;
+    c = e;
+  }
+  // The values of the columns outside the run that have taps, flat: where each goes in a
+  // row, the byte offsets of its two taps, and its weight.
+  struct BorderValue {
+    int32_t at, tap0, tap1, w15;
+  };
+  std::vector<BorderValue> border;
+  std::vector<std::pair<int64_t, int64_t>> cval_runs;  // [begin, end) of cval columns
+  for (int64_t c = 0; c < width; ++c) {
+    if (c >= run_lo && c < run_hi) continue;
+    const LerpTap& t = col(c);
+    if (t.i0 >= 0) {
+      for (int64_t k = 0; k < channels; ++k)
+        border.push_back({static_cast<int32_t>(c * channels + k),
+                          static_cast<int32_t>(t.i0 * channels + k),
+                          static_cast<int32_t>(t.i1 * channels + k), t.w15});
+    } else if (!cval_runs.empty() && cval_runs.back().second == c) {
+      ++cval_runs.back().second;
+    } else {
+      cval_runs.push_back({c, c + 1});
+    }
+  }
+  const double v = p.cval > 0 ? p.cval + 0.5 : 0.0;
+  const uint8_t cval = static_cast<uint8_t>(v >= 255.0 ? 255.0 : v);
+
+  // Zeroed once: the cval columns of a slot are never written, their output is cval.
+  std::vector<int16_t> slots[2] = {std::vector<int16_t>(static_cast<size_t>(row_values)),
+                                   std::vector<int16_t>(static_cast<size_t>(row_values))};
+  int64_t slot_row[2] = {-1, -1};
+  // Source row y interpolated along x, in a slot other than the one holding row `keep`.
+  auto source_row = [&](int64_t y, int64_t keep) -> const int16_t* {
+    for (int k = 0; k < 2; ++k)
+      if (slot_row[k] == y) return slots[k].data();
+    const int k = slot_row[0] == keep ? 1 : 0;
+    int16_t* h = slots[k].data();
+    const uint8_t* in = src.row(y);
+    if (run_hi > run_lo)
+      lerp_row_q6(in + col(run_lo).i0 * channels, channels, (run_hi - run_lo) * channels,
+                  col(run_lo).w15, h + run_lo * channels);
+    for (const BorderValue& b : border) h[b.at] = lerp_q6(in[b.tap0], in[b.tap1], b.w15);
+    slot_row[k] = y;
+    return h;
+  };
+  for (int64_t r = 0; r < height; ++r) {
+    const LerpTap& t = rows[static_cast<size_t>(r)];
+    uint8_t* out = dst.row(r);
+    if (t.i0 < 0) {
+      std::memset(out, cval, static_cast<size_t>(row_values));
+      continue;
+    }
+    const LerpTap& before = rows[static_cast<size_t>(r > 0 ? r - 1 : 0)];
+    if (r > 0 && before.i0 == t.i0 && before.i1 == t.i1 && before.w15 == t.w15) {
+      std::memcpy(out, dst.row(r - 1), static_cast<size_t>(row_values));
+      continue;
+    }
+    const int16_t* top = source_row(t.i0, t.i1);
+    const int16_t* bottom = t.w15 == 0 || t.i1 == t.i0 ? top : source_row(t.i1, t.i0);
+    lerp_rows_q6(top, bottom, row_values, t.w15, out);
+    for (const auto& run : cval_runs)
+      std::memset(out + run.first * channels, cval,
+                  static_cast<size_t>((run.second - run.first) * channels));
+  }
+}
+
 template <typename Tout>
 void set_fill(Setup* s, double cval);
 template <>
@@ -1567,6 +1699,14 @@ bool warp_image(const ImageView<const Tin>& src, const ImageView<Tout>& dst, con
   const bool axis_aligned = vector_ok && p.matrix.m[1] == 0.0 && p.matrix.m[3] == 0.0 &&
                             dst.width >= kLanes;
   if (range && !axis_aligned) return false;
+  if constexpr (std::is_same<Tin, uint8_t>::value && std::is_same<Tout, uint8_t>::value) {
+    if (vector_ok && p.interp == Interp::bilinear && p.matrix.m[0] == 1.0 &&
+        p.matrix.m[4] == 1.0 && p.matrix.m[1] == 0.0 && p.matrix.m[3] == 0.0 &&
+        src.col_stride == channels && dst.col_stride == channels) {
+      warp_translation(src, dst, p);
+      return true;
+    }
+  }
   if (!vector_ok) {
     for (int64_t r = 0; r < dst.height; ++r) warp_detail::reference_row(src, dst, p, r, 0, dst.width);
     return true;
