@@ -567,3 +567,19 @@ def test_fractional_translation_with_strided_views(simd_level, rng):
         out = np.zeros((80, 52, 3), np.uint8)[::2]
         _core.warp_affine(src, out, m, 1, "reflect", 0.0)
         np.testing.assert_array_equal(out, want)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "constant", "reflect"])
+def test_whole_pixel_shift_into_a_padded_view_stays_inside_it(simd_level, rng, mode):
+    """The whole-pixel path copies rows in runs: into a padded view, the gaps between its
+    rows keep their bytes, and both layouts give scipy's pixels."""
+    img = random_image(rng, (30, 41, 3), np.uint8)
+    m = np.array([[1.0, 0.0, -7.0], [0.0, 1.0, 9.0]])
+    contiguous = np.empty_like(img)
+    _core.warp_affine(img, contiguous, m, 0, mode, 5.0)
+    check_against_scipy(contiguous, img, m, 0, mode, 5.0)
+    base = np.full((30, 45, 3), 77, np.uint8)
+    view = base[:, 2:43]
+    _core.warp_affine(img, view, m, 0, mode, 5.0)
+    np.testing.assert_array_equal(view, contiguous)
+    assert (base[:, :2] == 77).all() and (base[:, 43:] == 77).all()
