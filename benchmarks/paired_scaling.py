@@ -71,11 +71,16 @@ def paired_ratios(sides: Sequence[Tuple[Callable[[], object], Callable[[], objec
     return results
 
 
+def median_and_quartiles(values: Sequence[float]) -> Tuple[float, float, float]:
+    """(median, lower quartile, upper quartile) of the pairs' ratios."""
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return statistics.median(values), q[0], q[2]
+
+
 def _summary(workload: str, cores: int, one: Sequence[float], every: Sequence[float],
              ratios: Sequence[float]) -> PairedScaling:
-    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
     return PairedScaling(workload, cores, statistics.median(one), statistics.median(every),
-                         statistics.median(ratios), q[0], q[2])
+                         *median_and_quartiles(ratios))
 
 
 def measure(pairs: int = PAIRS) -> List[PairedScaling]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from benchmarks._common import cv2, make_image
-from benchmarks.paired_scaling import json_from_module, paired_ratios
+from benchmarks.paired_scaling import json_from_module, median_and_quartiles, paired_ratios
 
 PAIRS = 21
 CALLS_PER_SIDE = 20
@@ -73,11 +73,9 @@ def measure(pairs: int = PAIRS, calls: int = CALLS_PER_SIDE,
                                      warmup=WARMUP_CALLS)
             for ((order, fill, geometry), peer, _), (ours_s, peer_s, ratios) in zip(sides, measured):
                 # paired_ratios gives first-side / second-side times: ours over the peer's.
-                speedups = [1.0 / r for r in ratios]
-                q = statistics.quantiles(speedups, n=4) if len(speedups) > 1 else speedups * 3
                 out.append(PairedSweepCase(level, ORDERS[order], fill, geometry, peer,
                                            statistics.median(ours_s), statistics.median(peer_s),
-                                           statistics.median(speedups), q[0], q[2]))
+                                           *median_and_quartiles([1.0 / r for r in ratios])))
     finally:
         _core._testing.set_simd_level(previous)
     return out

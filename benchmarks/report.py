@@ -2,9 +2,12 @@
 
 Runs pytest-benchmark twice (every library on one thread, with the BLAS/OpenMP pools held
 to one thread before Python starts; then on all cores), and writes a markdown report with a
-table per workload, the performance targets with PASS/FAIL from the measured medians (the
-thread-scaling ones from a paired measurement of fastaug, benchmarks/paired_scaling.py, when
-both thread settings ran), and a bar chart when matplotlib is installed.
+table per workload, the performance targets with PASS/FAIL from the measured medians, and a
+bar chart when matplotlib is installed. Targets whose two sides the pytest rows time minutes
+apart are judged on paired measurements instead (each alternating blocks of calls of both
+sides in one process), taken in full mode: thread scaling (benchmarks/paired_scaling.py,
+when both thread settings ran), the geometry sweep (benchmarks/paired_sweep.py) and the
+memory-bound kernels against a copy (benchmarks/paired_pointwise.py).
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from benchmarks._common import BATCH_LABEL, usable_cores
-from benchmarks import paired_scaling, paired_sweep
+from benchmarks import paired_pointwise, paired_scaling, paired_sweep
+from benchmarks.paired_pointwise import PairedPointwise
 from benchmarks.paired_scaling import PairedScaling
 from benchmarks.paired_sweep import PairedSweepCase
 
@@ -212,10 +216,12 @@ def _relative_case(target, case, members, variant, baseline_variant, limit):
 
 def evaluate_targets(groups: Dict[Group, List[Row]],
                      paired: Sequence[PairedScaling] = (),
-                     sweep: Sequence[PairedSweepCase] = ()) -> List[TargetCase]:
+                     sweep: Sequence[PairedSweepCase] = (),
+                     pointwise: Sequence[PairedPointwise] = ()) -> List[TargetCase]:
     """Every target's verdict from the pytest rows; the thread-scaling ones from ``paired``
-    (benchmarks/paired_scaling.py) and the sweep's from ``sweep`` (benchmarks/paired_sweep.py)
-    when they were measured, the unpaired rows then shown without a verdict."""
+    (benchmarks/paired_scaling.py), the sweep's from ``sweep`` (benchmarks/paired_sweep.py)
+    and the memcpy ones from ``pointwise`` (benchmarks/paired_pointwise.py) when they were
+    measured, the unpaired rows then shown without a verdict."""
     one = "1 thread"
     by_workload: Dict[str, List[Tuple[str, List[Row]]]] = defaultdict(list)
     for (workload, size, threads), members in sorted(groups.items(), key=lambda g: g[0]):
@@ -252,7 +258,13 @@ def evaluate_targets(groups: Dict[Group, List[Row]],
                     continue
                 ratio = ours.median_s / copy.median_s
                 out.append(TargetCase("within 1.5x of memcpy of the same bytes", case,
-                                      "<= 1.5x memcpy", ratio, ratio <= 1.5))
+                                      "<= 1.5x memcpy", ratio,
+                                      None if pointwise else ratio <= 1.5,
+                                      UNPAIRED_NOTE if pointwise else ""))
+    for r in pointwise:
+        out.append(TargetCase("within 1.5x of memcpy of the same bytes",
+                              f"{r.workload}, {r.size}, fastaug {r.variant} vs {r.copy}, paired",
+                              "<= 1.5x memcpy", r.ratio, r.ratio <= 1.5))
     flow = "ImageDataGenerator.flow"
     for size, members in cases("generator, uint8 out"):
         out.append(_speedup_case("generator uint8 out vs AlbumentationsX Compose", size,
@@ -654,12 +666,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         measured_pairs = paired_scaling.measure_in_subprocess(
             {var: "1" for var in THREAD_ENV}, cwd=str(REPO_ROOT))
     measured_sweep: List[PairedSweepCase] = []
+    measured_pointwise: List[PairedPointwise] = []
     if "1" in modes and mode == "full":
+        one_thread = {var: "1" for var in THREAD_ENV}
         print("measuring the paired geometry sweep (fastaug against OpenCV)", flush=True)
-        measured_sweep = paired_sweep.measure_in_subprocess(
-            {var: "1" for var in THREAD_ENV}, cwd=str(REPO_ROOT))
-    targets = evaluate_targets(groups, measured_pairs, measured_sweep)
-    paired = paired_scaling.markdown(measured_pairs) + paired_sweep.markdown(measured_sweep)
+        measured_sweep = paired_sweep.measure_in_subprocess(one_thread, cwd=str(REPO_ROOT))
+        print("measuring the memory-bound kernels against a copy, paired", flush=True)
+        measured_pointwise = paired_pointwise.measure_in_subprocess(one_thread, cwd=str(REPO_ROOT))
+    targets = evaluate_targets(groups, measured_pairs, measured_sweep, measured_pointwise)
+    paired = (paired_scaling.markdown(measured_pairs) + paired_sweep.markdown(measured_sweep)
+              + paired_pointwise.markdown(measured_pointwise))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     chart_note = ""
     if args.chart:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.paired_scaling import PairedScaling, paired_ratios
+from benchmarks.paired_pointwise import PairedPointwise
 from benchmarks.paired_sweep import PairedSweepCase
 from benchmarks.report import UNPAIRED_NOTE, Row, _scaling_cases, evaluate_targets, group_rows
 
@@ -209,3 +210,40 @@ def test_paired_sweep_pairs_every_case_with_opencv_and_the_translation_with_a_co
     assert all(r.level == level and r.ratio > 0 and r.ours_s > 0 and r.peer_s > 0 for r in got)
     assert _core.active_simd_level() == level
     assert paired_sweep.markdown(got)[0] == "## Geometry sweep, paired"
+
+
+def _pointwise_rows(ours_s: float, copy_s: float):
+    def row(library, variant, family, median_s):
+        return Row("flip horizontal", "224x224x3", "1 thread", 1, library, variant, family,
+                   median_s, 0.0, 10, 1)
+    return [row("fastaug", "out=", "fastaug", ours_s),
+            row("memcpy", "np.copyto, existing array", "memcpy", copy_s)]
+
+
+def _memcpy_targets(targets):
+    return [t for t in targets if t.target == "within 1.5x of memcpy of the same bytes"
+            and t.measured is not None]
+
+
+def test_paired_pointwise_decides_the_memcpy_verdicts():
+    groups = group_rows(_pointwise_rows(1.7, 1.0))  # unpaired 1.7x: would fail
+    paired = [PairedPointwise("flip horizontal", "224x224x3", "out=",
+                              "np.copyto, existing array", 1.3, 1.0, 1.3, 1.25, 1.35)]
+    unpaired, judged = _memcpy_targets(evaluate_targets(groups, pointwise=paired))
+    assert unpaired.measured == pytest.approx(1.7)
+    assert unpaired.passed is None and unpaired.missing == UNPAIRED_NOTE
+    assert judged.case.endswith(", paired") and judged.measured == 1.3 and judged.passed is True
+    (alone,) = _memcpy_targets(evaluate_targets(groups))
+    assert alone.passed is False
+
+
+def test_paired_pointwise_pairs_every_kernel_with_its_copy():
+    from benchmarks import paired_pointwise
+
+    got = paired_pointwise.measure(pairs=2, calls=1, sizes=("224",))
+    assert {(r.workload, r.variant) for r in got} == {
+        (w, v) for w in ("flip horizontal", "flip vertical", "brightness x0.7", "channel shift")
+        for v in ("out=", "new array")}
+    assert all(r.copy == paired_pointwise.VARIANTS[r.variant] and r.size == "224x224x3"
+               and r.ratio > 0 for r in got)
+    assert paired_pointwise.markdown(got)[0].startswith("## Memory-bound kernels")
