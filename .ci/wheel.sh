@@ -95,7 +95,10 @@ PY
 # Nothing to bundle or patch (auditwheel repair would only rename it): retag it.
 "$TOOLS/python" -m wheel tags --remove --platform-tag manylinux_2_17_x86_64.manylinux2014_x86_64 "$raw" >/dev/null
 wheel=$(ls "$WORK"/raw/fastaug-*manylinux*x86_64.whl)
-"$TOOLS/auditwheel" show "$wheel" | grep -q '"manylinux_2_17_x86_64"' \
+# Read whole before matching: `grep -q` stops reading at the first match, and auditwheel
+# then dies of the closed pipe, which pipefail reports as a failure.
+retagged=$("$TOOLS/auditwheel" show "$wheel")
+grep -q '"manylinux_2_17_x86_64"' <<<"$retagged" \
   || { echo "wheel.sh: the retagged wheel fails auditwheel show" >&2; exit 1; }
 cp "$wheel" dist/
 wheel=dist/$(basename "$wheel")
