@@ -345,18 +345,27 @@ std::vector<int64_t> axis_index_map(double scale, double offset, int64_t out_len
 }
 
 // n copies of the pixel at `in` (channels values) to out. uint8 RGB, the usual case, is
-// stored four pixels at a time from a 12-byte pattern, in fixed-size copies the compiler
-// turns into plain stores.
+// stored four pixels at a time as one 8-byte and one 4-byte store of a pattern built in
+// registers (built in memory byte by byte, its wider reads would wait for the byte stores:
+// no store forwarding across them).
 template <typename T>
 void repeat_pixel(const T* in, int64_t channels, int64_t n, T* out) {
   int64_t j = 0;
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   if constexpr (sizeof(T) == 1) {
     if (channels == 3 && n >= 4) {
-      unsigned char pattern[12];
-      for (int i = 0; i < 12; ++i) pattern[i] = static_cast<unsigned char>(in[i % 3]);
-      for (; j + 4 <= n; j += 4) std::memcpy(out + 3 * j, pattern, 12);
+      const uint32_t px = static_cast<uint32_t>(static_cast<uint8_t>(in[0])) |
+                          static_cast<uint32_t>(static_cast<uint8_t>(in[1])) << 8 |
+                          static_cast<uint32_t>(static_cast<uint8_t>(in[2])) << 16;
+      const uint64_t lo = px | uint64_t{px} << 24 | uint64_t{px} << 48;  // c0 c1 c2 c0 c1 c2 c0 c1
+      const uint32_t hi = px >> 16 | px << 8;                           // c2 c0 c1 c2
+      for (; j + 4 <= n; j += 4) {
+        std::memcpy(out + 3 * j, &lo, 8);
+        std::memcpy(out + 3 * j + 8, &hi, 4);
+      }
     }
   }
+#endif
   for (; j < n; ++j)
     for (int64_t k = 0; k < channels; ++k) out[j * channels + k] = in[k];
 }
