@@ -369,6 +369,30 @@ def test_keras_brightness_matches_keras_preprocessing(rng):
             assert_same(res, affine.apply_brightness_shift(x.copy(), factor).astype(np.float32))
 
 
+@pytest.mark.parametrize("span", [255.0, 1.0, 0.37, 1e-20, 3e-36, 1e35])
+def test_keras_brightness_at_the_stretch_boundaries(simd_level, span):
+    """The stretch truncates (x - lo) / span * 255, which the SIMD levels compute with
+    multiplies where a bracket shows the truncation cannot differ from the division's: values
+    a few ulps either side of every level's boundary (and spans whose scale leaves float's
+    normal range) must still truncate as the division does."""
+    span = np.float32(span)
+    edges = np.arange(256, dtype=np.float32) * span / np.float32(255)
+    near = [edges]
+    for steps in (1, 2, 3):
+        up, down = edges.copy(), edges.copy()
+        for _ in range(steps):
+            up = np.nextafter(up, np.float32(np.inf))
+            down = np.nextafter(down, np.float32(-np.inf))
+        near += [up, down]
+    x = np.clip(np.concatenate(near), 0, span)
+    x[:2] = 0, span  # the image's range is exactly [0, span]
+    x = x.reshape(1, -1, 1).astype(np.float32)
+    for factor in (1.0, 1.37):
+        res = x.copy()
+        _core.keras_brightness_inplace(res, factor, False)
+        assert_same(res, keras_reference(x, factor))
+
+
 def test_keras_brightness_constant_image_is_all_zero():
     x = np.full((8, 8, 3), 42.0, np.float32)
     _core.keras_brightness_inplace(x, 1.5, False)

@@ -170,6 +170,7 @@ inline FM f_eq(VF a, VF b) { return vceqq_f32(a, b); }
 inline FM f_ne(VF a, VF b) { return vmvnq_u32(vceqq_f32(a, b)); }
 inline FM fm_and(FM a, FM b) { return vandq_u32(a, b); }
 inline FM fm_or(FM a, FM b) { return vorrq_u32(a, b); }
+inline bool fm_any(FM m) { return vmaxvq_u32(m) != 0; }
 inline FM fm_not(FM a) { return vmvnq_u32(a); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return vbslq_f32(m, if_true, if_false); }
 
@@ -211,6 +212,9 @@ inline uint8x16_t pshufb(uint8x16_t table, uint8x16_t index) {
   return vqtbl1q_u8(table, vandq_u8(index, vdupq_n_u8(0x8F)));
 }
 inline VI u8_lookup16(const uint8_t* table, VI index) { return from_u8(pshufb(vld1q_u8(table), as_u8(index))); }
+// Lane group g (16 bytes) from row + offsets[g]; then pshufb within each group.
+inline VI load_windows16(const uint8_t* row, const int32_t* offsets) { return from_u8(vld1q_u8(row + offsets[0])); }
+inline VI u8_shuffle16(VI table, VI index) { return from_u8(pshufb(as_u8(table), as_u8(index))); }
 
 // Blocks of 16 uint8 <-> four VF; byte 4k + l is lane l of v[k], as SSE4's layout.
 inline void load_block(const uint8_t* p, VF v[4]) {
@@ -367,6 +371,13 @@ inline VI u8_sub(VI a, VI b) { return _mm512_sub_epi8(a, b); }
 inline VI u8_lookup16(const uint8_t* table, VI index) {
   return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))), index);
 }
+inline VI load_windows16(const uint8_t* row, const int32_t* offsets) {
+  auto at = [&](int g) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + offsets[g])); };
+  const __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(at(0)), at(1), 1);
+  const __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(at(2)), at(3), 1);
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+inline VI u8_shuffle16(VI table, VI index) { return _mm512_shuffle_epi8(table, index); }
 // 4 * kLanes values already clamped to [0, 255], truncated, stored as bytes.
 inline void store_block_trunc(uint8_t* p, const VF* v) {
   for (int k = 0; k < 4; ++k)
@@ -383,6 +394,7 @@ inline FM f_eq(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
 inline FM f_ne(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ); }
 inline FM fm_and(FM a, FM b) { return static_cast<FM>(a & b); }
 inline FM fm_or(FM a, FM b) { return static_cast<FM>(a | b); }
+inline bool fm_any(FM m) { return m != 0; }
 inline FM fm_not(FM a) { return static_cast<FM>(~a); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
 
@@ -520,6 +532,12 @@ inline VI u8_sub(VI a, VI b) { return _mm256_sub_epi8(a, b); }
 inline VI u8_lookup16(const uint8_t* table, VI index) {
   return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))), index);
 }
+inline VI load_windows16(const uint8_t* row, const int32_t* offsets) {
+  return _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + offsets[0]))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + offsets[1])), 1);
+}
+inline VI u8_shuffle16(VI table, VI index) { return _mm256_shuffle_epi8(table, index); }
 inline void store_block_trunc(uint8_t* p, const VF* v) {
   const __m256i ab = _mm256_packs_epi32(_mm256_cvttps_epi32(v[0]), _mm256_cvttps_epi32(v[1]));
   const __m256i cd = _mm256_packs_epi32(_mm256_cvttps_epi32(v[2]), _mm256_cvttps_epi32(v[3]));
@@ -536,6 +554,7 @@ inline FM f_eq(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
 inline FM f_ne(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ); }
 inline FM fm_and(FM a, FM b) { return _mm256_and_ps(a, b); }
 inline FM fm_or(FM a, FM b) { return _mm256_or_ps(a, b); }
+inline bool fm_any(FM m) { return _mm256_movemask_ps(m) != 0; }
 inline FM fm_not(FM a) { return _mm256_xor_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(-1))); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
 
@@ -672,6 +691,10 @@ inline VI u8_sub(VI a, VI b) { return _mm_sub_epi8(a, b); }
 inline VI u8_lookup16(const uint8_t* table, VI index) {
   return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table)), index);
 }
+inline VI load_windows16(const uint8_t* row, const int32_t* offsets) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + offsets[0]));
+}
+inline VI u8_shuffle16(VI table, VI index) { return _mm_shuffle_epi8(table, index); }
 inline void store_block_trunc(uint8_t* p, const VF* v) {
   const __m128i ab = _mm_packs_epi32(_mm_cvttps_epi32(v[0]), _mm_cvttps_epi32(v[1]));
   const __m128i cd = _mm_packs_epi32(_mm_cvttps_epi32(v[2]), _mm_cvttps_epi32(v[3]));
@@ -686,6 +709,7 @@ inline FM f_eq(VF a, VF b) { return _mm_cmpeq_ps(a, b); }
 inline FM f_ne(VF a, VF b) { return _mm_cmpneq_ps(a, b); }
 inline FM fm_and(FM a, FM b) { return _mm_and_ps(a, b); }
 inline FM fm_or(FM a, FM b) { return _mm_or_ps(a, b); }
+inline bool fm_any(FM m) { return _mm_movemask_ps(m) != 0; }
 inline FM fm_not(FM a) { return _mm_xor_ps(a, _mm_castsi128_ps(_mm_set1_epi32(-1))); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm_blendv_ps(if_false, if_true, m); }
 

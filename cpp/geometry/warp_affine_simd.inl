@@ -1406,6 +1406,172 @@ const VF* cached_row(const Setup& s, AxisAlignedScratch<C>& w, int64_t key, int6
   return w.rows[slot];
 }
 
+// Packed uint8 pixels, bilinear: rows as W * C interleaved elements instead of channel planes.
+// Element e of an output row lerps bytes x0 * C + k and x1 * C + k of a source row (e's column
+// taps, k = e % C), and the taps of 4 consecutive elements lie in one 16-byte window of the
+// row wherever the column step is below about 4 pixels: one load and two byte shuffles give
+// their left and right taps as zero-extended dwords, and the vertical lerp is a streaming pass
+// with no shuffles. Element for element these are the float operations of the planar path
+// above, so the results are bit-identical to it. A vector with a window that does not fit
+// (a reflect border, a zoom out past about 4x) reads its taps one by one.
+template <int C>
+struct PackedColumns {
+  static constexpr int kGroups = kLanes / 4;  // 16-byte windows per vector
+  int64_t n, vectors;  // elements per row; vectors covering them (the last one padded)
+  int32_t* idx0;       // per element: the taps' byte offsets in a source row
+  int32_t* idx1;
+  int32_t* window;     // per 4 elements: the window's byte offset in the row
+  VI* mask0;           // per vector: the shuffles that pick the taps out of the windows
+  VI* mask1;
+  VF* frac;            // per vector: the right tap's weights
+  unsigned* inside;    // per vector: lanes whose column samples the image
+  uint8_t* windowed;   // per vector: every window fits
+  VF* rows[2];         // horizontally interpolated source rows
+  int64_t row_key[2] = {AxisAlignedScratch<C>::kNoRow, AxisAlignedScratch<C>::kNoRow};
+
+  explicit PackedColumns(int64_t width)
+      : n(width * C), vectors((width * C + kLanes - 1) / kLanes),
+        idx0(new int32_t[vectors * kLanes]), idx1(new int32_t[vectors * kLanes]),
+        window(new int32_t[vectors * kGroups]), mask0(new VI[vectors]), mask1(new VI[vectors]),
+        frac(new VF[vectors]), inside(new unsigned[vectors]), windowed(new uint8_t[vectors]),
+        rows{new VF[vectors], new VF[vectors]} {}
+  ~PackedColumns() {
+    delete[] idx0;
+    delete[] idx1;
+    delete[] window;
+    delete[] mask0;
+    delete[] mask1;
+    delete[] frac;
+    delete[] inside;
+    delete[] windowed;
+    delete[] rows[0];
+    delete[] rows[1];
+  }
+  PackedColumns(const PackedColumns&) = delete;
+  PackedColumns& operator=(const PackedColumns&) = delete;
+
+  // From the per-column taps (byte offsets of pixels), weights and inside flags, for source
+  // rows of row_len bytes.
+  void plan(const int32_t* off0, const int32_t* off1, const float* col_frac,
+            const uint8_t* col_inside, int64_t row_len) {
+    alignas(64) float fr[kLanes];
+    alignas(64) int8_t m0[kLanes * 4], m1[kLanes * 4];
+    for (int64_t v = 0; v < vectors; ++v) {
+      unsigned bits = 0;
+      bool fits = row_len >= 16;
+      for (int l = 0; l < kLanes; ++l) {
+        const int64_t e = v * kLanes + l;
+        const int64_t c = e / C, k = e % C;
+        const bool real = e < n;  // padding reads byte 0 and is never stored
+        idx0[e] = real ? off0[c] + static_cast<int32_t>(k) : 0;
+        idx1[e] = real ? off1[c] + static_cast<int32_t>(k) : 0;
+        fr[l] = real ? col_frac[c] : 0.0f;
+        bits |= (!real || col_inside[c]) ? 1u << l : 0u;
+      }
+      for (int g = 0; g < kGroups && fits; ++g) {
+        const int32_t* a = idx0 + v * kLanes + 4 * g;
+        const int32_t* b = idx1 + v * kLanes + 4 * g;
+        int32_t lo = a[0], hi = a[0];
+        for (int j = 0; j < 4; ++j) {
+          lo = a[j] < lo ? a[j] : lo, lo = b[j] < lo ? b[j] : lo;
+          hi = a[j] > hi ? a[j] : hi, hi = b[j] > hi ? b[j] : hi;
+        }
+        const int32_t start = lo < row_len - 16 ? lo : static_cast<int32_t>(row_len - 16);
+        fits = hi < start + 16;
+        window[v * kGroups + g] = start;
+        for (int j = 0; j < 4; ++j)
+          for (int byte = 0; byte < 4; ++byte) {
+            const int at = 16 * g + 4 * j + byte;
+            m0[at] = static_cast<int8_t>(byte == 0 ? a[j] - start : -128);
+            m1[at] = static_cast<int8_t>(byte == 0 ? b[j] - start : -128);
+          }
+      }
+      windowed[v] = fits;
+      if (fits) mask0[v] = i_load(m0), mask1[v] = i_load(m1);
+      frac[v] = f_load(fr);
+      inside[v] = bits;
+    }
+  }
+
+  // Source row `row` interpolated along x into out.
+  // (The tables are read through locals: stores through `out` could alias the members, and
+  // reloading them every vector kept the loop waiting on loads.)
+  void interpolate(const uint8_t* row, VF* out) const {
+    const int32_t* const windows = window;
+    const VI* const m0 = mask0;
+    const VI* const m1 = mask1;
+    const VF* const weights = frac;
+    const uint8_t* const fits = windowed;
+    const int64_t count = vectors;
+    for (int64_t v = 0; v < count; ++v) {
+      VI a, b;
+      if (fits[v]) {
+        const VI w = load_windows16(row, windows + v * kGroups);
+        a = u8_shuffle16(w, m0[v]);
+        b = u8_shuffle16(w, m1[v]);
+      } else {
+        alignas(64) int32_t ta[kLanes], tb[kLanes];
+        for (int l = 0; l < kLanes; ++l) ta[l] = row[idx0[v * kLanes + l]], tb[l] = row[idx1[v * kLanes + l]];
+        a = i_load(ta);
+        b = i_load(tb);
+      }
+      out[v] = f_lerp(f_from_i(a), f_from_i(b), weights[v]);
+    }
+  }
+
+  const VF* cached(const uint8_t* base, int64_t key, int64_t keep) {
+    for (int k = 0; k < 2; ++k)
+      if (row_key[k] == key) return rows[k];
+    const int slot = row_key[0] == keep ? 1 : 0;
+    interpolate(base + key, rows[slot]);
+    row_key[slot] = key;
+    return rows[slot];
+  }
+};
+
+// Output row r of the packed bilinear warp: n elements of lerp(top, bottom, fy), cval where
+// the column is outside; with `range`, their lowest and highest value folded in.
+template <typename Tout, int C>
+void store_packed_row(const PackedColumns<C>& pc, const VF* top, const VF* bottom, VF fy,
+                      VF cval, Tout* out, VF* lowest, VF* highest, bool range) {
+  const unsigned* const inside = pc.inside;
+  auto value = [&](int64_t v) {
+    const VF x = f_lerp(top[v], bottom[v], fy);
+    return inside[v] == kAllLanes ? x : f_blend(inside[v], cval, x);
+  };
+  const int64_t n = pc.n;
+  if constexpr (std::is_same<Tout, float>::value) {
+    const int64_t full = n / kLanes;
+    for (int64_t v = 0; v < full; ++v) {
+      const VF x = value(v);
+      f_store(out + v * kLanes, x);
+      if (range) *lowest = f_min(*lowest, x), *highest = f_max(*highest, x);
+    }
+    if (const int64_t tail = n - full * kLanes) {
+      alignas(64) float t[kLanes];
+      f_store(t, value(full));
+      std::memcpy(out + full * kLanes, t, static_cast<size_t>(tail) * sizeof(float));
+      // The padding lanes repeat lane 0, so they change neither the lowest nor the highest.
+      for (int l = static_cast<int>(tail); l < kLanes; ++l) t[l] = t[0];
+      if (range) *lowest = f_min(*lowest, f_load(t)), *highest = f_max(*highest, f_load(t));
+    }
+  } else {
+    (void)lowest, (void)highest, (void)range;
+    const int64_t blocks = n / kBlock;
+    for (int64_t b = 0; b < blocks; ++b) {
+      const VF x[4] = {value(4 * b), value(4 * b + 1), value(4 * b + 2), value(4 * b + 3)};
+      store_block(out + b * kBlock, x);
+    }
+    if (const int64_t rest = n - blocks * kBlock) {
+      VF x[4];
+      for (int j = 0; j < 4; ++j) x[j] = 4 * blocks + j < pc.vectors ? value(4 * blocks + j) : cval;
+      alignas(64) uint8_t t[kBlock];
+      store_block(t, x);
+      std::memcpy(out + blocks * kBlock, t, static_cast<size_t>(rest));
+    }
+  }
+}
+
 // With `range` (float output only), also the lowest and highest value written, gathered
 // from the blocks as they are stored instead of a second pass over the image.
 template <typename Tin, typename Tout, int C, bool kBilinear>
@@ -1449,13 +1615,52 @@ void warp_axis_aligned(const ImageView<const Tin>& src, const ImageView<Tout>& d
   const VF cval_f = f_set1(s.cval_f);
   VF lowest = f_set1(std::numeric_limits<float>::infinity());
   VF highest = f_set1(-std::numeric_limits<float>::infinity());
-  for (int64_t r = 0; r < dst.height; ++r) {
+  // A row sampling what the previous one did is a copy of it.
+  auto repeats_previous = [&](int64_t r) {
+    return r > 0 && dst.dense_rows() && w.row_inside[r - 1] == w.row_inside[r] &&
+           (!w.row_inside[r] || (w.row_off0[r] == w.row_off0[r - 1] &&
+                                 (!kBilinear || (w.row_off1[r] == w.row_off1[r - 1] &&
+                                                 w.row_frac[r] == w.row_frac[r - 1]))));
+  };
+  bool packed = false;
+  if constexpr (std::is_same<Tin, uint8_t>::value && kBilinear) packed = s.col_bytes == C && dst.dense_rows();
+  if (packed) {
+    int32_t* off0 = new int32_t[dst.width];
+    int32_t* off1 = new int32_t[dst.width];
+    float* frac = new float[dst.width];
+    uint8_t* inside = new uint8_t[dst.width];
+    for (int64_t b = 0; b < w.blocks; ++b) {
+      const int64_t c = b * kLanes + kLanes <= dst.width ? b * kLanes : dst.width - kLanes;
+      i_store(off0 + c, w.cols[b].off0);
+      i_store(off1 + c, w.cols[b].off1);
+      f_store(frac + c, w.cols[b].frac);
+      for (int l = 0; l < kLanes; ++l) inside[c + l] = (w.cols[b].inside >> l) & 1;
+    }
+    PackedColumns<C> pc(dst.width);
+    pc.plan(off0, off1, frac, inside, src.width * C);
+    delete[] off0;
+    delete[] off1;
+    delete[] frac;
+    delete[] inside;
+    const float cval = std::is_same<Tout, uint8_t>::value ? static_cast<float>(s.cval_packed & 0xFF) : s.cval_f;
+    for (int64_t r = 0; r < dst.height; ++r) {
+      Tout* out = dst.row(r);
+      if (repeats_previous(r)) {
+        std::memcpy(out, dst.row(r - 1), row_bytes_out);
+      } else if (!w.row_inside[r]) {
+        for (int64_t e = 0; e < pc.n; ++e) out[e] = static_cast<Tout>(cval);
+        if (range) lowest = f_min(lowest, f_set1(cval)), highest = f_max(highest, f_set1(cval));
+      } else {
+        const VF* top = pc.cached(s.base, w.row_off0[r], w.row_off1[r]);
+        const VF* bottom = pc.cached(s.base, w.row_off1[r], w.row_off0[r]);
+        store_packed_row<Tout, C>(pc, top, bottom, f_set1(w.row_frac[r]), f_set1(cval), out,
+                                  &lowest, &highest, range != nullptr);
+      }
+    }
+  }
+  for (int64_t r = 0; r < dst.height && !packed; ++r) {
     const bool row_inside = w.row_inside[r] != 0;
-    // A row sampling what the previous one did is a copy of it.
-    if (r > 0 && dst.dense_rows() && w.row_inside[r - 1] == w.row_inside[r] &&
-        (!row_inside || (w.row_off0[r] == w.row_off0[r - 1] &&
-                         (!kBilinear || (w.row_off1[r] == w.row_off1[r - 1] &&
-                                         w.row_frac[r] == w.row_frac[r - 1]))))) {
+    if (repeats_previous(r)) {
       std::memcpy(dst.row(r), dst.row(r - 1), row_bytes_out);
       continue;
     }
