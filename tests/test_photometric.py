@@ -371,10 +371,9 @@ def test_keras_brightness_matches_keras_preprocessing(rng):
 
 @pytest.mark.parametrize("span", [255.0, 1.0, 0.37, 1e-20, 3e-36, 1e35])
 def test_keras_brightness_at_the_stretch_boundaries(simd_level, span):
-    """The stretch truncates (x - lo) / span * 255, which the SIMD levels compute with
-    multiplies where a bracket shows the truncation cannot differ from the division's: values
-    a few ulps either side of every level's boundary (and spans whose scale leaves float's
-    normal range) must still truncate as the division does."""
+    """The stretch truncates (x - lo) / span * 255 as float32 does: values a few ulps either
+    side of every level's boundary, over spans from tiny to huge, truncate alike on every
+    level."""
     span = np.float32(span)
     edges = np.arange(256, dtype=np.float32) * span / np.float32(255)
     near = [edges]

@@ -1422,10 +1422,14 @@ struct PackedColumns {
   int32_t* idx1;
   int32_t* window;     // per 4 elements: the window's byte offset in the row
   VI* mask0;           // per vector: the shuffles that pick the taps out of the windows
-  VI* mask1;
+  VI* mask1;           // (the right taps' only where they are not the left ones' + C)
   VF* frac;            // per vector: the right tap's weights
   unsigned* inside;    // per vector: lanes whose column samples the image
-  uint8_t* windowed;   // per vector: every window fits
+  uint8_t* kind;       // per vector: kByteReads, kNextPixel or kOwnMasks
+  // How a vector reads its taps: one by one (a window does not fit), or from the windows
+  // with the right taps C bytes after the left ones (inside the image: mask1 is mask0 + C,
+  // one load fewer) or through masks of their own (clamped or reflected taps).
+  enum : uint8_t { kByteReads, kNextPixel, kOwnMasks };
   VF* rows[2];         // horizontally interpolated source rows
   int64_t row_key[2] = {AxisAlignedScratch<C>::kNoRow, AxisAlignedScratch<C>::kNoRow};
 
@@ -1433,7 +1437,7 @@ struct PackedColumns {
       : n(width * C), vectors((width * C + kLanes - 1) / kLanes),
         idx0(new int32_t[vectors * kLanes]), idx1(new int32_t[vectors * kLanes]),
         window(new int32_t[vectors * kGroups]), mask0(new VI[vectors]), mask1(new VI[vectors]),
-        frac(new VF[vectors]), inside(new unsigned[vectors]), windowed(new uint8_t[vectors]),
+        frac(new VF[vectors]), inside(new unsigned[vectors]), kind(new uint8_t[vectors]),
         rows{new VF[vectors], new VF[vectors]} {}
   ~PackedColumns() {
     delete[] idx0;
@@ -1443,7 +1447,7 @@ struct PackedColumns {
     delete[] mask1;
     delete[] frac;
     delete[] inside;
-    delete[] windowed;
+    delete[] kind;
     delete[] rows[0];
     delete[] rows[1];
   }
@@ -1458,7 +1462,7 @@ struct PackedColumns {
     alignas(64) int8_t m0[kLanes * 4], m1[kLanes * 4];
     for (int64_t v = 0; v < vectors; ++v) {
       unsigned bits = 0;
-      bool fits = row_len >= 16;
+      bool fits = row_len >= 16, next_pixel = true;
       for (int l = 0; l < kLanes; ++l) {
         const int64_t e = v * kLanes + l;
         const int64_t c = e / C, k = e % C;
@@ -1476,6 +1480,7 @@ struct PackedColumns {
           lo = a[j] < lo ? a[j] : lo, lo = b[j] < lo ? b[j] : lo;
           hi = a[j] > hi ? a[j] : hi, hi = b[j] > hi ? b[j] : hi;
         }
+        for (int j = 0; j < 4; ++j) next_pixel = next_pixel && b[j] == a[j] + C;
         const int32_t start = lo < row_len - 16 ? lo : static_cast<int32_t>(row_len - 16);
         fits = hi < start + 16;
         window[v * kGroups + g] = start;
@@ -1486,7 +1491,7 @@ struct PackedColumns {
             m1[at] = static_cast<int8_t>(byte == 0 ? b[j] - start : -128);
           }
       }
-      windowed[v] = fits;
+      kind[v] = !fits ? kByteReads : next_pixel ? kNextPixel : kOwnMasks;
       if (fits) mask0[v] = i_load(m0), mask1[v] = i_load(m1);
       frac[v] = f_load(fr);
       inside[v] = bits;
@@ -1501,14 +1506,17 @@ struct PackedColumns {
     const VI* const m0 = mask0;
     const VI* const m1 = mask1;
     const VF* const weights = frac;
-    const uint8_t* const fits = windowed;
+    const uint8_t* const kinds = kind;
     const int64_t count = vectors;
+    // The mask dwords are index | 0x80808000: adding C moves the index only.
+    const VI next = i_set1(C);
     for (int64_t v = 0; v < count; ++v) {
       VI a, b;
-      if (fits[v]) {
+      if (kinds[v] != kByteReads) {
         const VI w = load_windows16(row, windows + v * kGroups);
-        a = u8_shuffle16(w, m0[v]);
-        b = u8_shuffle16(w, m1[v]);
+        const VI mask = m0[v];
+        a = u8_shuffle16(w, mask);
+        b = u8_shuffle16(w, kinds[v] == kNextPixel ? i_add(mask, next) : m1[v]);
       } else {
         alignas(64) int32_t ta[kLanes], tb[kLanes];
         for (int l = 0; l < kLanes; ++l) ta[l] = row[idx0[v * kLanes + l]], tb[l] = row[idx1[v * kLanes + l]];

@@ -34,19 +34,6 @@ inline VF vfloor_brightness(VF factor, VF v) {
 struct KerasBrightness {
   float lo = 0.0f, divisor = 1.0f, factor = 1.0f;
   bool keep_alpha = false;
-  // 255 / divisor nudged down and up by 2^-20 of itself, far more than the roundings of
-  // stretch's division and multiply (2^-24 each): a * down and a * up bracket its value.
-  float down = 0.0f, up = 0.0f;
-  bool bracketed = false;  // the scales are normal floats (no overflow or underflow)
-
-  KerasBrightness() = default;
-  KerasBrightness(float lo_, float divisor_, float factor_, bool keep_alpha_)
-      : lo(lo_), divisor(divisor_), factor(factor_), keep_alpha(keep_alpha_) {
-    const double scale = 255.0 / static_cast<double>(divisor);
-    bracketed = scale > 1e-30 && scale < 1e30;
-    down = static_cast<float>(scale * (1.0 - 0x1p-20));
-    up = static_cast<float>(scale * (1.0 + 0x1p-20));
-  }
 
   // astype(uint8) of the value stretched to [0, 255]; NaN -> 0.
   float stretch(float x) const {
@@ -56,36 +43,16 @@ struct KerasBrightness {
   VF stretch(VF x) const {
     return f_trunc(vclamp_u8_range(f_mul(f_div(f_sub(x, f_set1(lo)), f_set1(divisor)), f_set1(255.0f))));
   }
-  // stretch() of a block, with multiplies instead of divisions wherever the bracket
-  // truncates alike at both ends (all but values within about 255 * 2^-20 of an integer).
-  // min(divisor, x - lo) keeps what the division would stretch past 255 at 255 or above
-  // (and NaN as NaN), so the clamp after the truncation is the one before it.
-  void stretch(VF v[4]) const {
-    if (bracketed) {
-      VF low[4];
-      FM differ = f_ne(f_set1(0.0f), f_set1(0.0f));
-      for (int k = 0; k < 4; ++k) {
-        const VF a = f_min(f_set1(divisor), f_sub(v[k], f_set1(lo)));
-        low[k] = f_trunc(f_mul(a, f_set1(down)));
-        differ = fm_or(differ, f_ne(low[k], f_trunc(f_mul(a, f_set1(up)))));
-      }
-      if (!fm_any(differ)) {
-        for (int k = 0; k < 4; ++k) v[k] = vclamp_u8_range(low[k]);
-        return;
-      }
-    }
-    for (int k = 0; k < 4; ++k) v[k] = stretch(v[k]);
-  }
   float apply(float x, int64_t channel) const {
     const float u = stretch(x);
     return keep_alpha && channel == 3 ? u : floor_brightness(factor, u);
   }
   // A block whose element 0 is channel 0 of a pixel.
   void apply(VF v[4]) const {
-    stretch(v);
     for (int k = 0; k < 4; ++k) {
-      const VF out = vfloor_brightness(f_set1(factor), v[k]);
-      v[k] = keep_alpha ? f_blend_alpha(out, v[k]) : out;
+      const VF u = stretch(v[k]);
+      const VF out = vfloor_brightness(f_set1(factor), u);
+      v[k] = keep_alpha ? f_blend_alpha(out, u) : out;
     }
   }
 };

@@ -796,10 +796,13 @@ void narrow_floats_kernel(const float* src, uint16_t* dst, int64_t n, HalfFormat
 }
 
 void keras_brightness_kernel(const ImageF32& img, float factor, bool keep_alpha) {
-  float lo, hi;
-  min_max_floats(img, &lo, &hi);
-  const float range = hi - lo;
-  const KerasBrightness kb(lo, range != 0.0f ? range : 1.0f, factor, keep_alpha);
+  KerasBrightness kb;
+  float hi;
+  min_max_floats(img, &kb.lo, &hi);
+  const float range = hi - kb.lo;
+  kb.divisor = range != 0.0f ? range : 1.0f;
+  kb.factor = factor;
+  kb.keep_alpha = keep_alpha;
   for_each_run(ConstImageF32(img), img, [&](const float* s, float* d, int64_t n) {
     map_run(
         s, d, n, [&](VF* v, int64_t) { kb.apply(v); }, [&](float x, int64_t i) { return kb.apply(x, i % 4); });

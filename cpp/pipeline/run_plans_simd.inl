@@ -77,7 +77,7 @@ void stretch_run(const float* x, uint8_t* out, int64_t n, const KerasBrightness&
   for (; i + kBlock <= n; i += kBlock) {
     VF v[4];
     load_block(x + i, v);
-    kb.stretch(v);
+    for (int k = 0; k < 4; ++k) v[k] = kb.stretch(v[k]);
     store_block_trunc(out + i, v);
   }
   for (; i < n; ++i) out[i] = static_cast<uint8_t>(kb.stretch(x[i]));
@@ -93,7 +93,9 @@ void finish_image(const ConstImageF32& x, const ImageF32& dst, const FinishParam
 }
 
 void brightness_stretch_u8(const ConstImageF32& x, const ImageU8& dst, float lo, float divisor) {
-  const KerasBrightness kb(lo, divisor, 1.0f, false);
+  KerasBrightness kb;
+  kb.lo = lo;
+  kb.divisor = divisor;
   for (int64_t r = 0; r < dst.height; ++r) {
     if (dst.dense_rows() && x.dense_rows()) {
       stretch_run(x.row(r), dst.row(r), dst.width * dst.channels, kb);
