@@ -219,6 +219,26 @@ def test_fused_steps_equal_the_steps_one_by_one(simd_level, rng, channels, dtype
             np.testing.assert_array_equal(got[i], x, err_msg=f"image {i}, rescale {rescale}")
 
 
+@pytest.mark.parametrize("shift", [0.0, 0.37])
+def test_fused_brightness_stretch_on_integer_and_fractional_warps(simd_level, rng, shift):
+    """The uint8 brightness stretch multiplies where a bracket proves the division's
+    truncation and divides elsewhere: an identity warp (integer values, the bracket misses
+    at nearly every block) and a fractional shift (a few hundred values within reach of a
+    stretch boundary) both equal Pillow's brightness of the float32 warp."""
+    src = random_image(rng, (2, 96, 120, 3), np.uint8)
+    matrices = np.tile([1.0, 0.0, shift, 0.0, 1.0, -shift], (4, 1)).reshape(4, 2, 3)
+    matrices[1:, 0, 0] = matrices[1:, 1, 1] = 1.0 + shift / 50
+    indices = [0, 1, 0, 1]
+    factors = np.array([1.0, 0.55, 1.3, 1.8])
+    got = augment_batch(src, indices, matrices, out_dtype=np.uint8, order=1, brightness=factors,
+                        fill_mode="nearest")
+    warped = augment_batch(src, indices, matrices, out_dtype=np.float32, order=1,
+                           fill_mode="nearest")
+    for i in range(4):
+        want = np.clip(np.rint(pil_brightness(warped[i], factors[i])), 0, 255).astype(np.uint8)
+        np.testing.assert_array_equal(got[i], want, err_msg=f"image {i}")
+
+
 def test_uint8_out_saturates(rng):
     src = random_image(rng, (2, 6, 7, 3), np.float32) * 4 - 300  # about [-300, 720]
     eye = np.tile([1.0, 0, 0, 0, 1, 0], (2, 1))

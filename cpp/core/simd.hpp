@@ -170,6 +170,7 @@ inline FM f_eq(VF a, VF b) { return vceqq_f32(a, b); }
 inline FM f_ne(VF a, VF b) { return vmvnq_u32(vceqq_f32(a, b)); }
 inline FM fm_and(FM a, FM b) { return vandq_u32(a, b); }
 inline FM fm_or(FM a, FM b) { return vorrq_u32(a, b); }
+inline bool fm_any(FM m) { return vmaxvq_u32(m) != 0; }
 inline FM fm_not(FM a) { return vmvnq_u32(a); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return vbslq_f32(m, if_true, if_false); }
 
@@ -393,6 +394,7 @@ inline FM f_eq(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
 inline FM f_ne(VF a, VF b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ); }
 inline FM fm_and(FM a, FM b) { return static_cast<FM>(a & b); }
 inline FM fm_or(FM a, FM b) { return static_cast<FM>(a | b); }
+inline bool fm_any(FM m) { return m != 0; }
 inline FM fm_not(FM a) { return static_cast<FM>(~a); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
 
@@ -552,6 +554,7 @@ inline FM f_eq(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
 inline FM f_ne(VF a, VF b) { return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ); }
 inline FM fm_and(FM a, FM b) { return _mm256_and_ps(a, b); }
 inline FM fm_or(FM a, FM b) { return _mm256_or_ps(a, b); }
+inline bool fm_any(FM m) { return _mm256_movemask_ps(m) != 0; }
 inline FM fm_not(FM a) { return _mm256_xor_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(-1))); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
 
@@ -706,6 +709,7 @@ inline FM f_eq(VF a, VF b) { return _mm_cmpeq_ps(a, b); }
 inline FM f_ne(VF a, VF b) { return _mm_cmpneq_ps(a, b); }
 inline FM fm_and(FM a, FM b) { return _mm_and_ps(a, b); }
 inline FM fm_or(FM a, FM b) { return _mm_or_ps(a, b); }
+inline bool fm_any(FM m) { return _mm_movemask_ps(m) != 0; }
 inline FM fm_not(FM a) { return _mm_xor_ps(a, _mm_castsi128_ps(_mm_set1_epi32(-1))); }
 inline VF f_select(FM m, VF if_true, VF if_false) { return _mm_blendv_ps(if_false, if_true, m); }
 

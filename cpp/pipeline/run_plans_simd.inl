@@ -72,12 +72,51 @@ void finish_impl(const ConstImageF32& x, const ImageView<Tout>& dst, const Finis
   }
 }
 
-void stretch_run(const float* x, uint8_t* out, int64_t n, const KerasBrightness& kb) {
+// The stretch's divisions, most of its cost, become multiplies where a bracket shows they
+// truncate alike: 255 / divisor nudged down and up by 2^-20 of itself (far more than the
+// division's and the multiply's roundings, 2^-24 each) brackets (x - lo) / divisor * 255, and
+// where both ends truncate to one integer, that is the stretch. min(divisor, x - lo) keeps
+// values the division would take past 255 at 255 or above, and NaN as NaN, so clamping after
+// the truncation is clamping before it. Values within about 255 * 2^-20 of an integer miss
+// the bracket, and an integer-valued image (an identity warp) misses it at nearly every
+// block: after kGiveUp misses in a row the image divides throughout.
+struct StretchBracket {
+  static constexpr int kGiveUp = 8;
+  VF down, up;
+  int misses;
+
+  explicit StretchBracket(const KerasBrightness& kb) {
+    const double scale = 255.0 / static_cast<double>(kb.divisor);
+    const bool normal = scale > 1e-30 && scale < 1e30;  // no overflow or underflow below
+    down = f_set1(static_cast<float>(scale * (1.0 - 0x1p-20)));
+    up = f_set1(static_cast<float>(scale * (1.0 + 0x1p-20)));
+    misses = normal ? 0 : kGiveUp;
+  }
+  // The block stretched (and true), or untouched (and false) where the bracket missed.
+  bool stretch(const KerasBrightness& kb, VF v[4]) {
+    if (misses >= kGiveUp) return false;
+    VF low[4];
+    FM differ = f_ne(f_set1(0.0f), f_set1(0.0f));
+    for (int k = 0; k < 4; ++k) {
+      const VF a = f_min(f_set1(kb.divisor), f_sub(v[k], f_set1(kb.lo)));
+      low[k] = f_trunc(f_mul(a, down));
+      differ = fm_or(differ, f_ne(low[k], f_trunc(f_mul(a, up))));
+    }
+    if (fm_any(differ)) return ++misses, false;
+    misses = 0;
+    for (int k = 0; k < 4; ++k) v[k] = vclamp_u8_range(low[k]);
+    return true;
+  }
+};
+
+void stretch_run(const float* x, uint8_t* out, int64_t n, const KerasBrightness& kb,
+                 StretchBracket& bracket) {
   int64_t i = 0;
   for (; i + kBlock <= n; i += kBlock) {
     VF v[4];
     load_block(x + i, v);
-    for (int k = 0; k < 4; ++k) v[k] = kb.stretch(v[k]);
+    if (!bracket.stretch(kb, v))
+      for (int k = 0; k < 4; ++k) v[k] = kb.stretch(v[k]);
     store_block_trunc(out + i, v);
   }
   for (; i < n; ++i) out[i] = static_cast<uint8_t>(kb.stretch(x[i]));
@@ -96,9 +135,10 @@ void brightness_stretch_u8(const ConstImageF32& x, const ImageU8& dst, float lo,
   KerasBrightness kb;
   kb.lo = lo;
   kb.divisor = divisor;
+  StretchBracket bracket(kb);
   for (int64_t r = 0; r < dst.height; ++r) {
     if (dst.dense_rows() && x.dense_rows()) {
-      stretch_run(x.row(r), dst.row(r), dst.width * dst.channels, kb);
+      stretch_run(x.row(r), dst.row(r), dst.width * dst.channels, kb, bracket);
       continue;
     }
     for (int64_t c = 0; c < dst.width; ++c)
