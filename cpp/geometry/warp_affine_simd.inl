@@ -1396,14 +1396,23 @@ void interpolate_row(const Setup& s, const AxisBlock* cols, int64_t blocks, int3
 
 // The interpolated source row at byte offset `key`, computed into a slot other than `keep`'s
 // unless a slot already holds it.
+// Two row slots keyed by source row offset: the one holding `key`, or the other than
+// `keep`'s one refilled by fill(key, slot's row).
+template <typename Fill>
+const VF* two_row_cache(VF* const rows[2], int64_t keys[2], int64_t key, int64_t keep, Fill&& fill) {
+  for (int k = 0; k < 2; ++k)
+    if (keys[k] == key) return rows[k];
+  const int slot = keys[0] == keep ? 1 : 0;
+  fill(key, rows[slot]);
+  keys[slot] = key;
+  return rows[slot];
+}
+
 template <typename Tin, int C>
 const VF* cached_row(const Setup& s, AxisAlignedScratch<C>& w, int64_t key, int64_t keep) {
-  for (int k = 0; k < 2; ++k)
-    if (w.row_key[k] == key) return w.rows[k];
-  const int slot = w.row_key[0] == keep ? 1 : 0;
-  interpolate_row<Tin, C>(s, w.cols, w.blocks, static_cast<int32_t>(key), w.rows[slot]);
-  w.row_key[slot] = key;
-  return w.rows[slot];
+  return two_row_cache(w.rows, w.row_key, key, keep, [&](int64_t k, VF* out) {
+    interpolate_row<Tin, C>(s, w.cols, w.blocks, static_cast<int32_t>(k), out);
+  });
 }
 
 // Packed uint8 pixels, bilinear: rows as W * C interleaved elements instead of channel planes.
@@ -1498,9 +1507,8 @@ struct PackedColumns {
     }
   }
 
-  // Source row `row` interpolated along x into out.
-  // (The tables are read through locals: stores through `out` could alias the members, and
-  // reloading them every vector kept the loop waiting on loads.)
+  // Source row `row` interpolated along x into out. The tables are read through locals,
+  // which the stores through `out` cannot alias.
   void interpolate(const uint8_t* row, VF* out) const {
     const int32_t* const windows = window;
     const VI* const m0 = mask0;
@@ -1528,12 +1536,8 @@ struct PackedColumns {
   }
 
   const VF* cached(const uint8_t* base, int64_t key, int64_t keep) {
-    for (int k = 0; k < 2; ++k)
-      if (row_key[k] == key) return rows[k];
-    const int slot = row_key[0] == keep ? 1 : 0;
-    interpolate(base + key, rows[slot]);
-    row_key[slot] = key;
-    return rows[slot];
+    return two_row_cache(rows, row_key, key, keep,
+                         [&](int64_t k, VF* out) { interpolate(base + k, out); });
   }
 };
 
