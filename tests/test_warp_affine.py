@@ -535,6 +535,25 @@ def test_whole_pixel_shifts_and_flips_are_exact_index_maps(simd_level, rng, dtyp
                     check_against_scipy(got, img, m, 0, mode, 9.0, (h + 2, w + 3))
 
 
+@pytest.mark.parametrize("pair", [(np.uint8, np.uint8), (np.float32, np.float32),
+                                  (np.uint8, np.float32)])
+@pytest.mark.parametrize("mode", ["constant", "nearest", "reflect", "mirror", "wrap"])
+def test_whole_pixel_shifts_of_the_image_size_copy_blocks_of_rows(simd_level, rng, pair, mode):
+    """Output as large as the input: rows reading consecutive input rows are copied in
+    blocks that span several rows (one block for the identity and vertical shifts), and rows
+    repeating the edge row copy the row before. Tall enough for several blocks."""
+    tin, tout = pair
+    for shape in [(75, 41, 3), (40, 23, 1), (70, 9, 4)]:
+        img = random_image(rng, shape, tin)
+        h, w = shape[:2]
+        for dy, dx in [(0, 0), (5, 0), (-37, 0), (0, 7), (-3, -11), (12, 3), (h + 2, 0), (2, -w)]:
+            m = np.array([[1.0, 0.0, float(dy)], [0.0, 1.0, float(dx)]])
+            for order in (0, 1):
+                out = np.empty(shape, tout)
+                _core.warp_affine(img, out, m, order, mode, 9.0)
+                check_against_scipy(out, img, m, 0, mode, 9.0)
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("mode", ["constant", "nearest", "reflect", "mirror", "wrap"])
 def test_quarter_turns_and_transposes_are_exact_index_maps(simd_level, rng, dtype, mode):

@@ -47,7 +47,33 @@ void flip_vertical_bytes(const ConstImageU8& src, const ImageU8& dst) {
       std::memcpy(dst.pixel(r, c), src.pixel(h - 1 - r, c), pixel);
 }
 
+// Any pixel size, pixel by pixel; the common sizes with a constant memcpy length.
+template <int64_t P>
+void mirror_pixels(const uint8_t* s, uint8_t* d, int64_t n) {
+  for (int64_t o = 0, i = n - P; o < n; o += P, i -= P) std::memcpy(d + o, s + i, P);
+}
+
+RowMirror row_mirror_for(int64_t pixel_bytes) {
+  switch (pixel_bytes) {
+    case 1: return mirror_pixels<1>;
+    case 2: return mirror_pixels<2>;
+    case 3: return mirror_pixels<3>;
+    case 4: return mirror_pixels<4>;
+    case 6: return mirror_pixels<6>;
+    case 8: return mirror_pixels<8>;
+    case 12: return mirror_pixels<12>;
+    case 16: return mirror_pixels<16>;
+    default: return nullptr;
+  }
+}
+
 }  // namespace scalar
+
+RowMirror row_mirror(int64_t pixel_bytes) {
+  auto pick = [&]() -> RowMirror { FASTAUG_DISPATCH(row_mirror_for, pixel_bytes); };
+  const RowMirror fast = pick();
+  return fast ? fast : scalar::row_mirror_for(pixel_bytes);
+}
 
 template <typename T>
 void flip_horizontal(const ImageView<const T>& src, const ImageView<T>& dst) {

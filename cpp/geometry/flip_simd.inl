@@ -93,8 +93,10 @@ inline void reverse16(const uint8_t* s, uint8_t* d) {
   store16(d, b16_shuffle(load16(s), mask16(m)));
 }
 
-void flip_row_pixels(const uint8_t* s, uint8_t* d, int64_t width, int64_t p) {
-  for (int64_t c = 0; c < width; ++c) std::memcpy(d + c * p, s + (width - 1 - c) * p, static_cast<size_t>(p));
+// Rows shorter than a block, pixel by pixel (a constant-size copy each).
+template <int P>
+void flip_row_pixels(const uint8_t* s, uint8_t* d, int64_t n) {
+  for (int64_t o = 0, i = n - P; o < n; o += P, i -= P) std::memcpy(d + o, s + i, P);
 }
 
 // Mirrors a row of n >= B bytes with block(src, dst), which mirrors B bytes. Blocks go in
@@ -116,7 +118,7 @@ void flip_row_pow2(const uint8_t* s, uint8_t* d, int64_t n) {
   else if (n >= 16)
     mirror_row_blocks<16>(s, d, n, reverse16<P>);
   else
-    flip_row_pixels(s, d, n / P, P);
+    flip_row_pixels<P>(s, d, n);
 }
 
 template <int P>
@@ -162,7 +164,7 @@ inline void mirror96(const uint8_t* s, uint8_t* d) {
 template <int P>
 void flip_row_48(const uint8_t* s, uint8_t* d, int64_t n) {
   if (n < 48) {
-    flip_row_pixels(s, d, n / P, P);
+    flip_row_pixels<P>(s, d, n);
     return;
   }
 #if defined(__AVX2__) && !defined(__AVX512BW__)
@@ -196,11 +198,14 @@ template <int P>
 __attribute__((target("avx512vbmi"))) void flip_row_vbmi(const uint8_t* s, uint8_t* d, int64_t n) {
   static constexpr VbmiMirror<P> m;
   constexpr int64_t B = VbmiMirror<P>::kBlock;
+  const __m512i index = _mm512_loadu_si512(m.index);
   if (n < B) {
-    flip_row_pixels(s, d, n / P, P);
+    // n / P pixels: the block's index less the B - n bytes of the pixels it does not hold.
+    const __mmask64 bytes = (__mmask64{1} << n) - 1;
+    const __m512i short_index = _mm512_sub_epi8(index, _mm512_set1_epi8(static_cast<char>(B - n)));
+    _mm512_mask_storeu_epi8(d, bytes, _mm512_permutexvar_epi8(short_index, _mm512_maskz_loadu_epi8(bytes, s)));
     return;
   }
-  const __m512i index = _mm512_loadu_si512(m.index);
   const __mmask64 block = (__mmask64{1} << B) - 1;
   // Ascending source order, as mirror_row_blocks (a lambda would not inherit the target
   // attribute). The block at the source's start rewrites part of its neighbour's output.
@@ -240,6 +245,8 @@ RowFlip dense_row_flip(int64_t pixel_bytes) {
 }
 
 }  // namespace
+
+RowMirror row_mirror_for(int64_t pixel_bytes) { return dense_row_flip(pixel_bytes); }
 
 void flip_horizontal_bytes(const ConstImageU8& src, const ImageU8& dst) {
   const int64_t w = src.width;

@@ -332,11 +332,29 @@ std::vector<int64_t> axis_index_map(double scale, double offset, int64_t out_len
   WarpParams p;
   p.interp = Interp::nearest;
   p.fill = mode;
+  if (std::fabs(scale) == 1.0 && std::fabs(offset) < 2147483648.0 && offset == std::trunc(offset)) {
+    // Whole-pixel steps: every coordinate is a whole number, exact in int64 as in double.
+    const int64_t step = scale > 0 ? 1 : -1, first = static_cast<int64_t>(offset);
+    for (int64_t i = 0; i < out_len; ++i) {
+      const int64_t in = first + step * i;
+      map[static_cast<size_t>(i)] = in >= 0 && in < in_len ? in : -2;
+    }
+    for (int64_t i = 0; i < out_len; ++i) {
+      if (map[static_cast<size_t>(i)] != -2) continue;
+      AxisTaps t;
+      const double in = static_cast<double>(first + step * i);
+      map[static_cast<size_t>(i)] = axis_taps(in, in_len, p, &t) ? t.i0 : -1;
+    }
+    return map;
+  }
   for (int64_t i = 0; i < out_len; ++i) {
     const double in = offset + static_cast<double>(i) * scale;
-    if (in >= 0.0 && in <= last && in == std::floor(in)) {  // a whole index inside: itself
-      map[static_cast<size_t>(i)] = static_cast<int64_t>(in);
-      continue;
+    if (in >= 0.0 && in <= last) {  // a whole index inside: itself (the cast is exact there)
+      const int64_t whole = static_cast<int64_t>(in);
+      if (static_cast<double>(whole) == in) {
+        map[static_cast<size_t>(i)] = whole;
+        continue;
+      }
     }
     AxisTaps t;
     map[static_cast<size_t>(i)] = axis_taps(in, in_len, p, &t) ? t.i0 : -1;
@@ -368,6 +386,22 @@ void repeat_pixel(const T* in, int64_t channels, int64_t n, T* out) {
 #endif
   for (; j < n; ++j)
     for (int64_t k = 0; k < channels; ++k) out[j * channels + k] = in[k];
+}
+
+// out[0 .. n) = value. The bands a shift leaves are a few dozen bytes a row: 16-byte stores
+// of the value, the last one overlapping, cost less than a call to memset for each.
+template <typename T>
+void fill_elements(T* out, int64_t n, T value) {
+  constexpr int64_t kPer = 16 / sizeof(T);
+  if (n < kPer || n > 16 * kPer) {
+    std::fill_n(out, n, value);
+    return;
+  }
+  T pattern[kPer];
+  for (int64_t k = 0; k < kPer; ++k) pattern[k] = value;
+  int64_t i = 0;
+  for (; i + kPer <= n; i += kPer) std::memcpy(out + i, pattern, sizeof pattern);
+  if (i < n) std::memcpy(out + n - kPer, pattern, sizeof pattern);
 }
 
 // dst[r, c] = src[rows[r], cols[c]] (cval where either is -1), rows copied as runs: a run
@@ -403,17 +437,22 @@ void warp_index_maps(const ImageView<const Tin>& src, const ImageView<Tout>& dst
   }
   const bool same = std::is_same<Tin, Tout>::value;
   const bool dense = src.col_stride == channels && dst.col_stride == channels;
-  for (int64_t r = 0; r < dst.height; ++r) {
-    const int64_t sr = rows[static_cast<size_t>(r)];
-    for (const Run& run : runs) {
+  const RowMirror mirror = same && dense ? row_mirror(channels * static_cast<int64_t>(sizeof(Tin)))
+                                         : nullptr;
+  const int64_t row_elems = width * channels;
+  // The runs of output row r, which reads input row sr (-1: cval), but for run `skip`.
+  auto row_runs = [&](int64_t r, int64_t sr, size_t skip) {
+    for (size_t k = 0; k < runs.size(); ++k) {
+      if (k == skip) continue;
+      const Run& run = runs[k];
       Tout* out = dst.pixel(r, run.start);
       if (sr < 0 || run.source < 0) {
         if (dst.col_stride == channels) {  // one fill of the whole run
-          std::fill_n(out, run.length * channels, fill);
+          fill_elements(out, run.length * channels, fill);
           continue;
         }
         for (int64_t j = 0; j < run.length; ++j, out += dst.col_stride)
-          for (int64_t k = 0; k < channels; ++k) out[k] = fill;
+          for (int64_t c = 0; c < channels; ++c) out[c] = fill;
         continue;
       }
       const Tin* in = src.pixel(sr, run.source);
@@ -422,14 +461,10 @@ void warp_index_maps(const ImageView<const Tin>& src, const ImageView<Tout>& dst
                     static_cast<size_t>(run.length * channels) * sizeof(Tin));
         continue;
       }
-      if constexpr (std::is_same<Tin, Tout>::value) {
-        if (run.step == -1 && run.length > 1) {  // a mirrored run: the flip kernel
-          const ImageView<const Tin> from{in - (run.length - 1) * src.col_stride, 1, run.length,
-                                          channels, src.row_stride, src.col_stride};
-          flip_horizontal<Tin>(from, ImageView<Tout>{out, 1, run.length, channels,
-                                                     dst.row_stride, dst.col_stride});
-          continue;
-        }
+      if (mirror && run.step == -1) {  // a mirrored run
+        mirror(reinterpret_cast<const uint8_t*>(in - (run.length - 1) * channels),
+               reinterpret_cast<uint8_t*>(out), run.length * channels * static_cast<int64_t>(sizeof(Tin)));
+        continue;
       }
       if (same && dense && run.step == 0) {  // a repeated edge pixel
         repeat_pixel(reinterpret_cast<const Tout*>(in), channels, run.length, out);
@@ -437,9 +472,48 @@ void warp_index_maps(const ImageView<const Tin>& src, const ImageView<Tout>& dst
       }
       const int64_t step = run.step * src.col_stride;
       for (int64_t j = 0; j < run.length; ++j, in += step, out += dst.col_stride)
-        for (int64_t k = 0; k < channels; ++k)
-          out[k] = same ? static_cast<Tout>(in[k]) : store_value<Tout>(static_cast<double>(in[k]));
+        for (int64_t c = 0; c < channels; ++c)
+          out[c] = same ? static_cast<Tout>(in[c]) : store_value<Tout>(static_cast<double>(in[c]));
     }
+  };
+  // With rows back to back in both images, output rows that read consecutive input rows map
+  // one span of the output onto one span of the input: the longest ascending run of a block
+  // of such rows is then one memcpy, which also writes the block's other runs (rewritten
+  // after it, while they are in cache; without other runs, the block is every such row).
+  constexpr int64_t kBlockRows = 32;
+  size_t main_run = runs.size();
+  if (same && dense && src.width == width && src.row_stride == row_elems &&
+      dst.row_stride == row_elems) {
+    for (size_t k = 0; k < runs.size(); ++k)
+      if (runs[k].source >= 0 && runs[k].step == 1 &&
+          (main_run == runs.size() || runs[k].length > runs[main_run].length))
+        main_run = k;
+  }
+  for (int64_t r = 0; r < dst.height; ++r) {
+    const int64_t sr = rows[static_cast<size_t>(r)];
+    // An output row that reads the same input row as the one before it (edge fill above or
+    // below the image) is a copy of that row.
+    if (sr >= 0 && r > 0 && rows[static_cast<size_t>(r - 1)] == sr && dst.dense_rows()) {
+      std::memcpy(static_cast<void*>(dst.row(r)), static_cast<const void*>(dst.row(r - 1)),
+                  static_cast<size_t>(row_elems) * sizeof(Tout));
+      continue;
+    }
+    if (main_run < runs.size() && sr >= 0) {
+      int64_t end = r + 1;
+      while (end < dst.height && (runs.size() == 1 || end - r < kBlockRows) &&
+             rows[static_cast<size_t>(end)] == sr + (end - r))
+        ++end;
+      const Run& run = runs[main_run];
+      const int64_t span = (end - 1 - r) * row_elems + run.length * channels;
+      std::memcpy(static_cast<void*>(dst.pixel(r, run.start)),
+                  static_cast<const void*>(src.pixel(sr, run.source)),
+                  static_cast<size_t>(span) * sizeof(Tin));
+      if (runs.size() > 1)
+        for (int64_t q = r; q < end; ++q) row_runs(q, sr + (q - r), main_run);
+      r = end - 1;
+      continue;
+    }
+    row_runs(r, sr, runs.size());
   }
 }
 
