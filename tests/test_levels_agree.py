@@ -48,6 +48,22 @@ def test_resize_is_the_same_on_every_level(size, channels, dtype):
     _assert_agree(_on_every_level(lambda: Compose([Resize(size)])(images).images), dtype, 0.0)
 
 
+@pytest.mark.parametrize("width", [1, 15, 16, 17, 40, 47, 130])
+def test_rgb_resize_widths_and_factors_are_the_same_on_every_level(width):
+    """uint8 RGB x passes in blocks of 16, 8 or 4 output pixels (AVX-512 VBMI): partial last
+    blocks, upscales and downscales from 1.4x to 9x (the stronger the downscale, the fewer
+    output pixels a block's 128-byte source window holds; past 8x the pass falls back),
+    sources read up to the image's end, and horizontally flipped results (outputs in reverse
+    order)."""
+    from fastaug.transforms import HorizontalFlip
+    images = _images(np.uint8, n=4, shape=(20, 400, 3), seed=width)
+    for src_width in (max(1, width // 3), int(width * 1.4) + 1, 2 * width + 3, 3 * width + 1,
+                      5 * width + 1, 9 * width + 2):
+        src = np.ascontiguousarray(images[:, :, :min(src_width, 400)])
+        for ops in ([Resize((9, width))], [Resize((9, width)), HorizontalFlip(p=1.0)]):
+            _assert_agree(_on_every_level(lambda: Compose(ops)(src).images), np.uint8, 0.0)
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32], ids=["uint8", "float32"])
 def test_random_resized_crop_is_the_same_on_every_level(dtype):
     images = _images(dtype, n=12, shape=(75, 100, 3))

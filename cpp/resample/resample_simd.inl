@@ -4,8 +4,10 @@
 // same integers as the scalar loops, in another order, which integer addition ignores.
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "core/isa_namespaces.hpp"  // FASTAUG_VECTOR_UNIT
+#include "core/simd_level.hpp"      // avx512vbmi_enabled
 #if defined(FASTAUG_VECTOR_UNIT)
 #include "core/simd.hpp"  // B16: pmaddwd and packs on every architecture
 #endif
@@ -139,12 +141,139 @@ void y_row(const uint8_t* const* rows, const int32_t* w, int64_t taps, int preci
 }
 #endif
 
+#if defined(__AVX512BW__) && (defined(__GNUC__) || defined(__clang__))
+#define FASTAUG_RESAMPLE_VBMI 1
+// x pass, 3 channels, with VBMI: output pixels in blocks of up to 16, one channel per int32
+// lane. Where a block's source pixels fit in 128 bytes (42 pixels: 16 output pixels up to a
+// downscale of about 2.3x, 8 up to 4.5x, 4 up to 8x), two masked loads bring them in, and per pair of taps one zero-masked vpermt2b per
+// channel puts each lane's two tap bytes in its two int16 halves for pmaddwd; the sums are
+// the scalar loop's integers. The index and weight vectors depend only on the taps, so they
+// are built once per call.
+struct VbmiXBlock {
+  int64_t c0, lanes;  // output pixels c0 .. c0 + lanes - 1
+  int64_t base;       // the first source pixel the block reads
+  int64_t pairs;      // tap pairs
+  size_t table;       // its vectors in VbmiXPlan::vectors: per pair 3 indices, then weights
+  // The source bytes it reads (the 128 from base on, as two masked loads) and the output
+  // bytes it writes.
+  __mmask64 lo_bytes, hi_bytes, out_bytes;
+};
+// The first n bytes of 64 (n <= 64).
+inline __mmask64 first_bytes(int64_t n) {
+  return n <= 0 ? 0 : n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
+}
+struct VbmiXPlan {
+  std::vector<VbmiXBlock> blocks;
+  std::vector<__m512i> vectors;
+};
+
+// The plan for taps t over out_width output pixels, or false where some block's source
+// pixels do not fit in 128 bytes.
+bool plan_vbmi_x(const FixedTaps& t, int64_t out_width, VbmiXPlan* plan) {
+  constexpr int64_t kLanes = 16, kMaxPixels = 128 / 3;
+  const int64_t half_width = t.width / 2;
+  for (int64_t c0 = 0, lanes = 0; c0 < out_width; c0 += lanes) {
+    // 16 lanes where their source pixels fit, else 8 or 4 (stronger downscales).
+    int64_t lo = 0, hi = 0, taps = 0;
+    for (lanes = out_width - c0 < kLanes ? out_width - c0 : kLanes;; lanes /= 2) {
+      lo = INT64_MAX, hi = 0, taps = 0;
+      for (int64_t l = 0; l < lanes; ++l) {
+        const int64_t c = c0 + l, n = t.count[c];
+        if (n == 0) continue;
+        lo = t.first[c] < lo ? t.first[c] : lo;
+        hi = t.first[c] + n > hi ? t.first[c] + n : hi;
+        taps = n > taps ? n : taps;
+      }
+      if (taps == 0) lo = hi = 0;
+      if (hi - lo <= kMaxPixels) break;
+      if (lanes <= 4) return false;
+    }
+    const int64_t bytes = 3 * (hi - lo);
+    VbmiXBlock b{c0, lanes, lo, (taps + 1) / 2, plan->vectors.size(),
+                 first_bytes(bytes), first_bytes(bytes - 64), first_bytes(3 * lanes)};
+    for (int64_t p = 0; p < b.pairs; ++p) {
+      alignas(64) uint8_t index[3][64] = {};
+      alignas(64) int32_t weights[16] = {};
+      for (int64_t l = 0; l < lanes; ++l) {
+        const int64_t c = c0 + l, n = t.count[c];
+        if (2 * p >= n) continue;  // zero weights; index 0 reads a byte that is multiplied by 0
+        weights[l] = t.pairs[c * half_width + p];
+        for (int k = 0; k < 3; ++k) {
+          const int64_t tap0 = t.first[c] - lo + 2 * p;
+          index[k][4 * l] = static_cast<uint8_t>(3 * tap0 + k);
+          // The second tap's weight is 0 past count; its byte must still lie in the window.
+          index[k][4 * l + 2] = static_cast<uint8_t>(2 * p + 1 < n ? 3 * (tap0 + 1) + k : 3 * tap0 + k);
+        }
+      }
+      for (int k = 0; k < 3; ++k) plan->vectors.push_back(_mm512_load_si512(index[k]));
+      plan->vectors.push_back(_mm512_load_si512(weights));
+    }
+    plan->blocks.push_back(b);
+  }
+  return true;
+}
+
+// RGB bytes of 16 pixels from three 16-byte channel planes held in lanes 0..2 of v.
+struct RgbFromPlanes {
+  uint8_t index[64];
+  constexpr RgbFromPlanes() : index() {
+    for (int i = 0; i < 64; ++i) index[i] = static_cast<uint8_t>(i < 48 ? (i % 3) * 16 + i / 3 : 0);
+  }
+};
+constexpr RgbFromPlanes kRgbFromPlanes;
+
+__attribute__((target("avx512vbmi"))) void x_rows_rgb_vbmi(const ConstImageU8& src, int64_t row0,
+                                                          const ImageU8& mid, const FixedTaps& t,
+                                                          const VbmiXPlan& plan) {
+  const __m512i half = _mm512_set1_epi32(half_of(t.precision));
+  const __m512i interleave = _mm512_loadu_si512(kRgbFromPlanes.index);
+  const __m128i shift = _mm_cvtsi32_si128(t.precision);
+  constexpr __mmask64 kLowBytes = 0x5555555555555555ull;  // byte 0 of every int16
+  for (int64_t r = 0; r < mid.height; ++r) {
+    const uint8_t* row = src.row(row0 + r);
+    uint8_t* out = mid.row(r);
+    for (const VbmiXBlock& b : plan.blocks) {
+      const uint8_t* p = row + 3 * b.base;
+      const __m512i w_lo = _mm512_maskz_loadu_epi8(b.lo_bytes, p);
+      const __m512i w_hi = _mm512_maskz_loadu_epi8(b.hi_bytes, p + 64);
+      // Three named sums, not an array: the compiler keeps them in registers.
+      __m512i acc0 = half, acc1 = half, acc2 = half;
+      const __m512i* v = plan.vectors.data() + b.table;
+      for (int64_t q = 0; q < b.pairs; ++q, v += 4) {
+        const __m512i w = v[3];
+        acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(_mm512_maskz_permutex2var_epi8(kLowBytes, w_lo, v[0], w_hi), w));
+        acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(_mm512_maskz_permutex2var_epi8(kLowBytes, w_lo, v[1], w_hi), w));
+        acc2 = _mm512_add_epi32(acc2, _mm512_madd_epi16(_mm512_maskz_permutex2var_epi8(kLowBytes, w_lo, v[2], w_hi), w));
+      }
+      // (No lambda here: it would not inherit the target attribute, nor be inlined.)
+      const __m512i zero = _mm512_setzero_si512();
+      const __m128i r8 = _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_sra_epi32(acc0, shift), zero));
+      const __m128i g8 = _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_sra_epi32(acc1, shift), zero));
+      const __m128i b8 = _mm512_cvtusepi32_epi8(_mm512_max_epi32(_mm512_sra_epi32(acc2, shift), zero));
+      const __m512i planes =
+          _mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(r8), g8, 1), b8, 2);
+      const __m512i rgb = _mm512_permutexvar_epi8(interleave, planes);
+      _mm512_mask_storeu_epi8(out + 3 * b.c0, b.out_bytes, rgb);
+    }
+  }
+}
+#endif
+
 }  // namespace
 
 void resample_x_u8(const ConstImageU8& src, int64_t row0, const ImageU8& mid, const FixedTaps& t) {
   const int64_t channels = mid.channels;
 #if defined(FASTAUG_VECTOR_UNIT)
   if (channels == 3 && src.col_stride == 3 && mid.col_stride == 3) {
+#if defined(FASTAUG_RESAMPLE_VBMI)
+    if (avx512vbmi_enabled()) {
+      VbmiXPlan plan;
+      if (plan_vbmi_x(t, mid.width, &plan)) {
+        x_rows_rgb_vbmi(src, row0, mid, t, plan);
+        return;
+      }
+    }
+#endif
     const uint8_t* image_end = src.pixel(src.height - 1, src.width - 1) + 3;
     // Past the furthest pixel a row's loads reach: steps stay within a weight row's padded
     // width from a pixel's first tap (a pair of pixels steps to the larger count of the two).
