@@ -12,13 +12,15 @@ constexpr int kMaxRegionValues = 16;  // per-channel fill values of one region
 // One rectangle [top, top + height) x [left, left + width) of the image (inside it, checked by
 // the binding) and how to fill it. `after`: the number of the image's colour ops that run
 // before it (the op's position in the pipeline). `key`: the Philox key of its random fills.
+// Trivially constructible (no member initialisers), so arrays of them in a plan's ImageOps
+// cost nothing until set; whoever fills one sets every field it uses.
 struct RegionOp {
-  int32_t code = 0;
-  int32_t after = 0;
-  int64_t top = 0, left = 0, height = 0, width = 0;
-  uint32_t key[2] = {0, 0};
-  int value_count = 0;  // 1 (all channels) or the channel count
-  float values[kMaxRegionValues] = {};
+  int32_t code;
+  int32_t after;
+  int64_t top, left, height, width;
+  uint32_t key[2];
+  int value_count;  // 1 (all channels) or the channel count
+  float values[kMaxRegionValues];
 };
 
 struct RegionOpInfo {

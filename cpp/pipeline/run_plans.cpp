@@ -164,7 +164,8 @@ void keras_plan(const ImageView<const Tin>& src, const ImageView<Tout>& dst, con
   }
 }
 
-ColorOpFamily family_of(const ImageOps& ops) { return color_op(ops.ops[0].code).family; }
+// (An image without ops has the family of code 0, "no op".)
+ColorOpFamily family_of(const ImageOps& ops) { return color_op(ops.count ? ops.ops[0].code : 0).family; }
 
 // Float-stage ops on the unrounded float32 warp, then rescale and the store.
 template <typename Tin, typename Tout>

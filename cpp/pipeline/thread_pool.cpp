@@ -64,15 +64,20 @@ bool spin_until(Ready ready) {
   }
 }
 
+// Indices are claimed `grain` at a time: with many cheap tasks (a batch of 256 CIFAR
+// images, about a microsecond each) a claim and a finish per index kept the counters' cache
+// line moving between the cores for a good part of the batch's time.
 class Job {
  public:
-  Job(const std::function<void(int64_t)>& task, int64_t count) : task_(task), count_(count) {}
+  Job(const std::function<void(int64_t)>& task, int64_t count, int64_t grain)
+      : task_(task), count_(count), grain_(grain) {}
 
   void work() {
     for (;;) {
-      const int64_t i = next_.fetch_add(1);
-      if (i >= count_) return;
-      if (!failed_.load()) {
+      const int64_t first = next_.fetch_add(grain_);
+      if (first >= count_) return;
+      const int64_t end = std::min(first + grain_, count_);
+      for (int64_t i = first; i < end && !failed_.load(); ++i) {
         try {
           task_(i);
         } catch (...) {
@@ -81,7 +86,7 @@ class Job {
           failed_.store(true);
         }
       }
-      if (finished_.fetch_add(1) + 1 == count_) {
+      if (finished_.fetch_add(end - first) + (end - first) == count_) {
         std::lock_guard<std::mutex> lock(mutex_);
         done_.notify_all();
       }
@@ -100,9 +105,10 @@ class Job {
   // Only dereferenced for a claimed index < count_, which finishes before wait() returns,
   // so a worker holding a stale ticket never touches the caller's (gone) task.
   const std::function<void(int64_t)>& task_;
-  const int64_t count_;
-  std::atomic<int64_t> next_{0};
-  std::atomic<int64_t> finished_{0};
+  const int64_t count_, grain_;
+  // Apart, so that claiming work does not contend with reporting it done.
+  alignas(64) std::atomic<int64_t> next_{0};
+  alignas(64) std::atomic<int64_t> finished_{0};
   std::atomic<bool> failed_{false};
   std::mutex mutex_;
   std::condition_variable done_;
@@ -248,7 +254,9 @@ void parallel_for(int64_t count, int num_threads, const std::function<void(int64
     return;
   }
   std::shared_ptr<Pool> pool = acquire_pool(threads - 1);
-  auto job = std::make_shared<Job>(task, count);
+  // About eight claims per thread: few enough for cheap tasks, enough to balance uneven ones.
+  const int64_t grain = std::max<int64_t>(1, count / (8 * (helpers + 1)));
+  auto job = std::make_shared<Job>(task, count, grain);
   pool->submit(job, static_cast<int>(helpers));
   job->work();
   job->wait();
