@@ -1,4 +1,6 @@
 """kernels.warp_affine against scipy.ndimage.affine_transform (orders 0 and 1)."""
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -541,13 +543,17 @@ def test_whole_pixel_shifts_and_flips_are_exact_index_maps(simd_level, rng, dtyp
 def test_whole_pixel_shifts_of_the_image_size_copy_blocks_of_rows(simd_level, rng, pair, mode):
     """Output as large as the input: rows reading consecutive input rows are copied in
     blocks that span several rows (one block for the identity and vertical shifts), and rows
-    repeating the edge row copy the row before. Tall enough for several blocks."""
+    repeating the edge row copy the row before; uint8 into float32 converts runs, mirrored
+    ones (horizontal flips) through a mirrored byte row. Tall enough for several blocks."""
     tin, tout = pair
     for shape in [(75, 41, 3), (40, 23, 1), (70, 9, 4)]:
         img = random_image(rng, shape, tin)
         h, w = shape[:2]
-        for dy, dx in [(0, 0), (5, 0), (-37, 0), (0, 7), (-3, -11), (12, 3), (h + 2, 0), (2, -w)]:
-            m = np.array([[1.0, 0.0, float(dy)], [0.0, 1.0, float(dx)]])
+        for (dy, dx), sx in itertools.product(
+                [(0, 0), (5, 0), (-37, 0), (0, 7), (-3, -11), (12, 3), (h + 2, 0), (2, -w)],
+                (1, -1)):
+            m = np.array([[1.0, 0.0, float(dy)],
+                          [0.0, float(sx), float(dx + (w - 1 if sx < 0 else 0))]])
             for order in (0, 1):
                 out = np.empty(shape, tout)
                 _core.warp_affine(img, out, m, order, mode, 9.0)

@@ -445,6 +445,11 @@ void warp_index_maps(const ImageView<const Tin>& src, const ImageView<Tout>& dst
   const RowMirror mirror = same && dense ? row_mirror(channels * static_cast<int64_t>(sizeof(Tin)))
                                          : nullptr;
   const int64_t row_elems = width * channels;
+  // uint8 to float32 (the generator's flips and shifts into a float batch): runs convert
+  // contiguous elements, a mirrored one through a byte row mirrored first.
+  constexpr bool kWiden = std::is_same<Tin, uint8_t>::value && std::is_same<Tout, float>::value;
+  const RowMirror widen_mirror = kWiden && dense ? row_mirror(channels) : nullptr;
+  std::vector<uint8_t> mirrored(kWiden && dense ? static_cast<size_t>(row_elems) : 0);
   // The runs of output row r, which reads input row sr (-1: cval), but for run `skip`.
   auto row_runs = [&](int64_t r, int64_t sr, size_t skip) {
     for (size_t k = 0; k < runs.size(); ++k) {
@@ -474,6 +479,18 @@ void warp_index_maps(const ImageView<const Tin>& src, const ImageView<Tout>& dst
       if (same && dense && run.step == 0) {  // a repeated edge pixel
         repeat_pixel(reinterpret_cast<const Tout*>(in), channels, run.length, out);
         continue;
+      }
+      if constexpr (kWiden) {
+        if (dense && (run.step == 1 || (run.step == -1 && widen_mirror))) {
+          const int64_t n = run.length * channels;
+          const uint8_t* bytes = reinterpret_cast<const uint8_t*>(in);
+          if (run.step == -1) {
+            widen_mirror(bytes - (run.length - 1) * channels, mirrored.data(), n);
+            bytes = mirrored.data();
+          }
+          for (int64_t e = 0; e < n; ++e) out[e] = static_cast<float>(bytes[e]);
+          continue;
+        }
       }
       const int64_t step = run.step * src.col_stride;
       for (int64_t j = 0; j < run.length; ++j, in += step, out += dst.col_stride)
