@@ -325,11 +325,9 @@ bool maps_whole_pixels(const AffineMatrix& matrix) {
 // For an axis-aligned map that reads whole pixels (identity, flips, whole-pixel shifts, and
 // any shift in nearest neighbour): the input index each output index of one axis reads, or
 // -1 where the pixel takes cval, by scipy's rules as the nearest-neighbour kernel applies them.
-// Into *out (resized).
-void axis_index_map(double scale, double offset, int64_t out_len, int64_t in_len, FillMode mode,
-                    std::vector<int64_t>* out) {
-  std::vector<int64_t>& map = *out;
-  map.resize(static_cast<size_t>(out_len));
+std::vector<int64_t> axis_index_map(double scale, double offset, int64_t out_len, int64_t in_len,
+                                    FillMode mode) {
+  std::vector<int64_t> map(static_cast<size_t>(out_len));
   const double last = static_cast<double>(in_len - 1);
   WarpParams p;
   p.interp = Interp::nearest;
@@ -347,7 +345,7 @@ void axis_index_map(double scale, double offset, int64_t out_len, int64_t in_len
       const double in = static_cast<double>(first + step * i);
       map[static_cast<size_t>(i)] = axis_taps(in, in_len, p, &t) ? t.i0 : -1;
     }
-    return;
+    return map;
   }
   for (int64_t i = 0; i < out_len; ++i) {
     const double in = offset + static_cast<double>(i) * scale;
@@ -361,6 +359,7 @@ void axis_index_map(double scale, double offset, int64_t out_len, int64_t in_len
     AxisTaps t;
     map[static_cast<size_t>(i)] = axis_taps(in, in_len, p, &t) ? t.i0 : -1;
   }
+  return map;
 }
 
 // n copies of the pixel at `in` (channels values) to out. uint8 RGB, the usual case, is
@@ -551,10 +550,8 @@ void warp_affine(const ImageView<const Tin>& src, const ImageView<Tout>& dst, co
     // Axis-aligned maps that read whole pixels (bilinear weights 1 and 0, taken as nearest
     // neighbour below) and nearest-neighbour shifts by any amount: exact index maps, each
     // output row a few runs of copied input columns.
-    std::vector<int64_t> rows, cols;
-    axis_index_map(m[0], m[2], dst.height, src.height, p.fill, &rows);
-    axis_index_map(m[4], m[5], dst.width, src.width, p.fill, &cols);
-    warp_index_maps<Tin, Tout>(src, dst, rows, cols, p.cval);
+    warp_index_maps<Tin, Tout>(src, dst, axis_index_map(m[0], m[2], dst.height, src.height, p.fill),
+                               axis_index_map(m[4], m[5], dst.width, src.width, p.fill), p.cval);
     return;
   }
   warm_source_cache(src);
