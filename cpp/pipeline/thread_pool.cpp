@@ -65,8 +65,8 @@ bool spin_until(Ready ready) {
 }
 
 // Indices are claimed `grain` at a time: with many cheap tasks (a batch of 256 CIFAR
-// images, about a microsecond each) a claim and a finish per index kept the counters' cache
-// line moving between the cores for a good part of the batch's time.
+// images, about a microsecond each) a claim and a finish per index moved the counters'
+// cache line between the cores on every image.
 class Job {
  public:
   Job(const std::function<void(int64_t)>& task, int64_t count, int64_t grain)
